@@ -1,0 +1,119 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every target builds in Swift 6 language mode with the same settings.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let grpcCore = Target.Dependency.product(name: "GRPCCore", package: "grpc-swift-2")
+let grpcHTTP2 = Target.Dependency.product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")
+let grpcProtobuf = Target.Dependency.product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")
+let postgres = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras = Target.Dependency.product(name: "_CryptoExtras", package: "swift-crypto")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// The four services share one shape: a library with all logic, and a small executable.
+let services: [(name: String, product: String, extra: [Target.Dependency])] = [
+    ("ChannelGateway", "channel-gateway", [hummingbird, asyncHTTPClient, crypto, cryptoExtras]),
+    ("ConversationService", "conversation-service", []),
+    ("AssignmentService", "assignment-service", []),
+    ("PolicyService", "policy-service", []),
+]
+
+var targets: [Target] = [
+    .target(
+        name: "InboxAPI",
+        dependencies: [grpcCore, grpcProtobuf, .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        path: "Shared/InboxAPI",
+        swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+    ),
+    .target(
+        name: "InboxKit",
+        dependencies: [
+            "InboxAPI", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging, lifecycle, crypto,
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ],
+        path: "Shared/InboxKit",
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "inboxctl",
+        dependencies: ["InboxKit", "InboxAPI", grpcCore, grpcHTTP2, argumentParser],
+        path: "Shared/InboxCtl",
+        swiftSettings: swiftSettings
+    ),
+    .target(
+        name: "TestSupport",
+        dependencies: ["InboxKit", "InboxAPI", grpcCore, grpcHTTP2, postgres, logging, hummingbird, crypto],
+        path: "Tests/TestSupport",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "InboxKitTests",
+        dependencies: ["InboxKit", "TestSupport", grpcCore, postgres],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "IntegrationTests",
+        dependencies: ["InboxKit", "InboxAPI", "TestSupport", grpcCore, grpcHTTP2, postgres],
+        swiftSettings: swiftSettings
+    ),
+]
+
+for service in services {
+    targets.append(
+        .target(
+            name: service.name,
+            dependencies: ["InboxKit", "InboxAPI", grpcCore, postgres, logging, lifecycle] + service.extra,
+            path: "Services/\(service.name)/Sources",
+            swiftSettings: swiftSettings
+        )
+    )
+    targets.append(
+        .executableTarget(
+            name: service.product,
+            dependencies: [.target(name: service.name), "InboxKit"],
+            path: "Services/\(service.name)/Main",
+            swiftSettings: swiftSettings
+        )
+    )
+    targets.append(
+        .testTarget(
+            name: "\(service.name)Tests",
+            dependencies: [.target(name: service.name), "InboxKit", "InboxAPI", "TestSupport", grpcCore, postgres],
+            swiftSettings: swiftSettings
+        )
+    )
+}
+
+let package = Package(
+    name: "social-inbox",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.product, targets: [$0.product]) } + [
+        .executable(name: "inboxctl", targets: ["inboxctl"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+    ],
+    targets: targets
+)
