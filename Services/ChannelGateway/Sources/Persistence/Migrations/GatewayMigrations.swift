@@ -1,0 +1,81 @@
+import InboxKit
+
+/// The `gateway` schema, append-only (a landed migration is never edited; add a new one).
+enum GatewayMigrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1,
+            name: "channels, inbound events, outbound deliveries",
+            sql: """
+                CREATE TABLE channels (
+                    id uuid PRIMARY KEY,
+                    organization_id text NOT NULL,
+                    platform text NOT NULL,
+                    external_account_id text NOT NULL,
+                    display_name text NOT NULL DEFAULT '',
+                    status text NOT NULL DEFAULT 'active',
+                    settings jsonb NOT NULL DEFAULT '{}',
+                    -- Secrets, encrypted with the configured key; never returned, never logged.
+                    credentials_ciphertext bytea,
+                    instagram_message_requests_enabled boolean NOT NULL DEFAULT false,
+                    idempotency_key text,
+                    last_event_at timestamptz,
+                    last_error text,
+                    last_error_at timestamptz,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now()
+                );
+                CREATE UNIQUE INDEX channels_connected_account
+                    ON channels (platform, external_account_id) WHERE status <> 'disconnected';
+                CREATE UNIQUE INDEX channels_idempotency
+                    ON channels (organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+                CREATE INDEX channels_by_organization ON channels (organization_id, created_at, id);
+
+                CREATE TABLE inbound_events (
+                    id uuid PRIMARY KEY,
+                    organization_id text NOT NULL,
+                    channel_id uuid NOT NULL REFERENCES channels (id),
+                    platform_event_id text NOT NULL,
+                    -- pending, delivered, held, dead_lettered, rejected, echo
+                    state text NOT NULL DEFAULT 'pending',
+                    raw_body bytea NOT NULL,
+                    -- The normalised inbox.v1.InboundEvent, protobuf-encoded.
+                    event bytea NOT NULL,
+                    hidden boolean NOT NULL DEFAULT false,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error text,
+                    occurred_at timestamptz NOT NULL,
+                    received_at timestamptz NOT NULL DEFAULT now(),
+                    UNIQUE (channel_id, platform_event_id)
+                );
+                CREATE INDEX inbound_events_due ON inbound_events (next_attempt_at) WHERE state = 'pending';
+                CREATE INDEX inbound_events_by_channel ON inbound_events (channel_id, state, received_at, id);
+                CREATE INDEX inbound_events_held ON inbound_events (organization_id) WHERE state = 'held';
+
+                CREATE TABLE outbound_deliveries (
+                    id uuid PRIMARY KEY,
+                    organization_id text NOT NULL,
+                    channel_id uuid NOT NULL REFERENCES channels (id),
+                    message_id text NOT NULL,
+                    idempotency_key text NOT NULL,
+                    -- The inbox.v1.DeliverMessageRequest, protobuf-encoded.
+                    request bytea NOT NULL,
+                    -- pending, sending, sent, delivered, read, failed
+                    state text NOT NULL DEFAULT 'pending',
+                    platform_message_id text,
+                    failure_reason text,
+                    failure_detail text,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    UNIQUE (organization_id, idempotency_key)
+                );
+                CREATE INDEX outbound_deliveries_due ON outbound_deliveries (next_attempt_at) WHERE state = 'pending';
+                CREATE INDEX outbound_deliveries_by_platform_id
+                    ON outbound_deliveries (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL;
+                """
+        )
+    ]
+}

@@ -1,0 +1,52 @@
+import InboxKit
+
+/// The `policy` schema, append-only (a landed migration is never edited; add a new one).
+enum PolicyMigrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1,
+            name: "organisations, inbox activity, automatic reply rules",
+            sql: """
+                CREATE TABLE organizations (
+                    id text PRIMARY KEY,
+                    name text NOT NULL,
+                    -- standard, enterprise
+                    plan text NOT NULL DEFAULT 'standard',
+                    inactivity_days integer NOT NULL DEFAULT 60 CHECK (inactivity_days > 0),
+                    time_zone text NOT NULL DEFAULT 'UTC',
+                    idempotency_key text UNIQUE,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now()
+                );
+
+                -- The 60-day rule: the latest of inbox opened, team reply and automatic reply.
+                CREATE TABLE inbox_activity (
+                    organization_id text PRIMARY KEY REFERENCES organizations (id),
+                    -- active, deactivated
+                    status text NOT NULL DEFAULT 'active',
+                    last_activity_at timestamptz NOT NULL DEFAULT now(),
+                    last_activity_kind text NOT NULL DEFAULT 'activated',
+                    deactivated_at timestamptz
+                );
+                CREATE INDEX inbox_activity_due ON inbox_activity (last_activity_at) WHERE status = 'active';
+
+                CREATE TABLE auto_reply_rules (
+                    organization_id text NOT NULL REFERENCES organizations (id),
+                    id uuid NOT NULL,
+                    name text NOT NULL,
+                    platforms text[] NOT NULL DEFAULT '{}',
+                    -- outside_business_hours, no_agent_online, keywords
+                    trigger_kind text NOT NULL,
+                    trigger jsonb NOT NULL DEFAULT '{}',
+                    reply_text text NOT NULL,
+                    cooldown_seconds integer NOT NULL DEFAULT 86400,
+                    enabled boolean NOT NULL DEFAULT true,
+                    priority integer NOT NULL DEFAULT 100,
+                    idempotency_key text,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (organization_id, id)
+                );
+                """
+        )
+    ]
+}

@@ -1,0 +1,70 @@
+import Logging
+
+/// What every service reads from its environment (DESIGN.md §6). The gateway adds its own
+/// HTTP settings on top.
+public struct ServiceConfiguration: Sendable {
+    public var service: InboxService
+    /// The service's own role and database (`DATABASE_URL`).
+    public var database: DatabaseURL
+    /// `GRPC_HOST` (default 0.0.0.0) and `GRPC_PORT` (default per service).
+    public var grpcHost: String
+    public var grpcPort: Int
+    public var logLevel: Logger.Level
+    /// `TOKEN_SIGNING_KEY`: the shared HMAC key that signs and verifies bearer tokens.
+    public var tokenSigningKey: String
+    /// `*_ADDR` of the services this one calls (default 127.0.0.1 and their default ports).
+    public var peers: [InboxService: HostAndPort]
+    /// `DATABASE_MAX_CONNECTIONS` (default 10).
+    public var databaseMaxConnections: Int
+
+    public init(
+        service: InboxService,
+        database: DatabaseURL,
+        grpcHost: String = "0.0.0.0",
+        grpcPort: Int? = nil,
+        logLevel: Logger.Level = .info,
+        tokenSigningKey: String,
+        peers: [InboxService: HostAndPort] = [:],
+        databaseMaxConnections: Int = 10
+    ) {
+        self.service = service
+        self.database = database
+        self.grpcHost = grpcHost
+        self.grpcPort = grpcPort ?? service.defaultGRPCPort
+        self.logLevel = logLevel
+        self.tokenSigningKey = tokenSigningKey
+        self.peers = peers
+        self.databaseMaxConnections = databaseMaxConnections
+    }
+
+    /// The smallest signing key accepted: HS256 wants at least 256 bits.
+    public static let minimumSigningKeyLength = 32
+
+    public static func load(_ service: InboxService, from environment: Environment) throws -> ServiceConfiguration {
+        let database = try DatabaseURL(parsing: environment.string("DATABASE_URL"))
+        let key = try environment.string("TOKEN_SIGNING_KEY")
+        guard key.utf8.count >= Self.minimumSigningKeyLength else {
+            throw ConfigurationError(
+                variable: "TOKEN_SIGNING_KEY",
+                problem: "must be at least \(Self.minimumSigningKeyLength) characters"
+            )
+        }
+        var peers: [InboxService: HostAndPort] = [:]
+        for peer in service.peers {
+            peers[peer] = try environment.address(
+                peer.addressVariable,
+                default: HostAndPort(host: "127.0.0.1", port: peer.defaultGRPCPort)
+            )
+        }
+        return ServiceConfiguration(
+            service: service,
+            database: database,
+            grpcHost: try environment.string("GRPC_HOST", default: "0.0.0.0"),
+            grpcPort: try environment.port("GRPC_PORT", default: service.defaultGRPCPort),
+            logLevel: try environment.logLevel(),
+            tokenSigningKey: key,
+            peers: peers,
+            databaseMaxConnections: try environment.integer("DATABASE_MAX_CONNECTIONS", default: 10, range: 1...500)
+        )
+    }
+}

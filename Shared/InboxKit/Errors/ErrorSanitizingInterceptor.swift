@@ -1,0 +1,53 @@
+public import GRPCCore
+import Logging
+
+/// Lets typed errors through (``DomainError``, `RPCError`, anything `RPCErrorConvertible`) and turns
+/// every other error into `INTERNAL` with a generic message and the request id, after logging
+/// its cause: internal error text (SQL, file paths, library messages) never reaches a caller.
+public struct ErrorSanitizingInterceptor: ServerInterceptor {
+    public init() {}
+
+    public func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>,
+        context: ServerContext,
+        next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        let method = context.descriptor.fullyQualifiedMethod
+        var response: StreamingServerResponse<Output>
+        do {
+            response = try await next(request, context)
+        } catch {
+            throw Self.sanitize(error, method: method)
+        }
+        if case .success(var contents) = response.accepted {
+            let producer = contents.producer
+            contents.producer = { writer in
+                do {
+                    return try await producer(writer)
+                } catch {
+                    throw Self.sanitize(error, method: method)
+                }
+            }
+            response.accepted = .success(contents)
+        }
+        return response
+    }
+
+    static func sanitize(_ error: any Error, method: String) -> any Error {
+        switch error {
+        case let error as RPCError:
+            return error
+        case let error as any RPCErrorConvertible:
+            return RPCError(code: error.rpcErrorCode, message: error.rpcErrorMessage, metadata: error.rpcErrorMetadata)
+        case is CancellationError:
+            return RPCError(code: .cancelled, message: "the call was cancelled")
+        default:
+            let context = RequestContext.current
+            context.logger.error(
+                "unexpected error",
+                metadata: ["rpc": "\(method)", "error": "\(String(reflecting: error))"]
+            )
+            return RPCError(code: .internalError, message: "internal error (request id \(context.requestID))")
+        }
+    }
+}

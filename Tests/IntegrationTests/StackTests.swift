@@ -1,0 +1,244 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InboxAPI
+import InboxKit
+import PostgresNIO
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The four real executables against PostgreSQL, over real sockets.
+@Suite("The whole stack")
+struct StackTests {
+    /// Starts the four services on free ports against `database`.
+    func startStack(_ database: TestDatabase) throws -> Stack {
+        var ports: [InboxService: Int] = [:]
+        for service in InboxService.allCases { ports[service] = try freePort() }
+        let httpPort = try freePort()
+        var processes: [InboxService: ServiceProcess] = [:]
+        for service in InboxService.allCases {
+            var environment = [
+                "DATABASE_URL": Self.url(database.url(for: service)),
+                "GRPC_HOST": "127.0.0.1",
+                "GRPC_PORT": "\(ports[service]!)",
+                "TOKEN_SIGNING_KEY": TestTokens.signingKey,
+                "HTTP_HOST": "127.0.0.1",
+                "HTTP_PORT": "\(httpPort)",
+            ]
+            for peer in InboxService.allCases { environment[peer.addressVariable] = "127.0.0.1:\(ports[peer]!)" }
+            processes[service] = try ServiceProcess(product: service.rawValue, environment: environment)
+        }
+        return Stack(ports: ports, httpPort: httpPort, processes: processes)
+    }
+
+    static func url(_ url: DatabaseURL) -> String {
+        "postgres://\(url.username):\(url.password ?? "")@\(url.host):\(url.port)/\(url.database)"
+    }
+
+    @Test func fourServicesServeMigrateAndStopOnSIGTERM() async throws {
+        try await withTestDatabase { database in
+            let stack = try self.startStack(database)
+            for service in InboxService.allCases {
+                let status = try await stack.waitUntilServing(service, timeout: .seconds(60))
+                #expect(status == .serving, "\(service.rawValue): \(stack.processes[service]!.output)")
+            }
+
+            // The gateway's HTTP side answers its probe.
+            let (body, response) = try await URLSession.shared.data(
+                from: URL(string: "http://127.0.0.1:\(stack.httpPort)/healthz")!
+            )
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(String(decoding: body, as: UTF8.self) == "ok\n")
+
+            // A not-yet-built RPC over a real socket: UNIMPLEMENTED with a token, UNAUTHENTICATED without.
+            try await stack.withClient(.conversationService) { client in
+                let conversations = Inbox_V1_ConversationService.Client(wrapping: client)
+                let unimplemented = await #expect(throws: RPCError.self) {
+                    try await conversations.listConversations(.init(), metadata: try await TestTokens.metadata(.agent))
+                }
+                #expect(unimplemented?.code == .unimplemented)
+                let anonymous = await #expect(throws: RPCError.self) {
+                    try await conversations.listConversations(.init())
+                }
+                #expect(anonymous?.code == .unauthenticated)
+            }
+
+            // An independent client (Python grpcio) sees the same.
+            let interop = try await runInteropCheck(stack)
+            #expect(interop.status == 0, "\(interop.output)")
+            #expect(interop.output.contains("0 failed"))
+
+            // Each schema was migrated by its own service.
+            try await withPostgresClient(database.admin, schema: nil) { admin in
+                for service in InboxService.allCases {
+                    let rows = try await admin.query(
+                        PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(service.schema).schema_migrations")
+                    )
+                    for try await count in rows.decode(Int.self) { #expect(count >= 1) }
+                }
+            }
+
+            // SIGTERM: each stops cleanly within a few seconds.
+            for process in stack.processes.values { process.terminate() }
+            for (service, process) in stack.processes {
+                let status = await process.waitForExit(timeout: .seconds(10))
+                #expect(status == 0, "\(service.rawValue) exit: \(String(describing: status)) \(process.output)")
+            }
+        }
+    }
+
+    @Test func badConfigurationExitsWithOneLineNamingTheVariable() async throws {
+        let process = try ServiceProcess(
+            product: "conversation-service",
+            environment: ["TOKEN_SIGNING_KEY": TestTokens.signingKey, "DATABASE_URL": ""]
+        )
+        #expect(await process.waitForExit(timeout: .seconds(10)) == 2)
+        #expect(process.output == "conversation-service: configuration error: DATABASE_URL: is required but not set\n")
+
+        let badPort = try ServiceProcess(
+            product: "policy-service",
+            environment: [
+                "TOKEN_SIGNING_KEY": TestTokens.signingKey,
+                "DATABASE_URL": "postgres://u:p@127.0.0.1/db",
+                "GRPC_PORT": "seventy",
+            ]
+        )
+        #expect(await badPort.waitForExit(timeout: .seconds(10)) == 2)
+        #expect(badPort.output.contains("GRPC_PORT: must be a whole number from 1 to 65535, got 'seventy'"))
+    }
+
+    @Test func anEditedMigrationStopsTheService() async throws {
+        try await withTestDatabase { database in
+            let stack = try self.startStack(database)
+            #expect(try await stack.waitUntilServing(.policyService, timeout: .seconds(60)) == .serving)
+            for process in stack.processes.values { process.terminate() }
+            for process in stack.processes.values { _ = await process.waitForExit(timeout: .seconds(10)) }
+
+            try await withPostgresClient(database.admin, schema: nil) { admin in
+                try await admin.query("UPDATE policy.schema_migrations SET checksum = 'edited' WHERE version = 1")
+            }
+            let policy = try ServiceProcess(
+                product: "policy-service",
+                environment: [
+                    "DATABASE_URL": Self.url(database.url(for: .policyService)),
+                    "TOKEN_SIGNING_KEY": TestTokens.signingKey,
+                    "GRPC_HOST": "127.0.0.1",
+                    "GRPC_PORT": "\(try freePort())",
+                ]
+            )
+            #expect(await policy.waitForExit(timeout: .seconds(20)) == 1)
+            #expect(policy.output.contains("migration 1"))
+            #expect(policy.output.contains("was edited after it was applied"))
+        }
+    }
+
+    @Test func unreachableDatabaseIsNotServingAndSIGTERMStillStops() async throws {
+        let port = try freePort()
+        let grpcPort = try freePort()
+        let process = try ServiceProcess(
+            product: "assignment-service",
+            environment: [
+                "DATABASE_URL": "postgres://inbox_assignment:x@127.0.0.1:\(try freePort())/inbox",
+                "TOKEN_SIGNING_KEY": TestTokens.signingKey,
+                "GRPC_HOST": "127.0.0.1",
+                "GRPC_PORT": "\(grpcPort)",
+            ]
+        )
+        let stack = Stack(
+            ports: [.assignmentService: grpcPort], httpPort: port, processes: [.assignmentService: process])
+        let status = try await stack.waitForAnswer(.assignmentService, timeout: .seconds(30))
+        #expect(status == .notServing)
+        process.terminate()
+        #expect(await process.waitForExit(timeout: .seconds(10)) == 0, "\(process.output)")
+    }
+}
+
+struct Stack {
+    let ports: [InboxService: Int]
+    let httpPort: Int
+    let processes: [InboxService: ServiceProcess]
+
+    func withClient<T: Sendable>(
+        _ service: InboxService,
+        _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+    ) async throws -> T {
+        try await withGRPCClient(
+            transport: .http2NIOPosix(
+                target: .ipv4(address: "127.0.0.1", port: self.ports[service]!),
+                transportSecurity: .plaintext
+            ),
+            handleClient: body
+        )
+    }
+
+    /// Polls health until SERVING or `timeout`; returns the last status seen.
+    func waitUntilServing(
+        _ service: InboxService,
+        timeout: Duration
+    ) async throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus? {
+        try await self.poll(service, timeout: timeout) { $0 == .serving }
+    }
+
+    /// Polls health until the service answers at all.
+    func waitForAnswer(
+        _ service: InboxService,
+        timeout: Duration
+    ) async throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus? {
+        try await self.poll(service, timeout: timeout) { _ in true }
+    }
+
+    private func poll(
+        _ service: InboxService,
+        timeout: Duration,
+        until done: (Grpc_Health_V1_HealthCheckResponse.ServingStatus) -> Bool
+    ) async throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus? {
+        let deadline = ContinuousClock.now + timeout
+        var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
+        try await self.withClient(service) { client in
+            let health = Grpc_Health_V1_Health.Client(wrapping: client)
+            while ContinuousClock.now < deadline {
+                var options = CallOptions.defaults
+                options.timeout = .seconds(2)
+                if let response = try? await health.check(
+                    .with { $0.service = service.grpcServiceName },
+                    options: options
+                ) {
+                    last = response.status
+                    if done(response.status) { return }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return last
+    }
+}
+
+/// Runs Tests/Interop/interop_check.py with the project's private Python (INBOX_INTEROP_PYTHON).
+func runInteropCheck(_ stack: Stack) async throws -> (status: Int32, output: String) {
+    let environment = ProcessInfo.processInfo.environment
+    guard let python = environment["INBOX_INTEROP_PYTHON"], let root = environment["INBOX_REPO_ROOT"] else {
+        throw TestDatabaseError(
+            "INBOX_INTEROP_PYTHON and INBOX_REPO_ROOT are not set: run the tests with deploy/local/test")
+    }
+    let token = try await TestTokens.token(.admin)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [
+        "\(root)/Tests/Interop/interop_check.py", "--protos", "\(root)/Protos", "--token", token,
+        "--gateway", "127.0.0.1:\(stack.ports[.channelGateway]!)",
+        "--conversation", "127.0.0.1:\(stack.ports[.conversationService]!)",
+        "--assignment", "127.0.0.1:\(stack.ports[.assignmentService]!)",
+        "--policy", "127.0.0.1:\(stack.ports[.policyService]!)",
+    ]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
