@@ -9,7 +9,7 @@ import Testing
 
 /// A stand-in service: `check` does what the requested "service" name says, and records the
 /// caller it saw (inside the handler, and inside a streaming response's producer).
-private final class ProbeService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable {
+final class ProbeService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable {
     let seen = Mutex<[Caller?]>([])
 
     func check(
@@ -18,7 +18,7 @@ private final class ProbeService: Grpc_Health_V1_Health.SimpleServiceProtocol, S
     ) async throws -> Grpc_Health_V1_HealthCheckResponse {
         self.seen.withLock { $0.append(Caller.current) }
         switch request.service {
-        case "internal": throw DatabaseStartupError(schema: "secret_schema", detail: "password=hunter2")
+        case "internal": throw LeakyError(detail: "relation secret_schema.tokens: password=hunter2")
         case "not-found": throw DomainError.notFound("conversation c-1 not found")
         default: return .with { $0.status = .serving }
         }
@@ -30,8 +30,15 @@ private final class ProbeService: Grpc_Health_V1_Health.SimpleServiceProtocol, S
         context: ServerContext
     ) async throws {
         self.seen.withLock { $0.append(Caller.current) }
+        if request.service == "internal" { throw LeakyError(detail: "stream broke: password=hunter2") }
         try await response.write(.with { $0.status = .serving })
     }
+}
+
+/// An error whose text must never reach a caller.
+struct LeakyError: Error, CustomStringConvertible {
+    let detail: String
+    var description: String { self.detail }
 }
 
 @Suite("Server interceptors: authentication, request ids, error mapping")
@@ -114,10 +121,17 @@ struct InterceptorTests {
             let error = await #expect(throws: RPCError.self) {
                 try await client.check(.with { $0.service = "internal" }, metadata: metadata)
             }
-            #expect(error?.code == .internalError)
+            #expect(error?.code == .internalError, "\(String(describing: error))")
             #expect(error?.message.hasPrefix("internal error (request id ") == true)
             #expect(error?.message.contains("hunter2") == false)
             #expect(error?.message.contains("secret_schema") == false)
+            let streamed = await #expect(throws: RPCError.self) {
+                try await client.watch(.with { $0.service = "internal" }, metadata: metadata) { response in
+                    for try await _ in response.messages {}
+                }
+            }
+            #expect(streamed?.code == .internalError)
+            #expect(streamed?.message.contains("hunter2") == false)
         }
     }
 

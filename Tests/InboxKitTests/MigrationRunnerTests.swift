@@ -17,6 +17,7 @@ struct MigrationRunnerTests {
             """
     )
 
+    @discardableResult
     func withPolicyClient<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
         try await withTestDatabase { database in
             try await withPostgresClient(database.url(for: .policyService), schema: "policy", body)

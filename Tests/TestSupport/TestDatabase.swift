@@ -77,6 +77,7 @@ public struct TestDatabaseError: Error, CustomStringConvertible {
 }
 
 /// Runs `body` with a fresh test database, dropped afterwards (also when `body` throws).
+@discardableResult
 public func withTestDatabase<T: Sendable>(_ body: (TestDatabase) async throws -> T) async throws -> T {
     let database = try await TestDatabase.create()
     do {
@@ -90,6 +91,7 @@ public func withTestDatabase<T: Sendable>(_ body: (TestDatabase) async throws ->
 }
 
 /// Runs `body` with a running `PostgresClient` for `url`.
+@discardableResult
 public func withPostgresClient<T: Sendable>(
     _ url: DatabaseURL,
     schema: String?,

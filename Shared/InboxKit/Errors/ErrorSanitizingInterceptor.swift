@@ -4,6 +4,9 @@ import Logging
 /// Lets typed errors through (``DomainError``, `RPCError`, anything `RPCErrorConvertible`) and turns
 /// every other error into `INTERNAL` with a generic message and the request id, after logging
 /// its cause: internal error text (SQL, file paths, library messages) never reaches a caller.
+///
+/// grpc-swift hands a handler's untyped error on as an `UNKNOWN` failure with the error as its
+/// cause (for unary calls inside the response, for streams from the producer); both are mapped.
 public struct ErrorSanitizingInterceptor: ServerInterceptor {
     public init() {}
 
@@ -19,7 +22,10 @@ public struct ErrorSanitizingInterceptor: ServerInterceptor {
         } catch {
             throw Self.sanitize(error, method: method)
         }
-        if case .success(var contents) = response.accepted {
+        switch response.accepted {
+        case .failure(let error):
+            response.accepted = .failure(Self.sanitize(error, method: method))
+        case .success(var contents):
             let producer = contents.producer
             contents.producer = { writer in
                 do {
@@ -33,10 +39,11 @@ public struct ErrorSanitizingInterceptor: ServerInterceptor {
         return response
     }
 
-    static func sanitize(_ error: any Error, method: String) -> any Error {
+    static func sanitize(_ error: any Error, method: String) -> RPCError {
         switch error {
         case let error as RPCError:
-            return error
+            guard error.code == .unknown, let cause = error.cause, !(cause is RPCError) else { return error }
+            return Self.sanitize(cause, method: method)
         case let error as any RPCErrorConvertible:
             return RPCError(code: error.rpcErrorCode, message: error.rpcErrorMessage, metadata: error.rpcErrorMetadata)
         case is CancellationError:

@@ -36,16 +36,20 @@ public struct DatabaseReadiness: Service {
             self.health.setAll(.notServing)
             self.health.finishWatchers()
         }
-        try await withGracefulShutdownHandler {
-            try await cancelWhenGracefulShutdown {
-                try await self.migrateWhenReachable()
-                self.health.setAll(.serving)
-                self.logger.info("serving", metadata: ["schema": "\(self.migrations.schema)"])
-                try await self.probeForever()
+        do {
+            try await withGracefulShutdownHandler {
+                try await cancelWhenGracefulShutdown {
+                    try await self.migrateWhenReachable()
+                    self.health.setAll(.serving)
+                    self.logger.info("serving", metadata: ["schema": "\(self.migrations.schema)"])
+                    try await self.probeForever()
+                }
+            } onGracefulShutdown: {
+                self.health.setAll(.notServing)
+                self.health.finishWatchers()
             }
-        } onGracefulShutdown: {
-            self.health.setAll(.notServing)
-            self.health.finishWatchers()
+        } catch is CancellationError {
+            // Shutting down: waiting for the database or probing it simply stops.
         }
     }
 

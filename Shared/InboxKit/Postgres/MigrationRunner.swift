@@ -4,6 +4,10 @@ public import PostgresNIO
 /// Applies a service's migrations to its schema at start-up: all pending ones in one
 /// transaction, under an advisory lock so that replicas starting together migrate once, each
 /// recorded with its checksum in `<schema>.schema_migrations`.
+///
+/// A migration's SQL may hold several statements: it runs as the body of one PL/pgSQL `DO` block
+/// (PostgreSQL's extended protocol takes one statement at a time), so a migration uses `PERFORM`
+/// rather than a bare `SELECT`, and cannot use statements that refuse to run in a transaction.
 public struct MigrationRunner: Sendable {
     public let schema: String
     public let migrations: [Migration]
@@ -19,18 +23,30 @@ public struct MigrationRunner: Sendable {
         try self.validate()
         let table = "\(self.schema).schema_migrations"
         let lockKey = "social-inbox.migrations.\(self.schema)"
-        return try await client.withTransaction(logger: logger) { connection in
+        do {
+            return try await self.migrate(client, table: table, lockKey: lockKey, logger: logger)
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+        }
+    }
+
+    private func migrate(_ client: PostgresClient, table: String, lockKey: String, logger: Logger) async throws -> [Int]
+    {
+        try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
-            _ = try await connection.simpleQuery(
-                """
-                CREATE TABLE IF NOT EXISTS \(table) (
-                    version integer PRIMARY KEY,
-                    name text NOT NULL,
-                    checksum text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                )
-                """
-            ).get()
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        CREATE TABLE IF NOT EXISTS \(table) (
+                            version integer PRIMARY KEY,
+                            name text NOT NULL,
+                            checksum text NOT NULL,
+                            applied_at timestamptz NOT NULL DEFAULT now()
+                        )
+                        """
+                ),
+                logger: logger
+            )
             var applied: [Int: String] = [:]
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: "SELECT version, checksum FROM \(table) ORDER BY version"),
@@ -52,8 +68,14 @@ public struct MigrationRunner: Sendable {
                     }
                     continue
                 }
-                _ = try await connection.simpleQuery("SET LOCAL search_path TO \(self.schema)").get()
-                _ = try await connection.simpleQuery(migration.sql).get()
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(self.schema)"),
+                    logger: logger
+                )
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "DO $migration$ BEGIN\n\(migration.sql)\nEND $migration$"),
+                    logger: logger
+                )
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL: "INSERT INTO \(table) (version, name, checksum) VALUES ($1, $2, $3)",
