@@ -26,9 +26,6 @@ let services: [(name: String, product: String, extra: [Target.Dependency])] = [
     ("PolicyService", "policy-service", []),
 ]
 
-/// Platform adapters being written beside this (issue 3); built once merged.
-let pendingMerge = ["Webhooks", "Outbound", "Domain/Inbound", "Domain/Outbound"]
-
 var targets: [Target] = [
     .target(
         name: "InboxAPI",
@@ -54,11 +51,22 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, postgres, logging, hummingbird, crypto,
-            .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, postgres, logging, hummingbird, crypto, cryptoExtras,
+            asyncHTTPClient, .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
         ],
         path: "Tests/TestSupport",
-        exclude: ["Fakes"],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "platform-fakes",
+        dependencies: ["TestSupport"],
+        path: "Tests/PlatformFakes",
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "webhook-bench",
+        dependencies: ["ChannelGateway", crypto, cryptoExtras],
+        path: "Benchmarks/WebhookBench",
         swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -79,7 +87,6 @@ for service in services {
             name: service.name,
             dependencies: ["InboxKit", "InboxAPI", grpcCore, postgres, logging, lifecycle] + service.extra,
             path: "Services/\(service.name)/Sources",
-            exclude: service.name == "ChannelGateway" ? pendingMerge : [],
             swiftSettings: swiftSettings
         )
     )
@@ -94,8 +101,8 @@ for service in services {
     targets.append(
         .testTarget(
             name: "\(service.name)Tests",
-            dependencies: [.target(name: service.name), "InboxKit", "InboxAPI", "TestSupport", grpcCore, postgres],
-            exclude: service.name == "ChannelGateway" ? ["Webhooks", "Outbound"] : [],
+            dependencies: [.target(name: service.name), "InboxKit", "InboxAPI", "TestSupport", grpcCore, postgres]
+                + (service.name == "ChannelGateway" ? [asyncHTTPClient, crypto, cryptoExtras] : []),
             swiftSettings: swiftSettings
         )
     )
@@ -105,7 +112,9 @@ let package = Package(
     name: "social-inbox",
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.product, targets: [$0.product]) } + [
-        .executable(name: "inboxctl", targets: ["inboxctl"])
+        .executable(name: "inboxctl", targets: ["inboxctl"]),
+        .executable(name: "platform-fakes", targets: ["platform-fakes"]),
+        .executable(name: "webhook-bench", targets: ["webhook-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),

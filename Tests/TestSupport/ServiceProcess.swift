@@ -1,5 +1,5 @@
 import Foundation
-public import InboxKit
+import InboxKit
 
 #if canImport(Glibc)
     import Glibc
@@ -27,7 +27,7 @@ public final class ServiceProcess: @unchecked Sendable {
         self.product = product
         self.logURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(product)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: self.logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: self.logURL)
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: try Self.binDirectory()).appendingPathComponent(product)

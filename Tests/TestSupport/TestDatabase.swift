@@ -1,5 +1,5 @@
 public import InboxKit
-public import Logging
+import Logging
 public import PostgresNIO
 
 #if canImport(FoundationEssentials)

@@ -1,0 +1,68 @@
+/// Sends one outbound message: builds the request with the platform's adapter, executes it once,
+/// classifies the answer. Resolves WeChat AppID/AppSecret into a cached access token and, when
+/// WeChat rejects the token (40001/42001), fetches a new one and sends once more.
+///
+/// A transport failure (timeout, refused connection) is `retryAfter(nil, .transient)`. After a
+/// timeout the platform may still have acted on the request; none of these send APIs takes an
+/// idempotency key (CHANNELS.md), so only an echo can tell (Facebook's `message.metadata`
+/// carries the key for that). Apart from the one WeChat token refresh, nothing is retried here:
+/// the delivery worker owns retries and backoff.
+public struct OutboundSender: Sendable {
+    private let http: PlatformHTTPClient
+    private let adapters: OutboundAdapters
+    private let weChatTokens: WeChatAccessTokenCache
+
+    public init(http: PlatformHTTPClient, adapters: OutboundAdapters, weChatTokens: WeChatAccessTokenCache) {
+        self.http = http
+        self.adapters = adapters
+        self.weChatTokens = weChatTokens
+    }
+
+    /// Sends `message` on `platform` with the channel's `credentials`.
+    public func send(
+        _ message: OutboundMessage, on platform: Platform, credentials: ChannelCredentials
+    ) async throws(OutboundBuildError) -> OutboundOutcome {
+        guard let adapter = adapters[platform] else { throw .noAdapter(platform) }
+        guard case .weChat(let appID, let appSecret) = credentials, let weChat = adapter as? WeChatOutboundAdapter
+        else {
+            return try await attempt(message, adapter: adapter, credentials: credentials)
+        }
+        var refreshed = false
+        while true {
+            let token: String
+            switch await weChatTokens.token(appID: appID, fetch: { await fetchToken(weChat, appID, appSecret) }) {
+            case .success(let value): token = value
+            case .failure(let error):
+                return error.isTransient
+                    ? .retryAfter(delay: nil, reason: .transient)
+                    : .failed(reason: .tokenInvalid, detail: error.detail)
+            }
+            let outcome = try await attempt(message, adapter: weChat, credentials: .weChatAccessToken(token))
+            guard case .failed(.tokenInvalid, _) = outcome, !refreshed else { return outcome }
+            await weChatTokens.invalidate(appID: appID, token: token)
+            refreshed = true
+        }
+    }
+
+    private func attempt(
+        _ message: OutboundMessage, adapter: any OutboundAdapter, credentials: ChannelCredentials
+    ) async throws(OutboundBuildError) -> OutboundOutcome {
+        let request = try adapter.request(for: message, credentials: credentials)
+        do {
+            let response = try await http.execute(request)
+            return adapter.outcome(of: response, for: message)
+        } catch {
+            return .retryAfter(delay: nil, reason: .transient)
+        }
+    }
+
+    private func fetchToken(
+        _ adapter: WeChatOutboundAdapter, _ appID: String, _ appSecret: String
+    ) async -> Result<WeChatAccessToken, WeChatTokenError> {
+        do {
+            return adapter.token(from: try await http.execute(adapter.tokenRequest(appID: appID, appSecret: appSecret)))
+        } catch {
+            return .failure(WeChatTokenError(detail: "WeChat token: \(error.request) failed", isTransient: true))
+        }
+    }
+}

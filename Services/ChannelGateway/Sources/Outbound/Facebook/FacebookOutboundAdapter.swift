@@ -1,0 +1,36 @@
+/// Facebook Page: Messenger replies (RESPONSE, HUMAN_AGENT), private replies to comments and
+/// visitor posts, public replies under comments. The Page token goes in `Authorization: Bearer`
+/// rather than the `access_token` query parameter so it stays out of URLs and logs. Send API
+/// messages carry the idempotency key as `message.metadata`, echoed back by `message_echoes`.
+public struct FacebookOutboundAdapter: OutboundAdapter {
+    public let platform = Platform.facebook
+    public var endpoint: PlatformEndpoint
+
+    public init(endpoint: PlatformEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+        -> PlatformRequest
+    {
+        guard case .metaPage(let pageID, let token) = credentials else {
+            throw .wrongCredentials(platform: platform)
+        }
+        let root = "\(endpoint.baseURL)/\(endpoint.version)"
+        if case .publicCommentReply(let commentID) = message.kind {
+            return MetaSendAPI.jsonRequest(
+                url: "\(root)/\(PercentEncoding.component(commentID))/comments", token: token,
+                body: ["message": .string(message.text)])
+        }
+        guard let body = MetaSendAPI.body(for: message, includeResponseType: true, metadata: message.idempotencyKey)
+        else {
+            throw .unsupportedKind(platform: platform, kind: message.kind)
+        }
+        return MetaSendAPI.jsonRequest(
+            url: "\(root)/\(PercentEncoding.component(pageID))/messages", token: token, body: body)
+    }
+
+    public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
+        MetaGraphOutcome.classify(response, successID: MetaSendAPI.successID)
+    }
+}

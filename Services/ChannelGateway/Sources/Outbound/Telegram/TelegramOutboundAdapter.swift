@@ -1,0 +1,63 @@
+/// Telegram Bot API `sendMessage`. Quotes the customer's message with `reply_parameters`
+/// (`allow_sending_without_reply` so a deleted original does not fail the reply).
+///
+/// The platform message id is `result.message_id`; it is unique within the chat only, which is
+/// how the inbound side identifies Telegram messages too (`chat.id`, `message_id`).
+/// 403 (blocked by the user, cannot initiate) and 400 "chat not found" mean the recipient cannot be
+/// reached; 401/404 mean the bot token is wrong (Telegram answers 404 for unknown tokens).
+public struct TelegramOutboundAdapter: OutboundAdapter {
+    public let platform = Platform.telegram
+    public var endpoint: PlatformEndpoint
+
+    public init(endpoint: PlatformEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+        -> PlatformRequest
+    {
+        guard case .telegram(let botToken) = credentials else { throw .wrongCredentials(platform: platform) }
+        guard case .telegramMessage(let chatID) = message.kind else {
+            throw .unsupportedKind(platform: platform, kind: message.kind)
+        }
+        var body: [String: OutboundJSON] = [
+            "chat_id": Int64(chatID).map(OutboundJSON.int) ?? .string(chatID), "text": .string(message.text),
+        ]
+        if let quoted = message.quotedMessageID {
+            body["reply_parameters"] = [
+                "message_id": Int64(quoted).map(OutboundJSON.int) ?? .string(quoted),
+                "allow_sending_without_reply": true,
+            ]
+        }
+        return PlatformRequest(
+            method: "POST", url: "\(endpoint.baseURL)/bot\(botToken)/sendMessage",
+            headers: ["content-type": "application/json"], body: OutboundJSON.object(body).encoded)
+    }
+
+    public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
+        guard let json = OutboundJSON.parse(response.body), let ok = json["ok"]?.boolean else {
+            return HTTPStatusOutcome.classify(response, platform: "Telegram")
+        }
+        if ok, let id = json["result"]?["message_id"]?.text {
+            return .sent(platformMessageID: id)
+        }
+        let code = json["error_code"]?.integer ?? Int64(response.status)
+        let description = json["description"]?.text ?? ""
+        let detail = "Telegram \(code): \(description)"
+        switch code {
+        case 429:
+            let seconds = json["parameters"]?["retry_after"]?.integer
+            return .retryAfter(delay: seconds.map { .seconds($0) }, reason: .rateLimited)
+        case 401, 404:
+            return .failed(reason: .tokenInvalid, detail: detail)
+        case 403:
+            return .failed(reason: .recipientUnavailable, detail: detail)
+        case 400 where description.lowercased().contains("chat not found"):
+            return .failed(reason: .recipientUnavailable, detail: detail)
+        case 500...599:
+            return .retryAfter(delay: nil, reason: .transient)
+        default:
+            return .failed(reason: .other, detail: detail)
+        }
+    }
+}

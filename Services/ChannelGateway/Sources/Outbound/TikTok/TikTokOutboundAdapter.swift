@@ -1,0 +1,61 @@
+/// TikTok API for Business: reply to a comment on the account's own video
+/// (`POST /open_api/{version}/business/comment/reply/create/`, `Access-Token` header).
+///
+/// TikTok answers HTTP 200 with a non-zero `code` on failure. Codes (CHANNELS.md §6.4 documents only
+/// 40100): 40100 rate limit → retry after 5 minutes (the per-minute quota; the per-day one would
+/// need until 00:00 UTC, which the answer does not distinguish); 40101/40102/40104/40105 are taken
+/// as the access-token codes (unconfirmed); 5xxxx as TikTok-side transient errors (unconfirmed).
+public struct TikTokOutboundAdapter: OutboundAdapter {
+    public let platform = Platform.tiktok
+    public var endpoint: PlatformEndpoint
+
+    public init(endpoint: PlatformEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+        -> PlatformRequest
+    {
+        guard case .tiktok(let token, let businessID) = credentials else {
+            throw .wrongCredentials(platform: platform)
+        }
+        guard case .tiktokCommentReply(let videoID, let commentID) = message.kind else {
+            throw .unsupportedKind(platform: platform, kind: message.kind)
+        }
+        let body: OutboundJSON = [
+            "business_id": .string(businessID), "video_id": .string(videoID), "comment_id": .string(commentID),
+            "text": .string(message.text),
+        ]
+        return PlatformRequest(
+            method: "POST",
+            url: "\(endpoint.baseURL)/open_api/\(endpoint.version)/business/comment/reply/create/",
+            headers: ["access-token": token, "content-type": "application/json"],
+            body: body.encoded)
+    }
+
+    public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
+        guard response.status == 200, let json = OutboundJSON.parse(response.body), let code = json["code"]?.integer
+        else {
+            return HTTPStatusOutcome.classify(response, platform: "TikTok")
+        }
+        return Self.classify(code: code, json: json) { $0["data"]?["comment_id"]?.text }
+    }
+
+    /// Shared with the content fetcher: the business API's `{code, message, data}` envelope.
+    static func classify(code: Int64, json: OutboundJSON, successID: (OutboundJSON) -> String?) -> OutboundOutcome {
+        let detail = "TikTok \(code): \(json["message"]?.text ?? "")"
+        switch code {
+        case 0:
+            guard let id = successID(json) else { return .failed(reason: .other, detail: "TikTok: no id in answer") }
+            return .sent(platformMessageID: id)
+        case 40100:
+            return .retryAfter(delay: .seconds(300), reason: .rateLimited)
+        case 40101, 40102, 40104, 40105:
+            return .failed(reason: .tokenInvalid, detail: detail)
+        case 50000...59999:
+            return .retryAfter(delay: nil, reason: .transient)
+        default:
+            return .failed(reason: .other, detail: detail)
+        }
+    }
+}

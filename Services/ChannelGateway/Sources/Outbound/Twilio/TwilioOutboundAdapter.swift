@@ -1,0 +1,65 @@
+import Foundation
+
+/// Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{sid}/Messages.json`, HTTP Basic
+/// auth, form-encoded. The platform message id is the Message `sid` (`SM…`/`MM…`).
+///
+/// Errors (`{"code","message","more_info","status"}`): 21610 opted out (its own reason); 21211,
+/// 21606, 21612, 21614, 21608 unreachable recipient; 20003 / HTTP 401 bad credentials; 20429 /
+/// HTTP 429 rate limited (Retry-After honoured if sent).
+public struct TwilioOutboundAdapter: OutboundAdapter {
+    public let platform = Platform.twilio
+    public var endpoint: PlatformEndpoint
+
+    public init(endpoint: PlatformEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+        -> PlatformRequest
+    {
+        guard case .twilio(let accountSID, let authToken) = credentials else {
+            throw .wrongCredentials(platform: platform)
+        }
+        guard case .twilioMessage(let addressing) = message.kind else {
+            throw .unsupportedKind(platform: platform, kind: message.kind)
+        }
+        var form: [(String, String)] = [("To", addressing.to)]
+        switch addressing.sender {
+        case .phoneNumber(let from): form.append(("From", from))
+        case .messagingService(let sid): form.append(("MessagingServiceSid", sid))
+        }
+        form.append(("Body", message.text))
+        form += addressing.mediaURLs.map { ("MediaUrl", $0) }
+        if let callback = addressing.statusCallback { form.append(("StatusCallback", callback)) }
+        let basic = Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+        return PlatformRequest(
+            method: "POST",
+            url:
+                "\(endpoint.baseURL)/\(endpoint.version)/Accounts/\(PercentEncoding.component(accountSID))/Messages.json",
+            headers: ["authorization": "Basic \(basic)", "content-type": "application/x-www-form-urlencoded"],
+            body: Array(PercentEncoding.form(form).utf8))
+    }
+
+    public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
+        let json = OutboundJSON.parse(response.body)
+        if (200..<300).contains(response.status), let sid = json?["sid"]?.text {
+            return .sent(platformMessageID: sid)
+        }
+        guard let code = json?["code"]?.integer else {
+            return HTTPStatusOutcome.classify(response, platform: "Twilio")
+        }
+        let detail = "Twilio \(code): \(json?["message"]?.text ?? "")"
+        switch code {
+        case 21610:
+            return .failed(reason: .recipientOptedOut, detail: detail)
+        case 21211, 21606, 21612, 21614, 21608:
+            return .failed(reason: .recipientUnavailable, detail: detail)
+        case 20003:
+            return .failed(reason: .tokenInvalid, detail: detail)
+        case 20429:
+            return HTTPStatusOutcome.classify(PlatformResponse(status: 429, headers: response.headers), platform: "")
+        default:
+            return HTTPStatusOutcome.classify(response, platform: "Twilio")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+public import Foundation
+
+/// LinkedIn Organization Social Action Notifications (CHANNELS.md §5): the `challengeCode` GET,
+/// the `X-LI-Signature` POST, and — for the polling fallback — a page of the
+/// `organizationalEntityNotifications` finder via ``parseNotificationPage(_:)``.
+public struct LinkedInWebhookAdapter: WebhookAdapter {
+    public static let platform = Platform.linkedin
+    static let signatureHeader = "X-LI-Signature"
+
+    public init() {}
+
+    public func handle(
+        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+    ) throws(WebhookError) -> WebhookOutcome {
+        guard let secret = secrets.signingSecret else { throw .notConfigured("client secret") }
+        switch request.method {
+        case "GET":
+            guard let code = request.queryValue("challengeCode"), !code.isEmpty else {
+                throw .handshakeRejected("challengeCode is missing")
+            }
+            return .handshake(.json(Self.challengeResponse(code: code, clientSecret: secret)))
+        case "POST":
+            try Self.verifySignature(request, secret: secret)
+            let root = try JSONNode.parse(request.body)
+            var events: [InboundEvent] = []
+            for notification in try root.array("notifications") {
+                events.append(try LinkedInNotification(node: notification).event())
+            }
+            return .events(events, reply: .emptyOK)
+        default:
+            throw .methodNotAllowed(request.method)
+        }
+    }
+
+    /// `{"challengeCode":…,"challengeResponse":<hex HMAC-SHA256(client secret, challengeCode)>}`.
+    static func challengeResponse(code: String, clientSecret: String) -> String {
+        let digest = SignatureSupport.hmacSHA256(key: clientSecret, message: Array(code.utf8))
+        let json = try? JSONSerialization.data(
+            withJSONObject: ["challengeCode": code, "challengeResponse": SignatureSupport.hex(digest)],
+            options: [.sortedKeys, .withoutEscapingSlashes])
+        return json.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// Hex HMAC-SHA256 over the literal `hmacsha256=` followed by the raw body (§5.2, taken from a
+    /// third-party verbatim summary; unconfirmed first-hand). A `hmacsha256=` prefix on the header
+    /// value itself is tolerated.
+    static func verifySignature(_ request: WebhookRequest, secret: String) throws(WebhookError) {
+        guard var header = request.header(signatureHeader) else { throw .missingSignature(signatureHeader) }
+        if header.hasPrefix("hmacsha256=") { header.removeFirst(11) }
+        guard let given = SignatureSupport.decodeHex(header), given.count == 32 else {
+            throw .malformedSignature(signatureHeader, reason: "expected 64 hex digits")
+        }
+        let expected = SignatureSupport.hmacSHA256(key: secret, message: Array("hmacsha256=".utf8) + request.body)
+        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+    }
+
+    /// Parses one page of `GET /rest/organizationalEntityNotifications?q=criteria…` (the pull
+    /// fallback): the same notification objects in `elements`, plus Rest.li `paging`.
+    public static func parseNotificationPage(_ body: [UInt8]) throws(WebhookError) -> LinkedInNotificationPage {
+        let root = try JSONNode.parse(body)
+        var events: [InboundEvent] = []
+        for element in try root.array("elements") {
+            events.append(try LinkedInNotification(node: element).event())
+        }
+        let paging = try root.optional("paging")
+        var nextHref: String?
+        for link in try paging?.optionalArray("links") ?? [] where try link.optionalString("rel") == "next" {
+            nextHref = try link.optionalString("href")
+        }
+        return LinkedInNotificationPage(
+            events: events, start: try paging?.optional("start")?.int64(),
+            count: try paging?.optional("count")?.int64(),
+            total: try paging?.optional("total")?.int64(), nextPageHref: nextHref)
+    }
+}

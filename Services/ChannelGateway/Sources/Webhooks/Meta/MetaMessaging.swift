@@ -1,0 +1,131 @@
+import struct Foundation.Date
+
+/// Parses one `entry[].messaging[]` item, the Messenger-platform shape that Facebook Messenger and
+/// Instagram DMs share: messages (text, attachments, echoes), deliveries, reads, reactions, edits
+/// and postbacks.
+enum MetaMessaging {
+    static func events(from item: JSONNode, accountID: String, platform: Platform) throws(WebhookError)
+        -> [InboundEvent]
+    {
+        let senderID = try item.field("sender").id("id")
+        let recipientID = try item.optional("recipient")?.optionalID("id")
+        let isFromUs = senderID == accountID
+        let customerID = isFromUs ? (recipientID ?? senderID) : senderID
+        let occurredAt = try item.field("timestamp").unixMilliseconds()
+        var event = InboundEvent(
+            platform: platform, accountID: accountID, kind: .directMessage, eventID: "", threadKey: customerID,
+            author: InboundAuthor(platformID: senderID), occurredAt: occurredAt, isOwn: isFromUs)
+
+        if let message = try item.optional("message") {
+            return [try messageEvent(message, base: event)]
+        }
+        if let delivery = try item.optional("delivery") {
+            let watermark = try delivery.optional("watermark")?.unixMilliseconds()
+            let mids = try delivery.optionalArray("mids")
+            event.kind = .deliveryStatus
+            event.author = nil
+            if mids.isEmpty {
+                event.eventID = "delivery:\(customerID):\(try delivery.field("watermark").int64())"
+                event.deliveryStatus = DeliveryStatusUpdate(
+                    messageID: nil, state: .delivered, platformStatus: "delivery", watermark: watermark)
+                return [event]
+            }
+            var events: [InboundEvent] = []
+            for mid in mids {
+                let messageID = try mid.string()
+                event.eventID = "delivery:\(messageID)"
+                event.messageID = messageID
+                event.deliveryStatus = DeliveryStatusUpdate(
+                    messageID: messageID, state: .delivered, platformStatus: "delivery", watermark: watermark)
+                events.append(event)
+            }
+            return events
+        }
+        if let read = try item.optional("read") {
+            event.kind = .deliveryStatus
+            event.author = nil
+            let messageID = try read.optionalString("mid")
+            let watermark = try read.optional("watermark")?.unixMilliseconds()
+            let watermarkText = try read.optional("watermark").map { (node) throws(WebhookError) in
+                String(try node.int64())
+            }
+            guard let marker = messageID ?? watermarkText else { throw .missingField(read.path + ".watermark") }
+            event.eventID = "read:\(customerID):\(marker)"
+            event.messageID = messageID
+            event.deliveryStatus = DeliveryStatusUpdate(
+                messageID: messageID, state: .read, platformStatus: "read", watermark: watermark)
+            return [event]
+        }
+        if let reaction = try item.optional("reaction") {
+            let messageID = try reaction.id("mid")
+            let action = (try reaction.optionalString("action")) ?? "react"
+            event.kind = .reaction
+            event.eventID = "reaction:\(messageID):\(senderID):\(action):\(occurredAt.timeIntervalSince1970)"
+            event.repliesToMessageID = messageID
+            event.text = try reaction.optionalString(anyOf: "emoji", "reaction")
+            return [event]
+        }
+        if let edit = try item.optional("message_edit") {
+            let messageID = try edit.id("mid")
+            event.kind = .edit
+            event.messageID = messageID
+            let editCount = try edit.optional("num_edit")?.int64()
+            event.eventID = "edit:\(messageID):\(editCount ?? 0)"
+            event.text = try edit.optionalString("text")
+            return [event]
+        }
+        if let postback = try item.optional("postback") {
+            let mid = try postback.optionalString("mid")
+            event.eventID = mid ?? "postback:\(senderID):\(occurredAt.timeIntervalSince1970)"
+            event.messageID = try postback.optionalString("mid")
+            event.text = try postback.optionalString(anyOf: "title", "payload")
+            return [event]
+        }
+        // Typing indicators, optins, referrals, handovers: nothing a customer wrote.
+        return []
+    }
+
+    private static func messageEvent(_ message: JSONNode, base: InboundEvent) throws(WebhookError) -> InboundEvent {
+        var event = base
+        let mid = try message.id("mid")
+        event.eventID = mid
+        event.messageID = mid
+        let isEcho = try message.isTrue("is_echo")
+        let isSelfTest = try message.isTrue("is_self")
+        if isEcho || isSelfTest {
+            event.isOwn = true
+        }
+        if try message.optionalBool("is_deleted") == true {
+            event.kind = .deletion
+            return event
+        }
+        event.text = try message.optionalString("text")
+        event.repliesToMessageID = try message.optional("reply_to")?.optionalString("mid")
+        for attachment in try message.optionalArray("attachments") {
+            let type = try attachment.string("type")
+            let url = try attachment.optional("payload")?.optionalString("url")
+            let kind: InboundAttachment.Kind
+            switch type {
+            case "image": kind = .image
+            case "video": kind = .video
+            case "audio": kind = .audio
+            case "file": kind = .file
+            case "reel", "ig_reel", "share", "story_mention", "ig_post": kind = .share
+            case "location": kind = .location
+            case "sticker", "like_heart": kind = .sticker
+            default:
+                kind = .other
+                event.isUnsupported = true
+            }
+            event.attachments.append(
+                InboundAttachment(kind: kind, url: url, title: try attachment.optionalString("title")))
+        }
+        if try message.optionalBool("is_unsupported") == true {
+            event.isUnsupported = true
+        }
+        if event.text == nil, event.attachments.isEmpty {
+            event.isUnsupported = true
+        }
+        return event
+    }
+}

@@ -1,0 +1,57 @@
+/// What Facebook, Instagram and WhatsApp share: the `hub.*` GET handshake, the
+/// `X-Hub-Signature-256` check and the `{"object":…,"entry":[…]}` envelope.
+enum MetaWebhook {
+    static let signatureHeader = "X-Hub-Signature-256"
+
+    /// Verifies the request and returns the handshake reply for GET, or the parsed envelope's
+    /// entries for POST.
+    static func open(
+        _ request: WebhookRequest, secrets: WebhookSecrets, object expectedObject: String
+    ) throws(WebhookError) -> MetaRequest {
+        switch request.method {
+        case "GET":
+            return .handshake(try handshake(request, secrets: secrets))
+        case "POST":
+            try verifySignature(request, secrets: secrets)
+            let root = try JSONNode.parse(request.body)
+            let object = try root.string("object")
+            guard object == expectedObject else {
+                throw .invalidValue("object", reason: "expected \"\(expectedObject)\", found \"\(object)\"")
+            }
+            return .entries(try root.array("entry"))
+        default:
+            throw .methodNotAllowed(request.method)
+        }
+    }
+
+    /// `hub.mode=subscribe` with the right `hub.verify_token` → the challenge as plain text.
+    static func handshake(_ request: WebhookRequest, secrets: WebhookSecrets) throws(WebhookError) -> WebhookReply {
+        guard let expected = secrets.verifyToken else { throw .notConfigured("verify token (hub.verify_token)") }
+        guard request.queryValue("hub.mode") == "subscribe" else {
+            throw .handshakeRejected("hub.mode is not \"subscribe\"")
+        }
+        guard let token = request.queryValue("hub.verify_token"), SignatureSupport.constantTimeEqual(token, expected)
+        else { throw .handshakeRejected("hub.verify_token does not match") }
+        guard let challenge = request.queryValue("hub.challenge"), !challenge.isEmpty else {
+            throw .handshakeRejected("hub.challenge is missing")
+        }
+        return .text(challenge)
+    }
+
+    /// `X-Hub-Signature-256: sha256=<lowercase hex HMAC-SHA256(app secret, raw body)>`.
+    static func verifySignature(_ request: WebhookRequest, secrets: WebhookSecrets) throws(WebhookError) {
+        guard let secret = secrets.signingSecret else { throw .notConfigured("app secret") }
+        guard let header = request.header(signatureHeader) else { throw .missingSignature(signatureHeader) }
+        guard header.hasPrefix("sha256="), let given = SignatureSupport.decodeHex(String(header.dropFirst(7))),
+            given.count == 32
+        else { throw .malformedSignature(signatureHeader, reason: "expected sha256=<64 hex digits>") }
+        let expected = SignatureSupport.hmacSHA256(key: secret, message: request.body)
+        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+    }
+}
+
+/// A verified Meta request: a handshake to answer or the `entry` items to parse.
+enum MetaRequest {
+    case handshake(WebhookReply)
+    case entries([JSONNode])
+}

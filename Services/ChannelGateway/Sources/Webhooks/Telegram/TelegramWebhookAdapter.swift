@@ -1,0 +1,39 @@
+public import Foundation
+
+/// Telegram Bot API webhooks (CHANNELS.md §7): one `Update` per POST, authenticated by the
+/// `X-Telegram-Bot-Api-Secret-Token` header. `message`, `edited_message`, `channel_post`,
+/// `edited_channel_post` and `business_message` become events; callback queries and the rest
+/// yield none.
+public struct TelegramWebhookAdapter: WebhookAdapter {
+    public static let platform = Platform.telegram
+    static let secretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+    public init() {}
+
+    public func handle(
+        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+    ) throws(WebhookError) -> WebhookOutcome {
+        guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
+        // Decision: a channel must set `secret_token`; without it anyone could post updates.
+        guard let expected = secrets.verifyToken else { throw .notConfigured("secret token (setWebhook secret_token)") }
+        guard let given = request.header(Self.secretHeader) else { throw .missingSignature(Self.secretHeader) }
+        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(Self.secretHeader) }
+        return .events(try Self.events(in: request.body), reply: .emptyOK)
+    }
+
+    static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
+        let update = try JSONNode.parse(body)
+        let updateID = try update.field("update_id").int64()
+        let kinds: [(String, InboundEventKind)] = [
+            ("message", .directMessage), ("edited_message", .edit), ("channel_post", .post),
+            ("edited_channel_post", .edit), ("business_message", .directMessage),
+            ("edited_business_message", .edit),
+        ]
+        for (key, kind) in kinds {
+            if let message = try update.optional(key) {
+                return [try TelegramMessage(node: message).event(updateID: updateID, kind: kind)]
+            }
+        }
+        return []
+    }
+}

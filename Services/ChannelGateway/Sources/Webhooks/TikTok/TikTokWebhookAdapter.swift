@@ -1,0 +1,63 @@
+public import Foundation
+
+/// TikTok API for Business webhooks (CHANNELS.md §6): `comment.update`, signed with
+/// `TikTok-Signature: t=…,s=…`. There is no handshake. Other event types (authorization,
+/// video, messaging) yield no events yet.
+public struct TikTokWebhookAdapter: WebhookAdapter {
+    public static let platform = Platform.tiktok
+    static let signatureHeader = "TikTok-Signature"
+
+    public init() {}
+
+    public func handle(
+        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+    ) throws(WebhookError) -> WebhookOutcome {
+        guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
+        guard let secret = secrets.signingSecret else { throw .notConfigured("client secret") }
+        try Self.verifySignature(request, secret: secret, now: now, window: secrets.tiktokReplayWindow)
+        return .events(try Self.events(in: request.body), reply: .emptyOK)
+    }
+
+    /// `s` = hex HMAC-SHA256(secret, `t` + "." + raw body); `t` must lie within `window` seconds
+    /// of `now` in either direction (clock skew), which stops replays of captured requests.
+    /// Decision: the Business platform is assumed to use the Developers scheme (§6.2 unconfirmed).
+    static func verifySignature(
+        _ request: WebhookRequest, secret: String, now: Date, window: Double
+    ) throws(WebhookError) {
+        guard let header = request.header(signatureHeader) else { throw .missingSignature(signatureHeader) }
+        var timestamp: String?
+        var signature: String?
+        for part in header.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let key = pair[0].trimmingCharacters(in: .whitespaces)
+            let value = pair[1].trimmingCharacters(in: .whitespaces)
+            if key == "t" { timestamp = value }
+            if key == "s" { signature = value }
+        }
+        guard let timestamp, let signedAt = Int64(timestamp) else {
+            throw .malformedSignature(signatureHeader, reason: "t=<unix seconds> is missing or not an integer")
+        }
+        guard let signature, let given = SignatureSupport.decodeHex(signature), given.count == 32 else {
+            throw .malformedSignature(signatureHeader, reason: "s=<64 hex digits> is missing or malformed")
+        }
+        let expected = SignatureSupport.hmacSHA256(key: secret, message: Array("\(timestamp).".utf8) + request.body)
+        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        let nowSeconds = now.timeIntervalSince1970
+        guard abs(nowSeconds - Double(signedAt)) <= window else {
+            throw .staleTimestamp(signedAt: signedAt, now: Int64(nowSeconds), window: window)
+        }
+    }
+
+    static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
+        let root = try JSONNode.parse(body)
+        let event = try root.string("event")
+        let openID = try root.string("user_openid")
+        guard event == "comment.update" else { return [] }
+        // `content` is a JSON document inside a string: parse it again, numbers kept as text.
+        let contentText = try root.string("content")
+        let content = try JSONNode.parse(Array(contentText.utf8), root: "content")
+        let envelopeTime = try root.optional("create_time")?.unixSeconds()
+        return [try TikTokComment(content: content, businessID: openID, envelopeTime: envelopeTime).event()]
+    }
+}

@@ -1,0 +1,78 @@
+public import Foundation
+
+/// WeChat Official Account pushes (CHANNELS.md §9): the `echostr` GET handshake, and XML POSTs in
+/// plaintext or AES ("safe") mode, both checked with the query `signature`, AES mode also with
+/// `msg_signature`. Replies `success` so that WeChat neither retries nor shows an error.
+public struct WeChatWebhookAdapter: WebhookAdapter {
+    public static let platform = Platform.wechat
+    static let success = WebhookReply(status: 200, contentType: "text/plain", body: Array("success".utf8))
+
+    public init() {}
+
+    public func handle(
+        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+    ) throws(WebhookError) -> WebhookOutcome {
+        guard let token = secrets.verifyToken else { throw .notConfigured("WeChat token") }
+        switch request.method {
+        case "GET":
+            guard let echo = request.queryValue("echostr") else { throw .handshakeRejected("echostr is missing") }
+            do {
+                try Self.verifyQuerySignature(request, token: token)
+            } catch {
+                throw .handshakeRejected("signature does not match the token")
+            }
+            return .handshake(WebhookReply(status: 200, contentType: "text/plain", body: Array(echo.utf8)))
+        case "POST":
+            try Self.verifyQuerySignature(request, token: token)
+            var xml = try SimpleXMLElement.parse(request.body)
+            if request.queryValue("encrypt_type") == "aes" || xml.childText("Encrypt") != nil {
+                xml = try Self.decryptedMessage(request, outer: xml, token: token, secrets: secrets)
+            } else if secrets.wechatEncodingAESKey != nil {
+                // The plaintext signature does not cover the body: once a channel is in AES mode a
+                // plaintext push is a downgrade, not a message.
+                throw .missingSignature("Encrypt (the channel is configured for AES mode)")
+            }
+            return .events([try WeChatMessage(xml: xml).event()], reply: Self.success)
+        default:
+            throw .methodNotAllowed(request.method)
+        }
+    }
+
+    /// SHA-1 hex of the lexicographically sorted, concatenated parts.
+    static func signature(_ parts: [String]) -> String {
+        let joined = parts.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }.joined()
+        return SignatureSupport.hex(SignatureSupport.sha1(Array(joined.utf8)))
+    }
+
+    static func verifyQuerySignature(_ request: WebhookRequest, token: String) throws(WebhookError) {
+        guard let given = request.queryValue("signature") else { throw .missingSignature("signature") }
+        guard let timestamp = request.queryValue("timestamp"), let nonce = request.queryValue("nonce") else {
+            throw .missingSignature("timestamp and nonce")
+        }
+        let expected = signature([token, timestamp, nonce])
+        guard SignatureSupport.constantTimeEqual(given.lowercased(), expected) else {
+            throw .signatureMismatch("signature")
+        }
+    }
+
+    /// AES mode: check `msg_signature` over (token, timestamp, nonce, Encrypt), decrypt, check the
+    /// AppID, and parse the inner XML.
+    static func decryptedMessage(
+        _ request: WebhookRequest, outer: SimpleXMLElement, token: String, secrets: WebhookSecrets
+    ) throws(WebhookError) -> SimpleXMLElement {
+        guard let encrypted = outer.childText("Encrypt") else { throw .missingField("xml.Encrypt") }
+        guard let given = request.queryValue("msg_signature") else { throw .missingSignature("msg_signature") }
+        let timestamp = request.queryValue("timestamp") ?? ""
+        let nonce = request.queryValue("nonce") ?? ""
+        let expected = signature([token, timestamp, nonce, encrypted])
+        guard SignatureSupport.constantTimeEqual(given.lowercased(), expected) else {
+            throw .signatureMismatch("msg_signature")
+        }
+        guard let aesKey = secrets.wechatEncodingAESKey else { throw .notConfigured("WeChat EncodingAESKey") }
+        guard let appID = secrets.wechatAppID else { throw .notConfigured("WeChat AppID") }
+        let cipher = try WeChatCipher(encodingAESKey: aesKey)
+        let (inner, foundAppID) = try cipher.decrypt(base64: encrypted)
+        guard SignatureSupport.constantTimeEqual(foundAppID, appID) else { throw .signatureMismatch("AppID") }
+        return try SimpleXMLElement.parse(inner)
+    }
+}

@@ -1,0 +1,108 @@
+import TestSupport
+import Testing
+
+@testable import ChannelGateway
+
+@Suite("LinkedIn outbound")
+struct LinkedInOutboundTests {
+    let credentials = ChannelCredentials.linkedIn(accessToken: "li-token")
+    let target = LinkedInCommentTarget(
+        actor: "urn:li:organization:96072893", object: "urn:li:activity:7094637247890620418",
+        parentComment: "urn:li:comment:(urn:li:activity:7094637247890620418,7094977717598625792)")
+
+    @Test("nested reply: URL-encoded parent comment URN in the path, Rest.li and version headers")
+    func nestedRequest() throws {
+        let adapter = LinkedInOutboundAdapter(endpoint: OutboundEndpoints.production.linkedIn)
+        let request = try adapter.request(for: outboundMessage(.linkedInComment(target)), credentials: credentials)
+        #expect(
+            request.url
+                == "https://api.linkedin.com/rest/socialActions/urn%3Ali%3Acomment%3A%28urn%3Ali%3Aactivity%3A7094637247890620418%2C7094977717598625792%29/comments"
+        )
+        #expect(
+            request.headers == [
+                "authorization": "Bearer li-token", "content-type": "application/json", "linkedin-version": "202611",
+                "x-restli-protocol-version": "2.0.0",
+            ])
+        #expect(
+            bodyJSON(request.body)
+                == [
+                    "actor": "urn:li:organization:96072893", "object": "urn:li:activity:7094637247890620418",
+                    "message": ["text": "Hello there"],
+                    "parentComment": "urn:li:comment:(urn:li:activity:7094637247890620418,7094977717598625792)",
+                ])
+    }
+
+    @Test("top-level comment targets the post and has no parentComment")
+    func topLevelRequest() throws {
+        let adapter = LinkedInOutboundAdapter(endpoint: OutboundEndpoints.production.linkedIn)
+        var topLevel = target
+        topLevel.parentComment = nil
+        let request = try adapter.request(for: outboundMessage(.linkedInComment(topLevel)), credentials: credentials)
+        #expect(request.url.hasSuffix("/rest/socialActions/urn%3Ali%3Aactivity%3A7094637247890620418/comments"))
+        #expect(bodyJSON(request.body)?["parentComment"] == nil)
+    }
+
+    @Test("both shapes are accepted by the fake; the id comes from x-restli-id", arguments: [true, false])
+    func sendsAgainstFake(nested: Bool) async throws {
+        try await withFake(try await LinkedInAPIFake.start(accessToken: "li-token", version: "202611")) { fake in
+            let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202611"))
+            var comment = target
+            if !nested { comment.parentComment = nil }
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(.linkedInComment(comment)), with: adapter, credentials: credentials)
+            }
+            let id = try #require(sentID(outcome))
+            #expect(id.hasPrefix("urn:li:comment:(urn:li:activity:7094637247890620418,"))
+            let recorded = try #require(fake.recorder.requests.last)
+            #expect(recorded.headers["linkedin-version"] == "202611")
+            #expect(recorded.segments[2] == (comment.parentComment ?? comment.object))
+        }
+    }
+
+    @Test("a sunset LinkedIn-Version is refused by the fake and is not sent")
+    func wrongVersion() async throws {
+        try await withFake(try await LinkedInAPIFake.start(accessToken: "li-token", version: "202611")) { fake in
+            let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202508"))
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(.linkedInComment(target)), with: adapter, credentials: credentials)
+            }
+            guard case .failed(.other, let detail) = outcome else {
+                Issue.record("expected other, got \(outcome)")
+                return
+            }
+            #expect(detail.contains("426"))
+        }
+    }
+
+    @Test(
+        "429 with Retry-After, expired token, server error",
+        arguments: [
+            (
+                ScriptedFailure.rateLimited(retryAfterSeconds: 30),
+                OutboundOutcome.retryAfter(delay: .seconds(30), reason: .rateLimited)
+            ),
+            (.serverError, .retryAfter(delay: nil, reason: .transient)),
+        ])
+    func retryable(failure: ScriptedFailure, expected: OutboundOutcome) async throws {
+        try await withFake(try await LinkedInAPIFake.start(accessToken: "li-token")) { fake in
+            fake.script.enqueue(failure, on: LinkedInAPIFake.Endpoint.comments.rawValue)
+            let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202611"))
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(.linkedInComment(target)), with: adapter, credentials: credentials)
+            }
+            #expect(outcome == expected)
+        }
+    }
+
+    @Test("an expired token (401) is tokenInvalid")
+    func expiredToken() async throws {
+        try await withFake(try await LinkedInAPIFake.start(accessToken: "li-token")) { fake in
+            fake.script.enqueue(.tokenError, on: LinkedInAPIFake.Endpoint.comments.rawValue)
+            let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202611"))
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(.linkedInComment(target)), with: adapter, credentials: credentials)
+            }
+            #expect(failureReason(outcome) == .tokenInvalid)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import TestSupport
+import Testing
+
+@testable import ChannelGateway
+
+@Suite("Platform HTTP client")
+struct PlatformHTTPClientTests {
+    @Test("a hanging platform is cut off by the per-request timeout and reported transient, once")
+    func hangTimesOut() async throws {
+        try await withFake(try await TelegramBotAPIFake.start(botToken: "1:T")) { fake in
+            fake.script.enqueue(.hang, on: TelegramBotAPIFake.Endpoint.sendMessage.rawValue)
+            let adapter = TelegramOutboundAdapter(endpoint: .init(baseURL: fake.baseURL))
+            let started = ContinuousClock.now
+            let outcome = try await OutboundTestHarness.with(timeout: .milliseconds(300)) {
+                try await $0.send(
+                    outboundMessage(.telegramMessage(chatID: "1")), with: adapter,
+                    credentials: .telegram(botToken: "1:T"))
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(outcome == .retryAfter(delay: nil, reason: .transient))
+            #expect(elapsed < .seconds(3))
+            #expect(fake.recorder.requests.count == 1)
+        }
+    }
+
+    @Test("a refused connection is transient, and the transport error names no token")
+    func connectionRefused() async throws {
+        // Port 1 on loopback: nothing listens there (a stopped fake's port could be reused by a
+        // fake of a test running in parallel).
+        let deadURL = "http://127.0.0.1:1"
+        try await OutboundTestHarness.with(timeout: .milliseconds(400)) { harness in
+            let adapter = TelegramOutboundAdapter(endpoint: .init(baseURL: deadURL))
+            let outcome = try await harness.send(
+                outboundMessage(.telegramMessage(chatID: "1")), with: adapter,
+                credentials: .telegram(botToken: "1:SECRET"))
+            #expect(outcome == .retryAfter(delay: nil, reason: .transient))
+            let request = try adapter.request(
+                for: outboundMessage(.telegramMessage(chatID: "1")), credentials: .telegram(botToken: "1:SECRET"))
+            let failure = await #expect(throws: PlatformTransportError.self) { try await harness.http.execute(request) }
+            #expect(failure?.request.contains("SECRET") == false)
+            #expect(failure?.request.contains("/bot<token>/sendMessage") == true)
+        }
+    }
+
+    @Test("headers and status come back as the platform sent them")
+    func responseHeaders() async throws {
+        try await withFake(try await LinkedInAPIFake.start(accessToken: "t")) { fake in
+            try await OutboundTestHarness.with { harness in
+                let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202611"))
+                let request = try adapter.request(
+                    for: outboundMessage(
+                        .linkedInComment(.init(actor: "urn:li:organization:1", object: "urn:li:activity:2"))),
+                    credentials: .linkedIn(accessToken: "t"))
+                let response = try await harness.http.execute(request)
+                #expect(response.status == 201)
+                #expect(response.headers["x-restli-id"]?.hasPrefix("urn:li:comment:") == true)
+            }
+        }
+    }
+}

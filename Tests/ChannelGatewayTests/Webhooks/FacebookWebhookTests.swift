@@ -1,0 +1,320 @@
+import Foundation
+import Testing
+
+@testable import ChannelGateway
+
+@Suite("Facebook webhooks")
+struct FacebookWebhookTests {
+    let adapter = FacebookWebhookAdapter()
+
+    func handle(_ json: String) throws(WebhookError) -> [InboundEvent] {
+        try adapter.handle(TestSigning.metaPost(json), secrets: TestSigning.metaSecrets, now: TestSigning.now).events
+    }
+
+    func feed(_ value: String, field: String = "feed") -> String {
+        #"{"object":"page","entry":[{"id":"111000111","time":1790000100,"changes":[{"field":"\#(field)","value":\#(value)}]}]}"#
+    }
+
+    static let messengerText = #"""
+        {"object":"page","entry":[{"id":"111000111","time":1790000000123,"messaging":[{
+          "sender":{"id":"7000000000000001"},
+          "recipient":{"id":"111000111"},
+          "timestamp":1790000000100,
+          "message":{"mid":"m_AbCdEf123","text":"Is my order shipped? Café äöå",
+                     "reply_to":{"mid":"m_prev456"},
+                     "quick_reply":{"payload":"ORDER_STATUS"}}}]}]}
+        """#
+
+    @Test func messengerTextMessage() throws {
+        let events = try handle(Self.messengerText)
+        let event = try #require(events.first)
+        #expect(events.count == 1)
+        #expect(event.platform == .facebook)
+        #expect(event.accountID == "111000111")
+        #expect(event.kind == .directMessage)
+        #expect(event.eventID == "m_AbCdEf123")
+        #expect(event.threadKey == "7000000000000001")
+        #expect(event.author?.platformID == "7000000000000001")
+        #expect(event.text == "Is my order shipped? Café äöå")
+        #expect(event.repliesToMessageID == "m_prev456")
+        #expect(event.occurredAt == unixDate(1_790_000_000.1))
+        #expect(!event.isOwn)
+    }
+
+    @Test func messengerAttachmentsAndUnsupportedFallback() throws {
+        let json = #"""
+            {"object":"page","entry":[{"id":"111000111","time":1790000000300,"messaging":[
+             {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000200,
+              "message":{"mid":"m_Img789","attachments":[{"type":"image","payload":{"url":"https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"}}]}},
+             {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000250,
+              "message":{"mid":"m_Fb1","attachments":[{"type":"fallback","title":"shared link"}]}}]}]}
+            """#
+        let events = try handle(json)
+        #expect(events.count == 2)
+        #expect(
+            events[0].attachments == [
+                InboundAttachment(kind: .image, url: "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1")
+            ])
+        #expect(events[0].text == nil)
+        #expect(!events[0].isUnsupported)
+        #expect(events[1].isUnsupported)
+    }
+
+    @Test func messengerEchoIsMarkedOwnAndThreadedOnCustomer() throws {
+        let json = #"""
+            {"object":"page","entry":[{"id":"111000111","time":1790000000400,"messaging":[
+            {"sender":{"id":"111000111"},"recipient":{"id":"7000000000000001"},"timestamp":1790000000300,
+             "message":{"is_echo":true,"app_id":1517776481860111,"metadata":"outbox:42","mid":"m_Out001","text":"Yes, shipped today."}}]}]}
+            """#
+        let event = try #require(try handle(json).first)
+        #expect(event.isOwn)
+        #expect(event.threadKey == "7000000000000001")
+        #expect(event.eventID == "m_Out001")
+    }
+
+    @Test func messengerDeliveryAndRead() throws {
+        let json = #"""
+            {"object":"page","entry":[{"id":"111000111","time":1790000000500,"messaging":[
+            {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000450,
+             "delivery":{"mids":["m_Out001","m_Out002"],"watermark":1790000000440}},
+            {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000460,
+             "read":{"watermark":1790000000455}}]}]}
+            """#
+        let events = try handle(json)
+        #expect(events.count == 3)
+        #expect(events.map(\.kind) == [.deliveryStatus, .deliveryStatus, .deliveryStatus])
+        #expect(events[0].deliveryStatus?.messageID == "m_Out001")
+        #expect(events[1].deliveryStatus?.state == .delivered)
+        #expect(events[2].deliveryStatus?.state == .read)
+        #expect(events[2].deliveryStatus?.watermark == unixDate(1_790_000_000.455))
+        #expect(Set(events.map(\.eventID)).count == 3)
+    }
+
+    static let organicComment = #"""
+        {"from":{"id":"7000000000000002","name":"Jane Doe"},
+          "item":"comment","verb":"add",
+          "post_id":"111000111_222000222",
+          "comment_id":"222000222_333000333",
+          "parent_id":"111000111_222000222",
+          "created_time":1790000095,
+          "message":"Do you ship to Canada?",
+          "post":{"id":"111000111_222000222","status_type":"added_photos","is_published":true,
+                  "updated_time":"2026-09-01T10:00:00+0000","permalink_url":"https://www.facebook.com/111000111/posts/222000222",
+                  "promotion_status":"inactive"}}
+        """#
+
+    @Test func organicComment() throws {
+        let event = try #require(try handle(feed(Self.organicComment)).first)
+        #expect(event.kind == .comment)
+        #expect(event.eventID == "222000222_333000333:add")
+        #expect(event.messageID == "222000222_333000333")
+        #expect(event.threadKey == "111000111_222000222/222000222_333000333")
+        #expect(event.parentPostID == "111000111_222000222")
+        #expect(event.parentCommentID == nil)
+        #expect(event.author == InboundAuthor(platformID: "7000000000000002", displayName: "Jane Doe"))
+        #expect(event.text == "Do you ship to Canada?")
+        #expect(event.occurredAt == unixDate(1_790_000_095))
+        #expect(!event.isPaid && !event.isOwn && event.contentFetch == nil)
+    }
+
+    @Test func replyToCommentThreadsUnderTopLevelComment() throws {
+        let reply = Self.organicComment
+            .replacingOccurrences(
+                of: #""comment_id":"222000222_333000333""#, with: #""comment_id":"222000222_333000999""#
+            )
+            .replacingOccurrences(
+                of: #""parent_id":"111000111_222000222""#, with: #""parent_id":"222000222_333000333""#)
+        let event = try #require(try handle(feed(reply)).first)
+        #expect(event.parentCommentID == "222000222_333000333")
+        #expect(event.threadKey == "111000111_222000222/222000222_333000333")
+        #expect(event.messageID == "222000222_333000999")
+    }
+
+    @Test func darkPostCommentIsPaid() throws {
+        let value = #"""
+            {"from":{"id":"7000000000000003","name":"Ad Viewer"},"item":"comment","verb":"add",
+             "post_id":"111000111_444000444","comment_id":"444000444_555000555","parent_id":"111000111_444000444",
+             "created_time":1790000200,"message":"Price?",
+             "post":{"id":"111000111_444000444","status_type":"added_video","is_published":false,
+                     "updated_time":"2026-09-01T11:00:00+0000","permalink_url":"https://www.facebook.com/111000111/posts/444000444",
+                     "promotion_status":"ineligible"}}
+            """#
+        let event = try #require(try handle(feed(value)).first)
+        #expect(event.kind == .darkPostComment)
+        #expect(event.isPaid)
+        let ineligibleOnly = value.replacingOccurrences(of: #""is_published":false"#, with: #""is_published":true"#)
+        #expect(try handle(feed(ineligibleOnly)).first?.isPaid == true)
+    }
+
+    @Test func commentWithoutPostObjectAsksForVisibilityFetch() throws {
+        let value = #"""
+            {"from":{"id":"7000000000000003","name":"Ad Viewer"},"item":"comment","verb":"add",
+             "post_id":"111000111_444000444","comment_id":"444000444_555000556","parent_id":"111000111_444000444",
+             "created_time":1790000210,"message":"Still there?"}
+            """#
+        let event = try #require(try handle(feed(value)).first)
+        #expect(event.contentFetch == .facebookPostVisibility(postID: "111000111_444000444"))
+        #expect(event.kind == .comment)
+    }
+
+    @Test func videoCommentIsHiddenButReturned() throws {
+        let value = #"""
+            {"from":{"id":"7000000000000004","name":"Vid Person"},"item":"comment","verb":"add",
+             "post_id":"111000111_222000222","comment_id":"222000222_666000666","parent_id":"111000111_222000222",
+             "created_time":1790000300,"video":"https://video.xx.fbcdn.net/v/t42.1790-2/abc.mp4",
+             "post":{"id":"111000111_222000222","status_type":"added_photos","is_published":true,"updated_time":"2026-09-01T12:00:00+0000","permalink_url":"https://www.facebook.com/111000111/posts/222000222","promotion_status":"inactive"}}
+            """#
+        let event = try #require(try handle(feed(value)).first)
+        #expect(event.hiddenByPlatformRule == .videoAttachment)
+        #expect(event.hiddenByPlatformRule?.rawValue == "video attachment")
+        #expect(event.attachments.first?.kind == .video)
+        #expect(event.text == nil)
+    }
+
+    @Test func photoCommentIsShown() throws {
+        let value = Self.organicComment.replacingOccurrences(
+            of: #""message":"Do you ship to Canada?","#, with: #""photo":"https://scontent.xx.fbcdn.net/p.jpg","#)
+        let event = try #require(try handle(feed(value)).first)
+        #expect(event.attachments == [InboundAttachment(kind: .image, url: "https://scontent.xx.fbcdn.net/p.jpg")])
+        #expect(event.hiddenByPlatformRule == nil)
+    }
+
+    @Test func removedCommentIsADeletion() throws {
+        let value = #"""
+            {"from":{"id":"7000000000000002","name":"Jane Doe"},"item":"comment","verb":"remove",
+             "post_id":"111000111_222000222","comment_id":"222000222_333000333","parent_id":"111000111_222000222",
+             "created_time":1790000500}
+            """#
+        let event = try #require(try handle(feed(value)).first)
+        #expect(event.kind == .deletion)
+        #expect(event.eventID == "222000222_333000333:remove")
+    }
+
+    @Test func visitorWallPosts() throws {
+        let status = #"""
+            {"from":{"id":"7000000000000005","name":"Visitor"},"item":"status","verb":"add",
+             "post_id":"111000111_777000777","published":1,"created_time":1790000400,"message":"Your store was closed today?"}
+            """#
+        let event = try #require(try handle(feed(status)).first)
+        #expect(event.kind == .wallPost)
+        #expect(event.threadKey == "111000111_777000777")
+        #expect(event.text == "Your store was closed today?")
+        #expect(event.occurredAt == unixDate(1_790_000_400))
+        let photo = #"""
+            {"from":{"id":"7000000000000005","name":"Visitor"},"item":"photo","verb":"add","post_id":"111000111_777000778",
+             "photo_id":"777000778","link":"https://scontent.xx.fbcdn.net/v/photo.jpg","published":1,"created_time":1790000401}
+            """#
+        let photoEvent = try #require(try handle(feed(photo)).first)
+        #expect(
+            photoEvent.attachments == [
+                InboundAttachment(
+                    kind: .image, url: "https://scontent.xx.fbcdn.net/v/photo.jpg", platformMediaID: "777000778")
+            ])
+        let video = #"""
+            {"from":{"id":"7000000000000005","name":"Visitor"},"item":"video","verb":"add","post_id":"111000111_777000779",
+             "video_id":"777000779","link":"https://video.xx.fbcdn.net/v.mp4","published":1,"created_time":1790000402}
+            """#
+        let videoEvent = try #require(try handle(feed(video)).first)
+        #expect(videoEvent.kind == .wallPost)
+        #expect(videoEvent.attachments.first?.kind == .video)
+        #expect(videoEvent.hiddenByPlatformRule == nil)  // the rule is for comments only
+    }
+
+    @Test func pageAuthoredContentIsOwn() throws {
+        let reply = #"""
+            {"from":{"id":"111000111","name":"My Shop"},"item":"comment","verb":"add","post_id":"111000111_222000222",
+             "comment_id":"222000222_333000444","parent_id":"222000222_333000333","created_time":1790000600,"message":"Yes we do!",
+             "post":{"id":"111000111_222000222","is_published":true,"promotion_status":"inactive"}}
+            """#
+        #expect(try handle(feed(reply)).first?.isOwn == true)
+        let post = #"""
+            {"from":{"id":"111000111","name":"My Shop"},"item":"status","verb":"add","post_id":"111000111_888","published":1,
+             "created_time":1790000601,"message":"Sale!"}
+            """#
+        let event = try #require(try handle(feed(post)).first)
+        #expect(event.isOwn)
+        #expect(event.kind == .post)
+    }
+
+    @Test func pageMentionWithSenderFieldsOrFrom() throws {
+        let sender = #"""
+            {"item":"post","verb":"add","post_id":"888000888_999000999","sender_id":"7000000000000006",
+              "sender_name":"Mentioner","created_time":1790000490,"message":"Great service from @MyShop"}
+            """#
+        let event = try #require(try handle(feed(sender, field: "mention")).first)
+        #expect(event.kind == .mention)
+        #expect(event.author == InboundAuthor(platformID: "7000000000000006", displayName: "Mentioner"))
+        #expect(event.threadKey == "888000888_999000999")
+        #expect(event.occurredAt == unixDate(1_790_000_490))
+        let from = #"""
+            {"item":"comment","verb":"add","post_id":"888000888_999000999","comment_id":"999000999_1","from":{"id":"7000000000000007","name":"Other"},
+             "created_time":1790000491,"message":"@MyShop help"}
+            """#
+        let commentMention = try #require(try handle(feed(from, field: "mention")).first)
+        #expect(commentMention.author?.platformID == "7000000000000007")
+        #expect(commentMention.threadKey == "888000888_999000999/999000999_1")
+    }
+
+    @Test func batchedEntriesAndStandbyAreAllReturned() throws {
+        let json = #"""
+            {"object":"page","entry":[
+             {"id":"111000111","time":1790000000999,"standby":[{"sender":{"id":"7000000000000009"},"recipient":{"id":"111000111"},
+               "timestamp":1790000000900,"message":{"mid":"m_standby","text":"handover"}}]},
+             {"id":"222000222","time":1790000100,"changes":[{"field":"feed","value":\#(Self.organicComment)},
+               {"field":"ratings","value":{"review_text":"ok"}}]}]}
+            """#
+        let events = try handle(json)
+        #expect(events.map(\.eventID) == ["m_standby", "222000222_333000333:add"])
+        #expect(events.map(\.accountID) == ["111000111", "222000222"])
+    }
+
+    @Test func handshake() throws {
+        let request = WebhookRequest(
+            method: "GET", path: "/",
+            query: TestSigning.query([
+                ("hub.mode", "subscribe"), ("hub.verify_token", "verify-me"), ("hub.challenge", "1158201444"),
+            ]))
+        let outcome = try adapter.handle(request, secrets: TestSigning.metaSecrets, now: TestSigning.now)
+        #expect(outcome.isHandshake)
+        #expect(outcome.reply.status == 200)
+        #expect(outcome.reply.bodyText == "1158201444")
+        #expect(outcome.reply.contentType?.hasPrefix("text/plain") == true)
+
+        var wrong = request
+        wrong.query[1].value = "guess"
+        let error = webhookError { () throws(WebhookError) in
+            try adapter.handle(wrong, secrets: TestSigning.metaSecrets, now: TestSigning.now)
+        }
+        #expect(error == .handshakeRejected("hub.verify_token does not match"))
+        #expect(error?.httpStatus == 403)
+        var wrongMode = request
+        wrongMode.query[0].value = "unsubscribe"
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(wrongMode, secrets: TestSigning.metaSecrets, now: TestSigning.now)
+            }?.httpStatus == 403)
+    }
+
+    @Test func malformedFeedValuesNameTheField() {
+        let missingPost =
+            #"{"from":{"id":"1","name":"x"},"item":"comment","verb":"add","comment_id":"1_2","created_time":1}"#
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(
+                    TestSigning.metaPost(feed(missingPost)), secrets: TestSigning.metaSecrets, now: TestSigning.now)
+            } == .missingField("entry[0].changes[0].value.post_id"))
+        let badTime =
+            #"{"from":{"id":"1"},"item":"comment","verb":"add","post_id":"1_1","comment_id":"1_2","created_time":true}"#
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(
+                    TestSigning.metaPost(feed(badTime)), secrets: TestSigning.metaSecrets, now: TestSigning.now)
+            } == .wrongType("entry[0].changes[0].value.created_time", expected: "integer, found boolean"))
+        let wrongObject = #"{"object":"instagram","entry":[]}"#
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(
+                    TestSigning.metaPost(wrongObject), secrets: TestSigning.metaSecrets, now: TestSigning.now)
+            } == .invalidValue("object", reason: #"expected "page", found "instagram""#))
+    }
+}
