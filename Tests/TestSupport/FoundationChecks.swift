@@ -1,0 +1,33 @@
+public import GRPCCore
+public import InboxKit
+import Logging
+import Testing
+
+/// Checks every service's tests run on its foundation: its migrations apply to its own schema as
+/// its own role, once; and its whole v1 surface needs a token.
+public enum FoundationChecks {
+    public static func migrationsApplyOnce(_ service: InboxService, _ migrations: [Migration]) async throws {
+        try await withTestDatabase { database in
+            try await withPostgresClient(database.url(for: service), schema: service.schema) { client in
+                let runner = MigrationRunner(schema: service.schema, migrations: migrations)
+                let applied = try await runner.migrate(client, logger: Logger(label: "test"))
+                #expect(applied == Array(1...migrations.count))
+                #expect(try await runner.migrate(client, logger: Logger(label: "test")).isEmpty)
+            }
+        }
+    }
+
+    /// Calls every method of `descriptors` on `service` without a token and with an admin's;
+    /// returns the outcomes with the token (the caller asserts what each should be).
+    public static func everyMethodNeedsAToken(
+        _ service: any RegistrableRPCService,
+        _ descriptors: [MethodDescriptor]
+    ) async throws -> [String: RPCError.Code?] {
+        try await withInProcessServer(services: [service]) { client in
+            let anonymous = await callEveryMethod(descriptors, client: client, metadata: [:])
+            #expect(anonymous.count == descriptors.count)
+            #expect(anonymous.values.allSatisfy { $0 == .unauthenticated })
+            return await callEveryMethod(descriptors, client: client, metadata: try await TestTokens.metadata(.admin))
+        }
+    }
+}
