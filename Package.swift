@@ -51,8 +51,8 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, postgres, logging, hummingbird, crypto, cryptoExtras,
-            asyncHTTPClient, .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging, hummingbird, crypto,
+            cryptoExtras, asyncHTTPClient, .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
         ],
         path: "Tests/TestSupport",
         swiftSettings: swiftSettings
@@ -71,12 +71,18 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "InboxKitTests",
-        dependencies: ["InboxKit", "TestSupport", grpcCore, postgres],
+        dependencies: [
+            "InboxKit", "InboxAPI", "TestSupport", grpcCore, grpcProtobuf, postgres,
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
         swiftSettings: swiftSettings
     ),
     .testTarget(
         name: "IntegrationTests",
-        dependencies: ["InboxKit", "InboxAPI", "TestSupport", grpcCore, grpcHTTP2, postgres],
+        dependencies: [
+            "InboxKit", "InboxAPI", "TestSupport", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging,
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
         swiftSettings: swiftSettings
     ),
 ]

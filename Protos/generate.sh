@@ -42,7 +42,7 @@ trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/InboxAPI"
 
 cd "$root/Protos"
-protos=$(find inbox grpc -name '*.proto' | LC_ALL=C sort)
+protos=$(find inbox grpc google -name '*.proto' | LC_ALL=C sort)
 # shellcheck disable=SC2086
 protoc --plugin=protoc-gen-swift="$bin/protoc-gen-swift" \
     --plugin=protoc-gen-grpc-swift-2="$bin/protoc-gen-grpc-swift-2" \

@@ -62,6 +62,32 @@ public enum Inbox_V1_AssignmentService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetAgent" metadata.
+        public enum GetAgent: Sendable {
+            /// Request type for "GetAgent".
+            public typealias Input = Inbox_V1_GetAgentRequest
+            /// Response type for "GetAgent".
+            public typealias Output = Inbox_V1_Agent
+            /// Descriptor for "GetAgent".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.AssignmentService"),
+                method: "GetAgent",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListAgents" metadata.
+        public enum ListAgents: Sendable {
+            /// Request type for "ListAgents".
+            public typealias Input = Inbox_V1_ListAgentsRequest
+            /// Response type for "ListAgents".
+            public typealias Output = Inbox_V1_ListAgentsResponse
+            /// Descriptor for "ListAgents".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.AssignmentService"),
+                method: "ListAgents",
+                type: .unary
+            )
+        }
         /// Namespace for "SetAgentAvailability" metadata.
         public enum SetAgentAvailability: Sendable {
             /// Request type for "SetAgentAvailability".
@@ -179,11 +205,26 @@ public enum Inbox_V1_AssignmentService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UpdateRoutingRule" metadata.
+        public enum UpdateRoutingRule: Sendable {
+            /// Request type for "UpdateRoutingRule".
+            public typealias Input = Inbox_V1_UpdateRoutingRuleRequest
+            /// Response type for "UpdateRoutingRule".
+            public typealias Output = Inbox_V1_RoutingRule
+            /// Descriptor for "UpdateRoutingRule".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.AssignmentService"),
+                method: "UpdateRoutingRule",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "inbox.v1.AssignmentService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateTeam.descriptor,
             ListTeams.descriptor,
             UpsertAgent.descriptor,
+            GetAgent.descriptor,
+            ListAgents.descriptor,
             SetAgentAvailability.descriptor,
             AssignConversation.descriptor,
             UnassignConversation.descriptor,
@@ -192,7 +233,8 @@ public enum Inbox_V1_AssignmentService: Sendable {
             ListAssignmentHistory.descriptor,
             GetWorkload.descriptor,
             CreateRoutingRule.descriptor,
-            ListRoutingRules.descriptor
+            ListRoutingRules.descriptor,
+            UpdateRoutingRule.descriptor
         ]
     }
 }
@@ -261,6 +303,38 @@ extension Inbox_V1_AssignmentService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Agent>
 
+        /// Handle the "GetAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_GetAgentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_Agent` messages.
+        func getAgent(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_GetAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Agent>
+
+        /// Handle the "ListAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Names for ids: an agent UI resolves assignees with one call.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_ListAgentsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_ListAgentsResponse` messages.
+        func listAgents(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_ListAgentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ListAgentsResponse>
+
         /// Handle the "SetAgentAvailability" method.
         ///
         /// - Parameters:
@@ -279,7 +353,8 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused with FAILED_PRECONDITION while the organisation's inbox is deactivated.
+        /// > Refused with FAILED_PRECONDITION, reason INBOX_DEACTIVATED, while the organisation's inbox is
+        /// > deactivated.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_AssignConversationRequest` messages.
@@ -311,7 +386,9 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Automatic; batched (conversation-service routes many new conversations per call).
+        /// > Automatic; batched (at most 500 conversations; conversation-service routes many new
+        /// > conversations per call). One result per item; a retried item (same `route_key`) never assigns
+        /// > twice.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_RouteConversationRequest` messages.
@@ -394,6 +471,20 @@ extension Inbox_V1_AssignmentService {
             request: GRPCCore.StreamingServerRequest<Inbox_V1_ListRoutingRulesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ListRoutingRulesResponse>
+
+        /// Handle the "UpdateRoutingRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_UpdateRoutingRuleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_RoutingRule` messages.
+        func updateRoutingRule(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_UpdateRoutingRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_RoutingRule>
     }
 
     /// Service protocol for the "inbox.v1.AssignmentService" service.
@@ -446,6 +537,38 @@ extension Inbox_V1_AssignmentService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Agent>
 
+        /// Handle the "GetAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_GetAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_Agent` message.
+        func getAgent(
+            request: GRPCCore.ServerRequest<Inbox_V1_GetAgentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Agent>
+
+        /// Handle the "ListAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Names for ids: an agent UI resolves assignees with one call.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ListAgentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_ListAgentsResponse` message.
+        func listAgents(
+            request: GRPCCore.ServerRequest<Inbox_V1_ListAgentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ListAgentsResponse>
+
         /// Handle the "SetAgentAvailability" method.
         ///
         /// - Parameters:
@@ -464,7 +587,8 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused with FAILED_PRECONDITION while the organisation's inbox is deactivated.
+        /// > Refused with FAILED_PRECONDITION, reason INBOX_DEACTIVATED, while the organisation's inbox is
+        /// > deactivated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_AssignConversationRequest` message.
@@ -496,7 +620,9 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Automatic; batched (conversation-service routes many new conversations per call).
+        /// > Automatic; batched (at most 500 conversations; conversation-service routes many new
+        /// > conversations per call). One result per item; a retried item (same `route_key`) never assigns
+        /// > twice.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_RouteConversationRequest` message.
@@ -579,6 +705,20 @@ extension Inbox_V1_AssignmentService {
             request: GRPCCore.ServerRequest<Inbox_V1_ListRoutingRulesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ListRoutingRulesResponse>
+
+        /// Handle the "UpdateRoutingRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_UpdateRoutingRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_RoutingRule` message.
+        func updateRoutingRule(
+            request: GRPCCore.ServerRequest<Inbox_V1_UpdateRoutingRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_RoutingRule>
     }
 
     /// Simple service protocol for the "inbox.v1.AssignmentService" service.
@@ -629,6 +769,38 @@ extension Inbox_V1_AssignmentService {
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_Agent
 
+        /// Handle the "GetAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_GetAgentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_Agent` to respond with.
+        func getAgent(
+            request: Inbox_V1_GetAgentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_Agent
+
+        /// Handle the "ListAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Names for ids: an agent UI resolves assignees with one call.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_ListAgentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_ListAgentsResponse` to respond with.
+        func listAgents(
+            request: Inbox_V1_ListAgentsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_ListAgentsResponse
+
         /// Handle the "SetAgentAvailability" method.
         ///
         /// - Parameters:
@@ -647,7 +819,8 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused with FAILED_PRECONDITION while the organisation's inbox is deactivated.
+        /// > Refused with FAILED_PRECONDITION, reason INBOX_DEACTIVATED, while the organisation's inbox is
+        /// > deactivated.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_AssignConversationRequest` message.
@@ -679,7 +852,9 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Automatic; batched (conversation-service routes many new conversations per call).
+        /// > Automatic; batched (at most 500 conversations; conversation-service routes many new
+        /// > conversations per call). One result per item; a retried item (same `route_key`) never assigns
+        /// > twice.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_RouteConversationRequest` message.
@@ -762,6 +937,20 @@ extension Inbox_V1_AssignmentService {
             request: Inbox_V1_ListRoutingRulesRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_ListRoutingRulesResponse
+
+        /// Handle the "UpdateRoutingRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_UpdateRoutingRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_RoutingRule` to respond with.
+        func updateRoutingRule(
+            request: Inbox_V1_UpdateRoutingRuleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_RoutingRule
     }
 }
 
@@ -797,6 +986,28 @@ extension Inbox_V1_AssignmentService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_Agent>(),
             handler: { request, context in
                 try await self.upsertAgent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inbox_V1_AssignmentService.Method.GetAgent.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_GetAgentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_Agent>(),
+            handler: { request, context in
+                try await self.getAgent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inbox_V1_AssignmentService.Method.ListAgents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ListAgentsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ListAgentsResponse>(),
+            handler: { request, context in
+                try await self.listAgents(
                     request: request,
                     context: context
                 )
@@ -901,6 +1112,17 @@ extension Inbox_V1_AssignmentService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Inbox_V1_AssignmentService.Method.UpdateRoutingRule.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_UpdateRoutingRuleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_RoutingRule>(),
+            handler: { request, context in
+                try await self.updateRoutingRule(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -934,6 +1156,28 @@ extension Inbox_V1_AssignmentService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Agent> {
         let response = try await self.upsertAgent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getAgent(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_GetAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Agent> {
+        let response = try await self.getAgent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listAgents(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_ListAgentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ListAgentsResponse> {
+        let response = try await self.listAgents(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1038,6 +1282,17 @@ extension Inbox_V1_AssignmentService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func updateRoutingRule(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_UpdateRoutingRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_RoutingRule> {
+        let response = try await self.updateRoutingRule(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -1075,6 +1330,32 @@ extension Inbox_V1_AssignmentService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Agent> {
         return GRPCCore.ServerResponse<Inbox_V1_Agent>(
             message: try await self.upsertAgent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getAgent(
+        request: GRPCCore.ServerRequest<Inbox_V1_GetAgentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Agent> {
+        return GRPCCore.ServerResponse<Inbox_V1_Agent>(
+            message: try await self.getAgent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listAgents(
+        request: GRPCCore.ServerRequest<Inbox_V1_ListAgentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ListAgentsResponse> {
+        return GRPCCore.ServerResponse<Inbox_V1_ListAgentsResponse>(
+            message: try await self.listAgents(
                 request: request.message,
                 context: context
             ),
@@ -1198,6 +1479,19 @@ extension Inbox_V1_AssignmentService.SimpleServiceProtocol {
             metadata: [:]
         )
     }
+
+    public func updateRoutingRule(
+        request: GRPCCore.ServerRequest<Inbox_V1_UpdateRoutingRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_RoutingRule> {
+        return GRPCCore.ServerResponse<Inbox_V1_RoutingRule>(
+            message: try await self.updateRoutingRule(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
 }
 
 // MARK: inbox.v1.AssignmentService (client)
@@ -1266,6 +1560,48 @@ extension Inbox_V1_AssignmentService {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Agent>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
+        /// Call the "GetAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_GetAgentRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_GetAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_Agent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getAgent<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_GetAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_GetAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_Agent>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Agent>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Names for ids: an agent UI resolves assignees with one call.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ListAgentsRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_ListAgentsRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_ListAgentsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAgents<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_ListAgentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_ListAgentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ListAgentsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ListAgentsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "SetAgentAvailability" method.
         ///
         /// - Parameters:
@@ -1289,7 +1625,8 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused with FAILED_PRECONDITION while the organisation's inbox is deactivated.
+        /// > Refused with FAILED_PRECONDITION, reason INBOX_DEACTIVATED, while the organisation's inbox is
+        /// > deactivated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_AssignConversationRequest` message.
@@ -1331,7 +1668,9 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Automatic; batched (conversation-service routes many new conversations per call).
+        /// > Automatic; batched (at most 500 conversations; conversation-service routes many new
+        /// > conversations per call). One result per item; a retried item (same `route_key`) never assigns
+        /// > twice.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_RouteConversationRequest` message.
@@ -1444,6 +1783,25 @@ extension Inbox_V1_AssignmentService {
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ListRoutingRulesResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpdateRoutingRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_UpdateRoutingRuleRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_UpdateRoutingRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_RoutingRule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateRoutingRule<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_UpdateRoutingRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_UpdateRoutingRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_RoutingRule>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RoutingRule>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
     }
 
     /// Generated client for the "inbox.v1.AssignmentService" service.
@@ -1552,6 +1910,70 @@ extension Inbox_V1_AssignmentService {
             )
         }
 
+        /// Call the "GetAgent" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_GetAgentRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_GetAgentRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_Agent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getAgent<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_GetAgentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_GetAgentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_Agent>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Agent>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_AssignmentService.Method.GetAgent.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListAgents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Names for ids: an agent UI resolves assignees with one call.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ListAgentsRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_ListAgentsRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_ListAgentsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listAgents<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_ListAgentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_ListAgentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ListAgentsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ListAgentsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_AssignmentService.Method.ListAgents.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "SetAgentAvailability" method.
         ///
         /// - Parameters:
@@ -1586,7 +2008,8 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused with FAILED_PRECONDITION while the organisation's inbox is deactivated.
+        /// > Refused with FAILED_PRECONDITION, reason INBOX_DEACTIVATED, while the organisation's inbox is
+        /// > deactivated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_AssignConversationRequest` message.
@@ -1650,7 +2073,9 @@ extension Inbox_V1_AssignmentService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Automatic; batched (conversation-service routes many new conversations per call).
+        /// > Automatic; batched (at most 500 conversations; conversation-service routes many new
+        /// > conversations per call). One result per item; a retried item (same `route_key`) never assigns
+        /// > twice.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_RouteConversationRequest` message.
@@ -1829,6 +2254,36 @@ extension Inbox_V1_AssignmentService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "UpdateRoutingRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_UpdateRoutingRuleRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_UpdateRoutingRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_RoutingRule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateRoutingRule<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_UpdateRoutingRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_UpdateRoutingRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_RoutingRule>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RoutingRule>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_AssignmentService.Method.UpdateRoutingRule.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1910,6 +2365,60 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
         )
     }
 
+    /// Call the "GetAgent" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_GetAgentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getAgent<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_GetAgentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Agent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getAgent(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_GetAgentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_Agent>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAgents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Names for ids: an agent UI resolves assignees with one call.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_ListAgentsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAgents<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_ListAgentsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ListAgentsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAgents(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ListAgentsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ListAgentsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "SetAgentAvailability" method.
     ///
     /// - Parameters:
@@ -1939,7 +2448,8 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Refused with FAILED_PRECONDITION while the organisation's inbox is deactivated.
+    /// > Refused with FAILED_PRECONDITION, reason INBOX_DEACTIVATED, while the organisation's inbox is
+    /// > deactivated.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_AssignConversationRequest` message.
@@ -1993,7 +2503,9 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Automatic; batched (conversation-service routes many new conversations per call).
+    /// > Automatic; batched (at most 500 conversations; conversation-service routes many new
+    /// > conversations per call). One result per item; a retried item (same `route_key`) never assigns
+    /// > twice.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_RouteConversationRequest` message.
@@ -2142,6 +2654,31 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
             onResponse: handleResponse
         )
     }
+
+    /// Call the "UpdateRoutingRule" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_UpdateRoutingRuleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateRoutingRule<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_UpdateRoutingRuleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RoutingRule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateRoutingRule(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_UpdateRoutingRuleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_RoutingRule>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
 }
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
@@ -2234,6 +2771,68 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
         )
     }
 
+    /// Call the "GetAgent" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getAgent<Result>(
+        _ message: Inbox_V1_GetAgentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Agent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_GetAgentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getAgent(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAgents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Names for ids: an agent UI resolves assignees with one call.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAgents<Result>(
+        _ message: Inbox_V1_ListAgentsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ListAgentsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_ListAgentsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAgents(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "SetAgentAvailability" method.
     ///
     /// - Parameters:
@@ -2267,7 +2866,8 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Refused with FAILED_PRECONDITION while the organisation's inbox is deactivated.
+    /// > Refused with FAILED_PRECONDITION, reason INBOX_DEACTIVATED, while the organisation's inbox is
+    /// > deactivated.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2329,7 +2929,9 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Automatic; batched (conversation-service routes many new conversations per call).
+    /// > Automatic; batched (at most 500 conversations; conversation-service routes many new
+    /// > conversations per call). One result per item; a retried item (same `route_key`) never assigns
+    /// > twice.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2497,6 +3099,35 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listRoutingRules(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateRoutingRule" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateRoutingRule<Result>(
+        _ message: Inbox_V1_UpdateRoutingRuleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RoutingRule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_UpdateRoutingRuleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateRoutingRule(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -190,6 +190,62 @@ public nonisolated enum Inbox_V1_AssignmentSource: SwiftProtobuf.Enum, Swift.Cas
 
 }
 
+public nonisolated enum Inbox_V1_RouteOutcome: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// An agent got the conversation (`assignment.agent_id`).
+  case assigned // = 1
+
+  /// Waiting in a team's queue for an agent with free capacity (`assignment.team_id`).
+  case queued // = 2
+
+  /// Already assigned (a route_key seen before, or a conversation assigned manually): the current
+  /// assignment, unchanged.
+  case unchanged // = 3
+
+  /// This item could not be routed (`error` says why; e.g. INBOX_DEACTIVATED). Retry it later when
+  /// `retryable`.
+  case failed // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .assigned
+    case 2: self = .queued
+    case 3: self = .unchanged
+    case 4: self = .failed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .assigned: return 1
+    case .queued: return 2
+    case .unchanged: return 3
+    case .failed: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_RouteOutcome] = [
+    .unspecified,
+    .assigned,
+    .queued,
+    .unchanged,
+    .failed,
+  ]
+
+}
+
 public nonisolated enum Inbox_V1_AssignmentChange: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -367,6 +423,55 @@ public nonisolated struct Inbox_V1_UpsertAgentRequest: Sendable {
   public init() {}
 
   fileprivate var _agent: Inbox_V1_Agent? = nil
+}
+
+public nonisolated struct Inbox_V1_GetAgentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var agentID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_ListAgentsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Only members of this team; empty: every agent of the organisation.
+  public var teamID: String = String()
+
+  /// Empty: any availability.
+  public var availabilities: [Inbox_V1_Availability] = []
+
+  /// Only these agents (resolving ids to names); at most 500.
+  public var agentIds: [String] = []
+
+  public var pageSize: Int32 = 0
+
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_ListAgentsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var agents: [Inbox_V1_Agent] = []
+
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Inbox_V1_SetAgentAvailabilityRequest: Sendable {
@@ -551,6 +656,10 @@ public nonisolated struct Inbox_V1_ConversationToRoute: Sendable {
 
   public var reopened: Bool = false
 
+  /// Required: identifies this routing request (conversation-service uses its follow-up row id).
+  /// The same key again returns the first decision and never assigns twice.
+  public var routeKey: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -561,11 +670,63 @@ public nonisolated struct Inbox_V1_RouteConversationRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// At most 500.
   public var conversations: [Inbox_V1_ConversationToRoute] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+public nonisolated struct Inbox_V1_RouteResult: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conversationID: String {
+    get {_storage._conversationID}
+    set {_uniqueStorage()._conversationID = newValue}
+  }
+
+  public var routeKey: String {
+    get {_storage._routeKey}
+    set {_uniqueStorage()._routeKey = newValue}
+  }
+
+  public var outcome: Inbox_V1_RouteOutcome {
+    get {_storage._outcome}
+    set {_uniqueStorage()._outcome = newValue}
+  }
+
+  /// Set unless FAILED; its `explanation` says why.
+  public var assignment: Inbox_V1_Assignment {
+    get {_storage._assignment ?? Inbox_V1_Assignment()}
+    set {_uniqueStorage()._assignment = newValue}
+  }
+  /// Returns true if `assignment` has been explicitly set.
+  public var hasAssignment: Bool {_storage._assignment != nil}
+  /// Clears the value of `assignment`. Subsequent reads from it will return its default value.
+  public mutating func clearAssignment() {_uniqueStorage()._assignment = nil}
+
+  public var error: Google_Rpc_Status {
+    get {_storage._error ?? Google_Rpc_Status()}
+    set {_uniqueStorage()._error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {_storage._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {_uniqueStorage()._error = nil}
+
+  public var retryable: Bool {
+    get {_storage._retryable}
+    set {_uniqueStorage()._retryable = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Inbox_V1_RouteConversationResponse: Sendable {
@@ -574,7 +735,7 @@ public nonisolated struct Inbox_V1_RouteConversationResponse: Sendable {
   // methods supported on all messages.
 
   /// One per conversation, in the same order.
-  public var assignments: [Inbox_V1_Assignment] = []
+  public var results: [Inbox_V1_RouteResult] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -830,6 +991,39 @@ public nonisolated struct Inbox_V1_CreateRoutingRuleRequest: Sendable {
   fileprivate var _rule: Inbox_V1_RoutingRule? = nil
 }
 
+public nonisolated struct Inbox_V1_UpdateRoutingRuleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// `id` names the rule; the fields in `update_mask` (name, priority, condition, team_id,
+  /// enabled) are changed.
+  public var rule: Inbox_V1_RoutingRule {
+    get {_rule ?? Inbox_V1_RoutingRule()}
+    set {_rule = newValue}
+  }
+  /// Returns true if `rule` has been explicitly set.
+  public var hasRule: Bool {self._rule != nil}
+  /// Clears the value of `rule`. Subsequent reads from it will return its default value.
+  public mutating func clearRule() {self._rule = nil}
+
+  public var updateMask: SwiftProtobuf.Google_Protobuf_FieldMask {
+    get {_updateMask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
+    set {_updateMask = newValue}
+  }
+  /// Returns true if `updateMask` has been explicitly set.
+  public var hasUpdateMask: Bool {self._updateMask != nil}
+  /// Clears the value of `updateMask`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdateMask() {self._updateMask = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rule: Inbox_V1_RoutingRule? = nil
+  fileprivate var _updateMask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
+}
+
 public nonisolated struct Inbox_V1_ListRoutingRulesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -876,6 +1070,10 @@ nonisolated extension Inbox_V1_AssignmentState: SwiftProtobuf._ProtoNameProvidin
 
 nonisolated extension Inbox_V1_AssignmentSource: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ASSIGNMENT_SOURCE_UNSPECIFIED\0\u{1}ASSIGNMENT_SOURCE_MANUAL\0\u{1}ASSIGNMENT_SOURCE_AUTOMATIC\0")
+}
+
+nonisolated extension Inbox_V1_RouteOutcome: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ROUTE_OUTCOME_UNSPECIFIED\0\u{1}ROUTE_OUTCOME_ASSIGNED\0\u{1}ROUTE_OUTCOME_QUEUED\0\u{1}ROUTE_OUTCOME_UNCHANGED\0\u{1}ROUTE_OUTCOME_FAILED\0")
 }
 
 nonisolated extension Inbox_V1_AssignmentChange: SwiftProtobuf._ProtoNameProviding {
@@ -1149,6 +1347,121 @@ nonisolated extension Inbox_V1_UpsertAgentRequest: SwiftProtobuf.Message, SwiftP
 
   public static func ==(lhs: Inbox_V1_UpsertAgentRequest, rhs: Inbox_V1_UpsertAgentRequest) -> Bool {
     if lhs._agent != rhs._agent {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_GetAgentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetAgentRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_GetAgentRequest, rhs: Inbox_V1_GetAgentRequest) -> Bool {
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ListAgentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAgentsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}team_id\0\u{1}availabilities\0\u{3}agent_ids\0\u{3}page_size\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.teamID) }()
+      case 2: try { try decoder.decodeRepeatedEnumField(value: &self.availabilities) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.agentIds) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.teamID.isEmpty {
+      try visitor.visitSingularStringField(value: self.teamID, fieldNumber: 1)
+    }
+    if !self.availabilities.isEmpty {
+      try visitor.visitPackedEnumField(value: self.availabilities, fieldNumber: 2)
+    }
+    if !self.agentIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.agentIds, fieldNumber: 3)
+    }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 4)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ListAgentsRequest, rhs: Inbox_V1_ListAgentsRequest) -> Bool {
+    if lhs.teamID != rhs.teamID {return false}
+    if lhs.availabilities != rhs.availabilities {return false}
+    if lhs.agentIds != rhs.agentIds {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ListAgentsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAgentsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}agents\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.agents) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.agents.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.agents, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ListAgentsResponse, rhs: Inbox_V1_ListAgentsResponse) -> Bool {
+    if lhs.agents != rhs.agents {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1477,7 +1790,7 @@ nonisolated extension Inbox_V1_UnassignConversationRequest: SwiftProtobuf.Messag
 
 nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConversationToRoute"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{1}kind\0\u{3}contact_id\0\u{1}text\0\u{1}reopened\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{1}kind\0\u{3}contact_id\0\u{1}text\0\u{1}reopened\0\u{3}route_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1493,6 +1806,7 @@ nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, Swift
       case 6: try { try decoder.decodeSingularStringField(value: &self.contactID) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.text) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.reopened) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.routeKey) }()
       default: break
       }
     }
@@ -1523,6 +1837,9 @@ nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, Swift
     if self.reopened != false {
       try visitor.visitSingularBoolField(value: self.reopened, fieldNumber: 8)
     }
+    if !self.routeKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.routeKey, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1535,6 +1852,7 @@ nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, Swift
     if lhs.contactID != rhs.contactID {return false}
     if lhs.text != rhs.text {return false}
     if lhs.reopened != rhs.reopened {return false}
+    if lhs.routeKey != rhs.routeKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1570,9 +1888,114 @@ nonisolated extension Inbox_V1_RouteConversationRequest: SwiftProtobuf.Message, 
   }
 }
 
+nonisolated extension Inbox_V1_RouteResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RouteResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}route_key\0\u{1}outcome\0\u{1}assignment\0\u{1}error\0\u{1}retryable\0")
+
+  fileprivate class _StorageClass {
+    var _conversationID: String = String()
+    var _routeKey: String = String()
+    var _outcome: Inbox_V1_RouteOutcome = .unspecified
+    var _assignment: Inbox_V1_Assignment? = nil
+    var _error: Google_Rpc_Status? = nil
+    var _retryable: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _conversationID = source._conversationID
+      _routeKey = source._routeKey
+      _outcome = source._outcome
+      _assignment = source._assignment
+      _error = source._error
+      _retryable = source._retryable
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._routeKey) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._outcome) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._assignment) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._error) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._retryable) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._conversationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 1)
+      }
+      if !_storage._routeKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._routeKey, fieldNumber: 2)
+      }
+      if _storage._outcome != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._outcome, fieldNumber: 3)
+      }
+      try { if let v = _storage._assignment {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._error {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if _storage._retryable != false {
+        try visitor.visitSingularBoolField(value: _storage._retryable, fieldNumber: 6)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_RouteResult, rhs: Inbox_V1_RouteResult) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._conversationID != rhs_storage._conversationID {return false}
+        if _storage._routeKey != rhs_storage._routeKey {return false}
+        if _storage._outcome != rhs_storage._outcome {return false}
+        if _storage._assignment != rhs_storage._assignment {return false}
+        if _storage._error != rhs_storage._error {return false}
+        if _storage._retryable != rhs_storage._retryable {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inbox_V1_RouteConversationResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RouteConversationResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}assignments\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}results\0\u{b}assignments\0\u{c}\u{1}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1580,21 +2003,21 @@ nonisolated extension Inbox_V1_RouteConversationResponse: SwiftProtobuf.Message,
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.assignments) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.assignments.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.assignments, fieldNumber: 1)
+    if !self.results.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_RouteConversationResponse, rhs: Inbox_V1_RouteConversationResponse) -> Bool {
-    if lhs.assignments != rhs.assignments {return false}
+    if lhs.results != rhs.results {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2107,6 +2530,45 @@ nonisolated extension Inbox_V1_CreateRoutingRuleRequest: SwiftProtobuf.Message, 
   public static func ==(lhs: Inbox_V1_CreateRoutingRuleRequest, rhs: Inbox_V1_CreateRoutingRuleRequest) -> Bool {
     if lhs._rule != rhs._rule {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_UpdateRoutingRuleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateRoutingRuleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0\u{3}update_mask\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._rule) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._updateMask) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._rule {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._updateMask {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_UpdateRoutingRuleRequest, rhs: Inbox_V1_UpdateRoutingRuleRequest) -> Bool {
+    if lhs._rule != rhs._rule {return false}
+    if lhs._updateMask != rhs._updateMask {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

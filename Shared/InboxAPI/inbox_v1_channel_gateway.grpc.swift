@@ -1,6 +1,7 @@
 /// channel-gateway: the edge to the platforms. Channel accounts, the durable inbound log and its
-/// relay, and outbound deliveries. Webhooks arrive over HTTP at
-/// `GET|POST /webhooks/<platform>/<channel-id>`; this service is its gRPC side.
+/// relay, and outbound deliveries. Webhooks arrive over HTTP at `GET|POST /webhooks/<platform>`
+/// (one app for many accounts, routed by account id) and `GET|POST /webhooks/<platform>/<channel-id>`
+/// (one URL per account); this service is its gRPC side.
 
 // DO NOT EDIT.
 // swift-format-ignore-file
@@ -73,6 +74,19 @@ public enum Inbox_V1_ChannelGatewayService: Sendable {
             public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.ChannelGatewayService"),
                 method: "DisconnectChannel",
+                type: .unary
+            )
+        }
+        /// Namespace for "RotateChannelCredentials" metadata.
+        public enum RotateChannelCredentials: Sendable {
+            /// Request type for "RotateChannelCredentials".
+            public typealias Input = Inbox_V1_RotateChannelCredentialsRequest
+            /// Response type for "RotateChannelCredentials".
+            public typealias Output = Inbox_V1_Channel
+            /// Descriptor for "RotateChannelCredentials".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.ChannelGatewayService"),
+                method: "RotateChannelCredentials",
                 type: .unary
             )
         }
@@ -160,6 +174,7 @@ public enum Inbox_V1_ChannelGatewayService: Sendable {
             GetChannel.descriptor,
             ListChannels.descriptor,
             DisconnectChannel.descriptor,
+            RotateChannelCredentials.descriptor,
             GetChannelHealth.descriptor,
             DeliverMessage.descriptor,
             GetDelivery.descriptor,
@@ -252,6 +267,25 @@ extension Inbox_V1_ChannelGatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Channel>
 
+        /// Handle the "RotateChannelCredentials" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > New secrets or tokens for a connected channel: same channel id, same webhook path. A
+        /// > TOKEN_INVALID channel becomes ACTIVE again.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_RotateChannelCredentialsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_Channel` messages.
+        func rotateChannelCredentials(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_RotateChannelCredentialsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Channel>
+
         /// Handle the "GetChannelHealth" method.
         ///
         /// - Parameters:
@@ -270,7 +304,8 @@ extension Inbox_V1_ChannelGatewayService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Queues one outbound message; the same idempotency key returns the same delivery.
+        /// > Queues one outbound message; the same idempotency key (required) returns the same delivery
+        /// > and never sends twice.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_DeliverMessageRequest` messages.
@@ -417,6 +452,25 @@ extension Inbox_V1_ChannelGatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Channel>
 
+        /// Handle the "RotateChannelCredentials" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > New secrets or tokens for a connected channel: same channel id, same webhook path. A
+        /// > TOKEN_INVALID channel becomes ACTIVE again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_RotateChannelCredentialsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_Channel` message.
+        func rotateChannelCredentials(
+            request: GRPCCore.ServerRequest<Inbox_V1_RotateChannelCredentialsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Channel>
+
         /// Handle the "GetChannelHealth" method.
         ///
         /// - Parameters:
@@ -435,7 +489,8 @@ extension Inbox_V1_ChannelGatewayService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Queues one outbound message; the same idempotency key returns the same delivery.
+        /// > Queues one outbound message; the same idempotency key (required) returns the same delivery
+        /// > and never sends twice.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_DeliverMessageRequest` message.
@@ -580,6 +635,25 @@ extension Inbox_V1_ChannelGatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_Channel
 
+        /// Handle the "RotateChannelCredentials" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > New secrets or tokens for a connected channel: same channel id, same webhook path. A
+        /// > TOKEN_INVALID channel becomes ACTIVE again.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_RotateChannelCredentialsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_Channel` to respond with.
+        func rotateChannelCredentials(
+            request: Inbox_V1_RotateChannelCredentialsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_Channel
+
         /// Handle the "GetChannelHealth" method.
         ///
         /// - Parameters:
@@ -598,7 +672,8 @@ extension Inbox_V1_ChannelGatewayService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Queues one outbound message; the same idempotency key returns the same delivery.
+        /// > Queues one outbound message; the same idempotency key (required) returns the same delivery
+        /// > and never sends twice.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_DeliverMessageRequest` message.
@@ -727,6 +802,17 @@ extension Inbox_V1_ChannelGatewayService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Inbox_V1_ChannelGatewayService.Method.RotateChannelCredentials.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_RotateChannelCredentialsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_Channel>(),
+            handler: { request, context in
+                try await self.rotateChannelCredentials(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Inbox_V1_ChannelGatewayService.Method.GetChannelHealth.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_GetChannelHealthRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ChannelHealth>(),
@@ -836,6 +922,17 @@ extension Inbox_V1_ChannelGatewayService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Channel> {
         let response = try await self.disconnectChannel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func rotateChannelCredentials(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_RotateChannelCredentialsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Channel> {
+        let response = try await self.rotateChannelCredentials(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -957,6 +1054,19 @@ extension Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Channel> {
         return GRPCCore.ServerResponse<Inbox_V1_Channel>(
             message: try await self.disconnectChannel(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func rotateChannelCredentials(
+        request: GRPCCore.ServerRequest<Inbox_V1_RotateChannelCredentialsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Channel> {
+        return GRPCCore.ServerResponse<Inbox_V1_Channel>(
+            message: try await self.rotateChannelCredentials(
                 request: request.message,
                 context: context
             ),
@@ -1132,6 +1242,30 @@ extension Inbox_V1_ChannelGatewayService {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Channel>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
+        /// Call the "RotateChannelCredentials" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > New secrets or tokens for a connected channel: same channel id, same webhook path. A
+        /// > TOKEN_INVALID channel becomes ACTIVE again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_RotateChannelCredentialsRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_RotateChannelCredentialsRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_Channel` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rotateChannelCredentials<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_RotateChannelCredentialsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_RotateChannelCredentialsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_Channel>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Channel>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "GetChannelHealth" method.
         ///
         /// - Parameters:
@@ -1155,7 +1289,8 @@ extension Inbox_V1_ChannelGatewayService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Queues one outbound message; the same idempotency key returns the same delivery.
+        /// > Queues one outbound message; the same idempotency key (required) returns the same delivery
+        /// > and never sends twice.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_DeliverMessageRequest` message.
@@ -1399,6 +1534,41 @@ extension Inbox_V1_ChannelGatewayService {
             )
         }
 
+        /// Call the "RotateChannelCredentials" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > New secrets or tokens for a connected channel: same channel id, same webhook path. A
+        /// > TOKEN_INVALID channel becomes ACTIVE again.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_RotateChannelCredentialsRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_RotateChannelCredentialsRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_Channel` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rotateChannelCredentials<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_RotateChannelCredentialsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_RotateChannelCredentialsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_Channel>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Channel>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_ChannelGatewayService.Method.RotateChannelCredentials.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "GetChannelHealth" method.
         ///
         /// - Parameters:
@@ -1433,7 +1603,8 @@ extension Inbox_V1_ChannelGatewayService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Queues one outbound message; the same idempotency key returns the same delivery.
+        /// > Queues one outbound message; the same idempotency key (required) returns the same delivery
+        /// > and never sends twice.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_DeliverMessageRequest` message.
@@ -1700,6 +1871,36 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
         )
     }
 
+    /// Call the "RotateChannelCredentials" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > New secrets or tokens for a connected channel: same channel id, same webhook path. A
+    /// > TOKEN_INVALID channel becomes ACTIVE again.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_RotateChannelCredentialsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotateChannelCredentials<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_RotateChannelCredentialsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Channel>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rotateChannelCredentials(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_RotateChannelCredentialsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_Channel>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetChannelHealth" method.
     ///
     /// - Parameters:
@@ -1729,7 +1930,8 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Queues one outbound message; the same idempotency key returns the same delivery.
+    /// > Queues one outbound message; the same idempotency key (required) returns the same delivery
+    /// > and never sends twice.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_DeliverMessageRequest` message.
@@ -1986,6 +2188,40 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
         )
     }
 
+    /// Call the "RotateChannelCredentials" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > New secrets or tokens for a connected channel: same channel id, same webhook path. A
+    /// > TOKEN_INVALID channel becomes ACTIVE again.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotateChannelCredentials<Result>(
+        _ message: Inbox_V1_RotateChannelCredentialsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Channel>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_RotateChannelCredentialsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rotateChannelCredentials(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetChannelHealth" method.
     ///
     /// - Parameters:
@@ -2019,7 +2255,8 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Queues one outbound message; the same idempotency key returns the same delivery.
+    /// > Queues one outbound message; the same idempotency key (required) returns the same delivery
+    /// > and never sends twice.
     ///
     /// - Parameters:
     ///   - message: request message to send.

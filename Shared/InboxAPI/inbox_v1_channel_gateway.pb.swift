@@ -9,8 +9,9 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// channel-gateway: the edge to the platforms. Channel accounts, the durable inbound log and its
-/// relay, and outbound deliveries. Webhooks arrive over HTTP at
-/// `GET|POST /webhooks/<platform>/<channel-id>`; this service is its gRPC side.
+/// relay, and outbound deliveries. Webhooks arrive over HTTP at `GET|POST /webhooks/<platform>`
+/// (one app for many accounts, routed by account id) and `GET|POST /webhooks/<platform>/<channel-id>`
+/// (one URL per account); this service is its gRPC side.
 
 import SwiftProtobuf
 
@@ -24,14 +25,34 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated enum Inbox_V1_ChannelStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+/// The class of a channel's latest error, for alerting and for what to do about it.
+public nonisolated enum Inbox_V1_ChannelErrorReason: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
-  case active // = 1
 
-  /// Sends fail with a token error until new credentials are connected.
-  case tokenInvalid // = 2
-  case disconnected // = 3
+  /// The platform refused our access token (Meta 190, WeChat 40001, X 401 after a refresh).
+  case tokenInvalid // = 1
+
+  /// Our token lacks a permission or API tier the call needs (X DM scope, LinkedIn messaging).
+  case permissionMissing // = 2
+
+  /// The account revoked the app (X user_event revoke).
+  case subscriptionRevoked // = 3
+
+  /// Webhooks arrive with bad signatures (a rotated secret not updated here, or an attacker).
+  case badSignature // = 4
+
+  /// The platform rate-limits our sends.
+  case rateLimited // = 5
+
+  /// The platform answered 5xx or timed out.
+  case platformUnavailable // = 6
+
+  /// Webhook entries our parser could not read (kept as UNPARSED events).
+  case unparsedEvents // = 7
+
+  /// Our own configuration on the platform's side (Twilio 21606/21608, WeChat IP allow-list).
+  case configuration // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -41,9 +62,14 @@ public nonisolated enum Inbox_V1_ChannelStatus: SwiftProtobuf.Enum, Swift.CaseIt
   public init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .unspecified
-    case 1: self = .active
-    case 2: self = .tokenInvalid
-    case 3: self = .disconnected
+    case 1: self = .tokenInvalid
+    case 2: self = .permissionMissing
+    case 3: self = .subscriptionRevoked
+    case 4: self = .badSignature
+    case 5: self = .rateLimited
+    case 6: self = .platformUnavailable
+    case 7: self = .unparsedEvents
+    case 8: self = .configuration
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -51,19 +77,29 @@ public nonisolated enum Inbox_V1_ChannelStatus: SwiftProtobuf.Enum, Swift.CaseIt
   public var rawValue: Int {
     switch self {
     case .unspecified: return 0
-    case .active: return 1
-    case .tokenInvalid: return 2
-    case .disconnected: return 3
+    case .tokenInvalid: return 1
+    case .permissionMissing: return 2
+    case .subscriptionRevoked: return 3
+    case .badSignature: return 4
+    case .rateLimited: return 5
+    case .platformUnavailable: return 6
+    case .unparsedEvents: return 7
+    case .configuration: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
 
   // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Inbox_V1_ChannelStatus] = [
+  public static let allCases: [Inbox_V1_ChannelErrorReason] = [
     .unspecified,
-    .active,
     .tokenInvalid,
-    .disconnected,
+    .permissionMissing,
+    .subscriptionRevoked,
+    .badSignature,
+    .rateLimited,
+    .platformUnavailable,
+    .unparsedEvents,
+    .configuration,
   ]
 
 }
@@ -87,6 +123,16 @@ public nonisolated enum Inbox_V1_InboundEventState: SwiftProtobuf.Enum, Swift.Ca
 
   /// Our own message coming back, reconciled rather than delivered as a customer message.
   case echo // = 6
+
+  /// A signed entry the parser could not read, kept raw with the parser's error; replayable once
+  /// the parser is fixed.
+  case unparsed // = 7
+
+  /// An entry for an account no channel has; re-routed when that channel is connected.
+  case unrouted // = 8
+
+  /// Waiting for content the platform sent only as ids (a fetch is in progress or retried).
+  case awaitingContent // = 9
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -102,6 +148,9 @@ public nonisolated enum Inbox_V1_InboundEventState: SwiftProtobuf.Enum, Swift.Ca
     case 4: self = .deadLettered
     case 5: self = .rejected
     case 6: self = .echo
+    case 7: self = .unparsed
+    case 8: self = .unrouted
+    case 9: self = .awaitingContent
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -115,6 +164,9 @@ public nonisolated enum Inbox_V1_InboundEventState: SwiftProtobuf.Enum, Swift.Ca
     case .deadLettered: return 4
     case .rejected: return 5
     case .echo: return 6
+    case .unparsed: return 7
+    case .unrouted: return 8
+    case .awaitingContent: return 9
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -128,6 +180,9 @@ public nonisolated enum Inbox_V1_InboundEventState: SwiftProtobuf.Enum, Swift.Ca
     .deadLettered,
     .rejected,
     .echo,
+    .unparsed,
+    .unrouted,
+    .awaitingContent,
   ]
 
 }
@@ -270,6 +325,43 @@ public nonisolated struct Inbox_V1_ConnectChannelRequest: Sendable {
   fileprivate var _credentials: Inbox_V1_ChannelCredentials? = nil
 }
 
+public nonisolated struct Inbox_V1_RotateChannelCredentialsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var channelID: String = String()
+
+  /// The new values; with `update_mask` (paths are ChannelCredentials field names) only those are
+  /// replaced, without it every field is (unset fields are cleared).
+  public var credentials: Inbox_V1_ChannelCredentials {
+    get {_credentials ?? Inbox_V1_ChannelCredentials()}
+    set {_credentials = newValue}
+  }
+  /// Returns true if `credentials` has been explicitly set.
+  public var hasCredentials: Bool {self._credentials != nil}
+  /// Clears the value of `credentials`. Subsequent reads from it will return its default value.
+  public mutating func clearCredentials() {self._credentials = nil}
+
+  public var updateMask: SwiftProtobuf.Google_Protobuf_FieldMask {
+    get {_updateMask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
+    set {_updateMask = newValue}
+  }
+  /// Returns true if `updateMask` has been explicitly set.
+  public var hasUpdateMask: Bool {self._updateMask != nil}
+  /// Clears the value of `updateMask`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdateMask() {self._updateMask = nil}
+
+  public var idempotencyKey: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _credentials: Inbox_V1_ChannelCredentials? = nil
+  fileprivate var _updateMask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
+}
+
 public nonisolated struct Inbox_V1_GetChannelRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -338,104 +430,310 @@ public nonisolated struct Inbox_V1_GetChannelHealthRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_ChannelHealth: Sendable {
+/// A poller for a platform without webhooks (LinkedIn messages, X mentions on some tiers).
+public nonisolated struct Inbox_V1_PollerState: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var channelID: String = String()
+  public var enabled: Bool = false
 
-  public var status: Inbox_V1_ChannelStatus = .unspecified
-
-  public var lastEventAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_lastEventAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_lastEventAt = newValue}
+  public var lastPollAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_lastPollAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_lastPollAt = newValue}
   }
-  /// Returns true if `lastEventAt` has been explicitly set.
-  public var hasLastEventAt: Bool {self._lastEventAt != nil}
-  /// Clears the value of `lastEventAt`. Subsequent reads from it will return its default value.
-  public mutating func clearLastEventAt() {self._lastEventAt = nil}
+  /// Returns true if `lastPollAt` has been explicitly set.
+  public var hasLastPollAt: Bool {self._lastPollAt != nil}
+  /// Clears the value of `lastPollAt`. Subsequent reads from it will return its default value.
+  public mutating func clearLastPollAt() {self._lastPollAt = nil}
+
+  public var nextPollAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_nextPollAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_nextPollAt = newValue}
+  }
+  /// Returns true if `nextPollAt` has been explicitly set.
+  public var hasNextPollAt: Bool {self._nextPollAt != nil}
+  /// Clears the value of `nextPollAt`. Subsequent reads from it will return its default value.
+  public mutating func clearNextPollAt() {self._nextPollAt = nil}
 
   public var lastError: String = String()
-
-  public var lastErrorAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_lastErrorAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_lastErrorAt = newValue}
-  }
-  /// Returns true if `lastErrorAt` has been explicitly set.
-  public var hasLastErrorAt: Bool {self._lastErrorAt != nil}
-  /// Clears the value of `lastErrorAt`. Subsequent reads from it will return its default value.
-  public mutating func clearLastErrorAt() {self._lastErrorAt = nil}
-
-  public var acceptedEvents: Int64 = 0
-
-  public var duplicateEvents: Int64 = 0
-
-  public var badSignatures: Int64 = 0
-
-  public var hiddenEvents: Int64 = 0
-
-  public var heldEvents: Int64 = 0
-
-  public var deadLetteredEvents: Int64 = 0
-
-  public var sentDeliveries: Int64 = 0
-
-  public var failedDeliveries: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _lastEventAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _lastErrorAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _lastPollAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _nextPollAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
-public nonisolated struct Inbox_V1_DeliverMessageRequest: Sendable {
+public nonisolated struct Inbox_V1_ChannelHealth: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var channelID: String {
+    get {_storage._channelID}
+    set {_uniqueStorage()._channelID = newValue}
+  }
+
+  public var status: Inbox_V1_ChannelStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
+
+  public var lastEventAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._lastEventAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastEventAt = newValue}
+  }
+  /// Returns true if `lastEventAt` has been explicitly set.
+  public var hasLastEventAt: Bool {_storage._lastEventAt != nil}
+  /// Clears the value of `lastEventAt`. Subsequent reads from it will return its default value.
+  public mutating func clearLastEventAt() {_uniqueStorage()._lastEventAt = nil}
+
+  /// A sentence a person understands; never a secret.
+  public var lastError: String {
+    get {_storage._lastError}
+    set {_uniqueStorage()._lastError = newValue}
+  }
+
+  public var lastErrorAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._lastErrorAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastErrorAt = newValue}
+  }
+  /// Returns true if `lastErrorAt` has been explicitly set.
+  public var hasLastErrorAt: Bool {_storage._lastErrorAt != nil}
+  /// Clears the value of `lastErrorAt`. Subsequent reads from it will return its default value.
+  public mutating func clearLastErrorAt() {_uniqueStorage()._lastErrorAt = nil}
+
+  public var acceptedEvents: Int64 {
+    get {_storage._acceptedEvents}
+    set {_uniqueStorage()._acceptedEvents = newValue}
+  }
+
+  public var duplicateEvents: Int64 {
+    get {_storage._duplicateEvents}
+    set {_uniqueStorage()._duplicateEvents = newValue}
+  }
+
+  public var badSignatures: Int64 {
+    get {_storage._badSignatures}
+    set {_uniqueStorage()._badSignatures = newValue}
+  }
+
+  public var hiddenEvents: Int64 {
+    get {_storage._hiddenEvents}
+    set {_uniqueStorage()._hiddenEvents = newValue}
+  }
+
+  public var heldEvents: Int64 {
+    get {_storage._heldEvents}
+    set {_uniqueStorage()._heldEvents = newValue}
+  }
+
+  public var deadLetteredEvents: Int64 {
+    get {_storage._deadLetteredEvents}
+    set {_uniqueStorage()._deadLetteredEvents = newValue}
+  }
+
+  public var sentDeliveries: Int64 {
+    get {_storage._sentDeliveries}
+    set {_uniqueStorage()._sentDeliveries = newValue}
+  }
+
+  public var failedDeliveries: Int64 {
+    get {_storage._failedDeliveries}
+    set {_uniqueStorage()._failedDeliveries = newValue}
+  }
+
+  public var lastErrorReason: Inbox_V1_ChannelErrorReason {
+    get {_storage._lastErrorReason}
+    set {_uniqueStorage()._lastErrorReason = newValue}
+  }
+
+  /// When the channel's access token expires, where the platform says (X two hours, refreshed
+  /// ahead of expiry; Meta long-lived page tokens do not expire).
+  public var tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._tokenExpiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._tokenExpiresAt = newValue}
+  }
+  /// Returns true if `tokenExpiresAt` has been explicitly set.
+  public var hasTokenExpiresAt: Bool {_storage._tokenExpiresAt != nil}
+  /// Clears the value of `tokenExpiresAt`. Subsequent reads from it will return its default value.
+  public mutating func clearTokenExpiresAt() {_uniqueStorage()._tokenExpiresAt = nil}
+
+  public var poller: Inbox_V1_PollerState {
+    get {_storage._poller ?? Inbox_V1_PollerState()}
+    set {_uniqueStorage()._poller = newValue}
+  }
+  /// Returns true if `poller` has been explicitly set.
+  public var hasPoller: Bool {_storage._poller != nil}
+  /// Clears the value of `poller`. Subsequent reads from it will return its default value.
+  public mutating func clearPoller() {_uniqueStorage()._poller = nil}
+
+  /// How far the relay is behind: the age of the oldest PENDING event of this channel (zero when
+  /// none is waiting).
+  public var relayLag: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_storage._relayLag ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_uniqueStorage()._relayLag = newValue}
+  }
+  /// Returns true if `relayLag` has been explicitly set.
+  public var hasRelayLag: Bool {_storage._relayLag != nil}
+  /// Clears the value of `relayLag`. Subsequent reads from it will return its default value.
+  public mutating func clearRelayLag() {_uniqueStorage()._relayLag = nil}
+
+  public var pendingEvents: Int64 {
+    get {_storage._pendingEvents}
+    set {_uniqueStorage()._pendingEvents = newValue}
+  }
+
+  public var unparsedEvents: Int64 {
+    get {_storage._unparsedEvents}
+    set {_uniqueStorage()._unparsedEvents = newValue}
+  }
+
+  public var rejectedEvents: Int64 {
+    get {_storage._rejectedEvents}
+    set {_uniqueStorage()._rejectedEvents = newValue}
+  }
+
+  public var maybeSentDeliveries: Int64 {
+    get {_storage._maybeSentDeliveries}
+    set {_uniqueStorage()._maybeSentDeliveries = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Everything a platform's send needs, so the gateway never parses `thread_key`. Per platform and
+/// send kind the gateway reads:
+/// - Messenger / Instagram DM: `recipient_id` (PSID / IGSID), `tag`.
+/// - Facebook / Instagram public reply: `parent_comment_id` (the comment answered), or
+///   `parent_post_id` for a reply on a visitor post or a mention's media.
+/// - Facebook / Instagram private reply: `parent_comment_id` (or `parent_post_id` for a visitor
+///   post) as `recipient.comment_id` / `recipient.post_id`.
+/// - WhatsApp: `recipient_id` (wa_id or business-scoped user id), `template`.
+/// - X: DM `recipient_id`; reply post `reply_to_platform_id` (the post answered).
+/// - LinkedIn: `parent_post_id` (the post URN), `parent_comment_id` (the comment URN answered).
+/// - TikTok: `parent_post_id` (the video id), `parent_comment_id`.
+/// - Telegram: `recipient_id` (chat id); WeChat: `recipient_id` (OpenID); Twilio: `recipient_id`
+///   (E.164); web chat: `conversation_id`.
+public nonisolated struct Inbox_V1_DeliverMessageRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Read only from service callers (conversation-service).
-  public var organizationID: String = String()
+  public var organizationID: String {
+    get {_storage._organizationID}
+    set {_uniqueStorage()._organizationID = newValue}
+  }
 
-  public var channelID: String = String()
+  public var channelID: String {
+    get {_storage._channelID}
+    set {_uniqueStorage()._channelID = newValue}
+  }
 
   /// Conversation-service's message id; delivery states are reported against it.
-  public var messageID: String = String()
+  public var messageID: String {
+    get {_storage._messageID}
+    set {_uniqueStorage()._messageID = newValue}
+  }
 
-  public var idempotencyKey: String = String()
+  /// Required.
+  public var idempotencyKey: String {
+    get {_storage._idempotencyKey}
+    set {_uniqueStorage()._idempotencyKey = newValue}
+  }
 
-  public var sendKind: Inbox_V1_SendKind = .unspecified
+  public var sendKind: Inbox_V1_SendKind {
+    get {_storage._sendKind}
+    set {_uniqueStorage()._sendKind = newValue}
+  }
 
-  /// The customer's platform id (DMs) or the platform id of the comment/post answered.
-  public var recipientID: String = String()
+  /// The customer's platform id (DMs).
+  public var recipientID: String {
+    get {_storage._recipientID}
+    set {_uniqueStorage()._recipientID = newValue}
+  }
 
-  public var threadKey: String = String()
+  public var threadKey: String {
+    get {_storage._threadKey}
+    set {_uniqueStorage()._threadKey = newValue}
+  }
 
-  /// The platform message, comment or post this one answers or quotes.
-  public var replyToPlatformID: String = String()
+  /// The platform message this one quotes or answers (X reply posts, Telegram replies).
+  public var replyToPlatformID: String {
+    get {_storage._replyToPlatformID}
+    set {_uniqueStorage()._replyToPlatformID = newValue}
+  }
 
-  public var text: String = String()
+  public var text: String {
+    get {_storage._text}
+    set {_uniqueStorage()._text = newValue}
+  }
 
   public var template: Inbox_V1_Template {
-    get {_template ?? Inbox_V1_Template()}
-    set {_template = newValue}
+    get {_storage._template ?? Inbox_V1_Template()}
+    set {_uniqueStorage()._template = newValue}
   }
   /// Returns true if `template` has been explicitly set.
-  public var hasTemplate: Bool {self._template != nil}
+  public var hasTemplate: Bool {_storage._template != nil}
   /// Clears the value of `template`. Subsequent reads from it will return its default value.
-  public mutating func clearTemplate() {self._template = nil}
+  public mutating func clearTemplate() {_uniqueStorage()._template = nil}
 
-  public var tag: Inbox_V1_MessageTag = .unspecified
+  public var tag: Inbox_V1_MessageTag {
+    get {_storage._tag}
+    set {_uniqueStorage()._tag = newValue}
+  }
 
-  public var attachments: [Inbox_V1_Attachment] = []
+  public var attachments: [Inbox_V1_Attachment] {
+    get {_storage._attachments}
+    set {_uniqueStorage()._attachments = newValue}
+  }
+
+  public var conversationKind: Inbox_V1_MessageKind {
+    get {_storage._conversationKind}
+    set {_uniqueStorage()._conversationKind = newValue}
+  }
+
+  /// The post, video or media the conversation hangs under (Facebook post id, Instagram media id,
+  /// LinkedIn post URN, TikTok video id, X root post id).
+  public var parentPostID: String {
+    get {_storage._parentPostID}
+    set {_uniqueStorage()._parentPostID = newValue}
+  }
+
+  /// The comment answered (Meta comment id, LinkedIn comment URN, TikTok comment id).
+  public var parentCommentID: String {
+    get {_storage._parentCommentID}
+    set {_uniqueStorage()._parentCommentID = newValue}
+  }
+
+  public var platform: Inbox_V1_Platform {
+    get {_storage._platform}
+    set {_uniqueStorage()._platform = newValue}
+  }
+
+  public var conversationID: String {
+    get {_storage._conversationID}
+    set {_uniqueStorage()._conversationID = newValue}
+  }
+
+  /// True for automatic replies (never sent with the human-agent tag).
+  public var automatic: Bool {
+    get {_storage._automatic}
+    set {_uniqueStorage()._automatic = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _template: Inbox_V1_Template? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Inbox_V1_Delivery: Sendable {
@@ -644,12 +942,12 @@ public nonisolated struct Inbox_V1_ReleaseHeldEventsResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "inbox.v1"
 
-nonisolated extension Inbox_V1_ChannelStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_STATUS_UNSPECIFIED\0\u{1}CHANNEL_STATUS_ACTIVE\0\u{1}CHANNEL_STATUS_TOKEN_INVALID\0\u{1}CHANNEL_STATUS_DISCONNECTED\0")
+nonisolated extension Inbox_V1_ChannelErrorReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_ERROR_REASON_UNSPECIFIED\0\u{1}CHANNEL_ERROR_REASON_TOKEN_INVALID\0\u{1}CHANNEL_ERROR_REASON_PERMISSION_MISSING\0\u{1}CHANNEL_ERROR_REASON_SUBSCRIPTION_REVOKED\0\u{1}CHANNEL_ERROR_REASON_BAD_SIGNATURE\0\u{1}CHANNEL_ERROR_REASON_RATE_LIMITED\0\u{1}CHANNEL_ERROR_REASON_PLATFORM_UNAVAILABLE\0\u{1}CHANNEL_ERROR_REASON_UNPARSED_EVENTS\0\u{1}CHANNEL_ERROR_REASON_CONFIGURATION\0")
 }
 
 nonisolated extension Inbox_V1_InboundEventState: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INBOUND_EVENT_STATE_UNSPECIFIED\0\u{1}INBOUND_EVENT_STATE_PENDING\0\u{1}INBOUND_EVENT_STATE_DELIVERED\0\u{1}INBOUND_EVENT_STATE_HELD\0\u{1}INBOUND_EVENT_STATE_DEAD_LETTERED\0\u{1}INBOUND_EVENT_STATE_REJECTED\0\u{1}INBOUND_EVENT_STATE_ECHO\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INBOUND_EVENT_STATE_UNSPECIFIED\0\u{1}INBOUND_EVENT_STATE_PENDING\0\u{1}INBOUND_EVENT_STATE_DELIVERED\0\u{1}INBOUND_EVENT_STATE_HELD\0\u{1}INBOUND_EVENT_STATE_DEAD_LETTERED\0\u{1}INBOUND_EVENT_STATE_REJECTED\0\u{1}INBOUND_EVENT_STATE_ECHO\0\u{1}INBOUND_EVENT_STATE_UNPARSED\0\u{1}INBOUND_EVENT_STATE_UNROUTED\0\u{1}INBOUND_EVENT_STATE_AWAITING_CONTENT\0")
 }
 
 nonisolated extension Inbox_V1_ChannelCredentials: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -900,6 +1198,55 @@ nonisolated extension Inbox_V1_ConnectChannelRequest: SwiftProtobuf.Message, Swi
   }
 }
 
+nonisolated extension Inbox_V1_RotateChannelCredentialsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateChannelCredentialsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0\u{1}credentials\0\u{3}update_mask\0\u{3}idempotency_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._credentials) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._updateMask) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.channelID.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 1)
+    }
+    try { if let v = self._credentials {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._updateMask {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.idempotencyKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_RotateChannelCredentialsRequest, rhs: Inbox_V1_RotateChannelCredentialsRequest) -> Bool {
+    if lhs.channelID != rhs.channelID {return false}
+    if lhs._credentials != rhs._credentials {return false}
+    if lhs._updateMask != rhs._updateMask {return false}
+    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inbox_V1_GetChannelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetChannelRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0")
@@ -1070,9 +1417,9 @@ nonisolated extension Inbox_V1_GetChannelHealthRequest: SwiftProtobuf.Message, S
   }
 }
 
-nonisolated extension Inbox_V1_ChannelHealth: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ChannelHealth"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0\u{1}status\0\u{3}last_event_at\0\u{3}last_error\0\u{3}last_error_at\0\u{3}accepted_events\0\u{3}duplicate_events\0\u{3}bad_signatures\0\u{3}hidden_events\0\u{3}held_events\0\u{3}dead_lettered_events\0\u{3}sent_deliveries\0\u{3}failed_deliveries\0")
+nonisolated extension Inbox_V1_PollerState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PollerState"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enabled\0\u{3}last_poll_at\0\u{3}next_poll_at\0\u{3}last_error\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1080,19 +1427,10 @@ nonisolated extension Inbox_V1_ChannelHealth: SwiftProtobuf.Message, SwiftProtob
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._lastEventAt) }()
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._lastPollAt) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._nextPollAt) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.lastError) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._lastErrorAt) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.acceptedEvents) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.duplicateEvents) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.badSignatures) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.hiddenEvents) }()
-      case 10: try { try decoder.decodeSingularInt64Field(value: &self.heldEvents) }()
-      case 11: try { try decoder.decodeSingularInt64Field(value: &self.deadLetteredEvents) }()
-      case 12: try { try decoder.decodeSingularInt64Field(value: &self.sentDeliveries) }()
-      case 13: try { try decoder.decodeSingularInt64Field(value: &self.failedDeliveries) }()
       default: break
       }
     }
@@ -1103,62 +1441,236 @@ nonisolated extension Inbox_V1_ChannelHealth: SwiftProtobuf.Message, SwiftProtob
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.channelID.isEmpty {
-      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 1)
+    if self.enabled != false {
+      try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 1)
     }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 2)
-    }
-    try { if let v = self._lastEventAt {
+    try { if let v = self._lastPollAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._nextPollAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
     if !self.lastError.isEmpty {
       try visitor.visitSingularStringField(value: self.lastError, fieldNumber: 4)
     }
-    try { if let v = self._lastErrorAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if self.acceptedEvents != 0 {
-      try visitor.visitSingularInt64Field(value: self.acceptedEvents, fieldNumber: 6)
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_PollerState, rhs: Inbox_V1_PollerState) -> Bool {
+    if lhs.enabled != rhs.enabled {return false}
+    if lhs._lastPollAt != rhs._lastPollAt {return false}
+    if lhs._nextPollAt != rhs._nextPollAt {return false}
+    if lhs.lastError != rhs.lastError {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ChannelHealth: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChannelHealth"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0\u{1}status\0\u{3}last_event_at\0\u{3}last_error\0\u{3}last_error_at\0\u{3}accepted_events\0\u{3}duplicate_events\0\u{3}bad_signatures\0\u{3}hidden_events\0\u{3}held_events\0\u{3}dead_lettered_events\0\u{3}sent_deliveries\0\u{3}failed_deliveries\0\u{3}last_error_reason\0\u{3}token_expires_at\0\u{1}poller\0\u{3}relay_lag\0\u{3}pending_events\0\u{3}unparsed_events\0\u{3}rejected_events\0\u{3}maybe_sent_deliveries\0")
+
+  fileprivate class _StorageClass {
+    var _channelID: String = String()
+    var _status: Inbox_V1_ChannelStatus = .unspecified
+    var _lastEventAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastError: String = String()
+    var _lastErrorAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _acceptedEvents: Int64 = 0
+    var _duplicateEvents: Int64 = 0
+    var _badSignatures: Int64 = 0
+    var _hiddenEvents: Int64 = 0
+    var _heldEvents: Int64 = 0
+    var _deadLetteredEvents: Int64 = 0
+    var _sentDeliveries: Int64 = 0
+    var _failedDeliveries: Int64 = 0
+    var _lastErrorReason: Inbox_V1_ChannelErrorReason = .unspecified
+    var _tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _poller: Inbox_V1_PollerState? = nil
+    var _relayLag: SwiftProtobuf.Google_Protobuf_Duration? = nil
+    var _pendingEvents: Int64 = 0
+    var _unparsedEvents: Int64 = 0
+    var _rejectedEvents: Int64 = 0
+    var _maybeSentDeliveries: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _channelID = source._channelID
+      _status = source._status
+      _lastEventAt = source._lastEventAt
+      _lastError = source._lastError
+      _lastErrorAt = source._lastErrorAt
+      _acceptedEvents = source._acceptedEvents
+      _duplicateEvents = source._duplicateEvents
+      _badSignatures = source._badSignatures
+      _hiddenEvents = source._hiddenEvents
+      _heldEvents = source._heldEvents
+      _deadLetteredEvents = source._deadLetteredEvents
+      _sentDeliveries = source._sentDeliveries
+      _failedDeliveries = source._failedDeliveries
+      _lastErrorReason = source._lastErrorReason
+      _tokenExpiresAt = source._tokenExpiresAt
+      _poller = source._poller
+      _relayLag = source._relayLag
+      _pendingEvents = source._pendingEvents
+      _unparsedEvents = source._unparsedEvents
+      _rejectedEvents = source._rejectedEvents
+      _maybeSentDeliveries = source._maybeSentDeliveries
     }
-    if self.duplicateEvents != 0 {
-      try visitor.visitSingularInt64Field(value: self.duplicateEvents, fieldNumber: 7)
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
     }
-    if self.badSignatures != 0 {
-      try visitor.visitSingularInt64Field(value: self.badSignatures, fieldNumber: 8)
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._channelID) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._lastEventAt) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._lastError) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._lastErrorAt) }()
+        case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._acceptedEvents) }()
+        case 7: try { try decoder.decodeSingularInt64Field(value: &_storage._duplicateEvents) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._badSignatures) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._hiddenEvents) }()
+        case 10: try { try decoder.decodeSingularInt64Field(value: &_storage._heldEvents) }()
+        case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._deadLetteredEvents) }()
+        case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._sentDeliveries) }()
+        case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._failedDeliveries) }()
+        case 14: try { try decoder.decodeSingularEnumField(value: &_storage._lastErrorReason) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._tokenExpiresAt) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._poller) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._relayLag) }()
+        case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._pendingEvents) }()
+        case 19: try { try decoder.decodeSingularInt64Field(value: &_storage._unparsedEvents) }()
+        case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._rejectedEvents) }()
+        case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._maybeSentDeliveries) }()
+        default: break
+        }
+      }
     }
-    if self.hiddenEvents != 0 {
-      try visitor.visitSingularInt64Field(value: self.hiddenEvents, fieldNumber: 9)
-    }
-    if self.heldEvents != 0 {
-      try visitor.visitSingularInt64Field(value: self.heldEvents, fieldNumber: 10)
-    }
-    if self.deadLetteredEvents != 0 {
-      try visitor.visitSingularInt64Field(value: self.deadLetteredEvents, fieldNumber: 11)
-    }
-    if self.sentDeliveries != 0 {
-      try visitor.visitSingularInt64Field(value: self.sentDeliveries, fieldNumber: 12)
-    }
-    if self.failedDeliveries != 0 {
-      try visitor.visitSingularInt64Field(value: self.failedDeliveries, fieldNumber: 13)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._channelID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._channelID, fieldNumber: 1)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 2)
+      }
+      try { if let v = _storage._lastEventAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      if !_storage._lastError.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lastError, fieldNumber: 4)
+      }
+      try { if let v = _storage._lastErrorAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if _storage._acceptedEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._acceptedEvents, fieldNumber: 6)
+      }
+      if _storage._duplicateEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._duplicateEvents, fieldNumber: 7)
+      }
+      if _storage._badSignatures != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._badSignatures, fieldNumber: 8)
+      }
+      if _storage._hiddenEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._hiddenEvents, fieldNumber: 9)
+      }
+      if _storage._heldEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._heldEvents, fieldNumber: 10)
+      }
+      if _storage._deadLetteredEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._deadLetteredEvents, fieldNumber: 11)
+      }
+      if _storage._sentDeliveries != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._sentDeliveries, fieldNumber: 12)
+      }
+      if _storage._failedDeliveries != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._failedDeliveries, fieldNumber: 13)
+      }
+      if _storage._lastErrorReason != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._lastErrorReason, fieldNumber: 14)
+      }
+      try { if let v = _storage._tokenExpiresAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      try { if let v = _storage._poller {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+      try { if let v = _storage._relayLag {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      if _storage._pendingEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._pendingEvents, fieldNumber: 18)
+      }
+      if _storage._unparsedEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._unparsedEvents, fieldNumber: 19)
+      }
+      if _storage._rejectedEvents != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._rejectedEvents, fieldNumber: 20)
+      }
+      if _storage._maybeSentDeliveries != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._maybeSentDeliveries, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_ChannelHealth, rhs: Inbox_V1_ChannelHealth) -> Bool {
-    if lhs.channelID != rhs.channelID {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs._lastEventAt != rhs._lastEventAt {return false}
-    if lhs.lastError != rhs.lastError {return false}
-    if lhs._lastErrorAt != rhs._lastErrorAt {return false}
-    if lhs.acceptedEvents != rhs.acceptedEvents {return false}
-    if lhs.duplicateEvents != rhs.duplicateEvents {return false}
-    if lhs.badSignatures != rhs.badSignatures {return false}
-    if lhs.hiddenEvents != rhs.hiddenEvents {return false}
-    if lhs.heldEvents != rhs.heldEvents {return false}
-    if lhs.deadLetteredEvents != rhs.deadLetteredEvents {return false}
-    if lhs.sentDeliveries != rhs.sentDeliveries {return false}
-    if lhs.failedDeliveries != rhs.failedDeliveries {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._channelID != rhs_storage._channelID {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._lastEventAt != rhs_storage._lastEventAt {return false}
+        if _storage._lastError != rhs_storage._lastError {return false}
+        if _storage._lastErrorAt != rhs_storage._lastErrorAt {return false}
+        if _storage._acceptedEvents != rhs_storage._acceptedEvents {return false}
+        if _storage._duplicateEvents != rhs_storage._duplicateEvents {return false}
+        if _storage._badSignatures != rhs_storage._badSignatures {return false}
+        if _storage._hiddenEvents != rhs_storage._hiddenEvents {return false}
+        if _storage._heldEvents != rhs_storage._heldEvents {return false}
+        if _storage._deadLetteredEvents != rhs_storage._deadLetteredEvents {return false}
+        if _storage._sentDeliveries != rhs_storage._sentDeliveries {return false}
+        if _storage._failedDeliveries != rhs_storage._failedDeliveries {return false}
+        if _storage._lastErrorReason != rhs_storage._lastErrorReason {return false}
+        if _storage._tokenExpiresAt != rhs_storage._tokenExpiresAt {return false}
+        if _storage._poller != rhs_storage._poller {return false}
+        if _storage._relayLag != rhs_storage._relayLag {return false}
+        if _storage._pendingEvents != rhs_storage._pendingEvents {return false}
+        if _storage._unparsedEvents != rhs_storage._unparsedEvents {return false}
+        if _storage._rejectedEvents != rhs_storage._rejectedEvents {return false}
+        if _storage._maybeSentDeliveries != rhs_storage._maybeSentDeliveries {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1166,88 +1678,188 @@ nonisolated extension Inbox_V1_ChannelHealth: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Inbox_V1_DeliverMessageRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverMessageRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}channel_id\0\u{3}message_id\0\u{3}idempotency_key\0\u{3}send_kind\0\u{3}recipient_id\0\u{3}thread_key\0\u{3}reply_to_platform_id\0\u{1}text\0\u{1}template\0\u{1}tag\0\u{1}attachments\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}channel_id\0\u{3}message_id\0\u{3}idempotency_key\0\u{3}send_kind\0\u{3}recipient_id\0\u{3}thread_key\0\u{3}reply_to_platform_id\0\u{1}text\0\u{1}template\0\u{1}tag\0\u{1}attachments\0\u{3}conversation_kind\0\u{3}parent_post_id\0\u{3}parent_comment_id\0\u{1}platform\0\u{3}conversation_id\0\u{1}automatic\0")
+
+  fileprivate class _StorageClass {
+    var _organizationID: String = String()
+    var _channelID: String = String()
+    var _messageID: String = String()
+    var _idempotencyKey: String = String()
+    var _sendKind: Inbox_V1_SendKind = .unspecified
+    var _recipientID: String = String()
+    var _threadKey: String = String()
+    var _replyToPlatformID: String = String()
+    var _text: String = String()
+    var _template: Inbox_V1_Template? = nil
+    var _tag: Inbox_V1_MessageTag = .unspecified
+    var _attachments: [Inbox_V1_Attachment] = []
+    var _conversationKind: Inbox_V1_MessageKind = .unspecified
+    var _parentPostID: String = String()
+    var _parentCommentID: String = String()
+    var _platform: Inbox_V1_Platform = .unspecified
+    var _conversationID: String = String()
+    var _automatic: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _organizationID = source._organizationID
+      _channelID = source._channelID
+      _messageID = source._messageID
+      _idempotencyKey = source._idempotencyKey
+      _sendKind = source._sendKind
+      _recipientID = source._recipientID
+      _threadKey = source._threadKey
+      _replyToPlatformID = source._replyToPlatformID
+      _text = source._text
+      _template = source._template
+      _tag = source._tag
+      _attachments = source._attachments
+      _conversationKind = source._conversationKind
+      _parentPostID = source._parentPostID
+      _parentCommentID = source._parentCommentID
+      _platform = source._platform
+      _conversationID = source._conversationID
+      _automatic = source._automatic
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.organizationID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.sendKind) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.recipientID) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.threadKey) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.replyToPlatformID) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.text) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._template) }()
-      case 11: try { try decoder.decodeSingularEnumField(value: &self.tag) }()
-      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.attachments) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._organizationID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._channelID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._messageID) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._idempotencyKey) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._sendKind) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._recipientID) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._threadKey) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._replyToPlatformID) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._text) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._template) }()
+        case 11: try { try decoder.decodeSingularEnumField(value: &_storage._tag) }()
+        case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._attachments) }()
+        case 13: try { try decoder.decodeSingularEnumField(value: &_storage._conversationKind) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._parentPostID) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._parentCommentID) }()
+        case 16: try { try decoder.decodeSingularEnumField(value: &_storage._platform) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
+        case 18: try { try decoder.decodeSingularBoolField(value: &_storage._automatic) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.organizationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.organizationID, fieldNumber: 1)
-    }
-    if !self.channelID.isEmpty {
-      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 2)
-    }
-    if !self.messageID.isEmpty {
-      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 3)
-    }
-    if !self.idempotencyKey.isEmpty {
-      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 4)
-    }
-    if self.sendKind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.sendKind, fieldNumber: 5)
-    }
-    if !self.recipientID.isEmpty {
-      try visitor.visitSingularStringField(value: self.recipientID, fieldNumber: 6)
-    }
-    if !self.threadKey.isEmpty {
-      try visitor.visitSingularStringField(value: self.threadKey, fieldNumber: 7)
-    }
-    if !self.replyToPlatformID.isEmpty {
-      try visitor.visitSingularStringField(value: self.replyToPlatformID, fieldNumber: 8)
-    }
-    if !self.text.isEmpty {
-      try visitor.visitSingularStringField(value: self.text, fieldNumber: 9)
-    }
-    try { if let v = self._template {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
-    if self.tag != .unspecified {
-      try visitor.visitSingularEnumField(value: self.tag, fieldNumber: 11)
-    }
-    if !self.attachments.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.attachments, fieldNumber: 12)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._organizationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._organizationID, fieldNumber: 1)
+      }
+      if !_storage._channelID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._channelID, fieldNumber: 2)
+      }
+      if !_storage._messageID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._messageID, fieldNumber: 3)
+      }
+      if !_storage._idempotencyKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._idempotencyKey, fieldNumber: 4)
+      }
+      if _storage._sendKind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._sendKind, fieldNumber: 5)
+      }
+      if !_storage._recipientID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._recipientID, fieldNumber: 6)
+      }
+      if !_storage._threadKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._threadKey, fieldNumber: 7)
+      }
+      if !_storage._replyToPlatformID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._replyToPlatformID, fieldNumber: 8)
+      }
+      if !_storage._text.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._text, fieldNumber: 9)
+      }
+      try { if let v = _storage._template {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if _storage._tag != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._tag, fieldNumber: 11)
+      }
+      if !_storage._attachments.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._attachments, fieldNumber: 12)
+      }
+      if _storage._conversationKind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._conversationKind, fieldNumber: 13)
+      }
+      if !_storage._parentPostID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._parentPostID, fieldNumber: 14)
+      }
+      if !_storage._parentCommentID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._parentCommentID, fieldNumber: 15)
+      }
+      if _storage._platform != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._platform, fieldNumber: 16)
+      }
+      if !_storage._conversationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 17)
+      }
+      if _storage._automatic != false {
+        try visitor.visitSingularBoolField(value: _storage._automatic, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_DeliverMessageRequest, rhs: Inbox_V1_DeliverMessageRequest) -> Bool {
-    if lhs.organizationID != rhs.organizationID {return false}
-    if lhs.channelID != rhs.channelID {return false}
-    if lhs.messageID != rhs.messageID {return false}
-    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
-    if lhs.sendKind != rhs.sendKind {return false}
-    if lhs.recipientID != rhs.recipientID {return false}
-    if lhs.threadKey != rhs.threadKey {return false}
-    if lhs.replyToPlatformID != rhs.replyToPlatformID {return false}
-    if lhs.text != rhs.text {return false}
-    if lhs._template != rhs._template {return false}
-    if lhs.tag != rhs.tag {return false}
-    if lhs.attachments != rhs.attachments {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._organizationID != rhs_storage._organizationID {return false}
+        if _storage._channelID != rhs_storage._channelID {return false}
+        if _storage._messageID != rhs_storage._messageID {return false}
+        if _storage._idempotencyKey != rhs_storage._idempotencyKey {return false}
+        if _storage._sendKind != rhs_storage._sendKind {return false}
+        if _storage._recipientID != rhs_storage._recipientID {return false}
+        if _storage._threadKey != rhs_storage._threadKey {return false}
+        if _storage._replyToPlatformID != rhs_storage._replyToPlatformID {return false}
+        if _storage._text != rhs_storage._text {return false}
+        if _storage._template != rhs_storage._template {return false}
+        if _storage._tag != rhs_storage._tag {return false}
+        if _storage._attachments != rhs_storage._attachments {return false}
+        if _storage._conversationKind != rhs_storage._conversationKind {return false}
+        if _storage._parentPostID != rhs_storage._parentPostID {return false}
+        if _storage._parentCommentID != rhs_storage._parentCommentID {return false}
+        if _storage._platform != rhs_storage._platform {return false}
+        if _storage._conversationID != rhs_storage._conversationID {return false}
+        if _storage._automatic != rhs_storage._automatic {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -2,9 +2,29 @@
 ///
 /// Conventions (see README "API conventions"): every enum's zero value is `..._UNSPECIFIED`;
 /// lists take `page_size` (0 = the service default, capped at the service maximum) and an opaque
-/// `page_token` (a keyset cursor, stable while new rows arrive); mutations a client may retry take
-/// an `idempotency_key`; the organisation is always taken from the caller's token, and a request's
-/// `organization_id` field is read only for `service` and `operator` callers.
+/// `page_token` (a keyset cursor, stable while new rows arrive); the organisation is always taken
+/// from the caller's token, and a request's `organization_id` field is read only for `service` and
+/// `operator` callers.
+///
+/// Errors. Every error is a standard gRPC status with a message for a person. Every refusal also
+/// carries, in the standard `grpc-status-details-bin` trailer, a `google.rpc.Status` whose details
+/// hold a `google.rpc.ErrorInfo` with `domain: "inbox.v1"` and a stable `reason` (the name of an
+/// `ErrorReason` value below without its `ERROR_REASON_` prefix, e.g. "BATCH_TOO_LARGE"), plus,
+/// where useful, a typed detail (`ReplyRefusal` for a refused reply, `google.rpc.RetryInfo` for a
+/// rate limit). Clients branch on `reason`, never on the message text. `INTERNAL` carries only
+/// the request id (`google.rpc.RequestInfo`, also in the `x-request-id` response metadata).
+///
+/// Idempotency. Mutations a client may retry take an `idempotency_key` (1-128 printable ASCII
+/// characters). A key is scoped to the caller's organisation and to the RPC; it is kept for at
+/// least 7 days. The same key with the same request returns the first call's result and changes
+/// nothing again; the same key with a different request fails with `ALREADY_EXISTS`, reason
+/// `IDEMPOTENCY_KEY_REUSED`. Where a key is required the RPC says so.
+///
+/// Batches. A batch RPC states its limit; a larger batch fails whole with `INVALID_ARGUMENT`,
+/// reason `BATCH_TOO_LARGE` (ErrorInfo metadata `field`, `limit`, `size`). A batch answers one
+/// result per item, in the order of the request; an item that cannot be applied is reported in its
+/// result and does not fail the others. A non-OK status for a whole batch means that nothing of it
+/// was committed, so the whole batch may be retried.
 
 // DO NOT EDIT.
 // swift-format-ignore-file

@@ -12,9 +12,29 @@
 ///
 /// Conventions (see README "API conventions"): every enum's zero value is `..._UNSPECIFIED`;
 /// lists take `page_size` (0 = the service default, capped at the service maximum) and an opaque
-/// `page_token` (a keyset cursor, stable while new rows arrive); mutations a client may retry take
-/// an `idempotency_key`; the organisation is always taken from the caller's token, and a request's
-/// `organization_id` field is read only for `service` and `operator` callers.
+/// `page_token` (a keyset cursor, stable while new rows arrive); the organisation is always taken
+/// from the caller's token, and a request's `organization_id` field is read only for `service` and
+/// `operator` callers.
+///
+/// Errors. Every error is a standard gRPC status with a message for a person. Every refusal also
+/// carries, in the standard `grpc-status-details-bin` trailer, a `google.rpc.Status` whose details
+/// hold a `google.rpc.ErrorInfo` with `domain: "inbox.v1"` and a stable `reason` (the name of an
+/// `ErrorReason` value below without its `ERROR_REASON_` prefix, e.g. "BATCH_TOO_LARGE"), plus,
+/// where useful, a typed detail (`ReplyRefusal` for a refused reply, `google.rpc.RetryInfo` for a
+/// rate limit). Clients branch on `reason`, never on the message text. `INTERNAL` carries only
+/// the request id (`google.rpc.RequestInfo`, also in the `x-request-id` response metadata).
+///
+/// Idempotency. Mutations a client may retry take an `idempotency_key` (1-128 printable ASCII
+/// characters). A key is scoped to the caller's organisation and to the RPC; it is kept for at
+/// least 7 days. The same key with the same request returns the first call's result and changes
+/// nothing again; the same key with a different request fails with `ALREADY_EXISTS`, reason
+/// `IDEMPOTENCY_KEY_REUSED`. Where a key is required the RPC says so.
+///
+/// Batches. A batch RPC states its limit; a larger batch fails whole with `INVALID_ARGUMENT`,
+/// reason `BATCH_TOO_LARGE` (ErrorInfo metadata `field`, `limit`, `size`). A batch answers one
+/// result per item, in the order of the request; an item that cannot be applied is reported in its
+/// result and does not fail the others. A non-OK status for a whole batch means that nothing of it
+/// was committed, so the whole batch may be retried.
 
 import SwiftProtobuf
 
@@ -26,6 +46,174 @@ import SwiftProtobuf
 fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobuf.ProtobufAPIVersionCheck {
   struct _2: SwiftProtobuf.ProtobufAPIVersion_2 {}
   typealias Version = _2
+}
+
+/// The machine-readable reason of an error (see "Errors" above). The README lists each with its
+/// status code and what a caller should do.
+public nonisolated enum Inbox_V1_ErrorReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// INVALID_ARGUMENT: a field is missing or malformed (ErrorInfo metadata `field`).
+  case fieldInvalid // = 1
+
+  /// INVALID_ARGUMENT: a batch has more items than its limit (metadata `field`, `limit`, `size`).
+  case batchTooLarge // = 2
+
+  /// INVALID_ARGUMENT: a `page_token` or `resume_token` this service did not issue, or for
+  /// another query.
+  case pageTokenInvalid // = 3
+
+  /// INVALID_ARGUMENT: a service or operator caller must name the organisation.
+  case organizationRequired // = 4
+
+  /// UNAUTHENTICATED: no bearer token, or not of the form `Bearer <token>`.
+  case tokenMissing // = 5
+
+  /// UNAUTHENTICATED: the token's signature, expiry or claims are not valid.
+  case tokenInvalid // = 6
+
+  /// PERMISSION_DENIED: the token's role may not make this call.
+  case roleNotAllowed // = 7
+
+  /// PERMISSION_DENIED: the request names another organisation than the token's.
+  case organizationMismatch // = 8
+
+  /// NOT_FOUND: the named resource does not exist in the caller's organisation (metadata
+  /// `resource`). Another organisation's resources are NOT_FOUND too: existence never leaks.
+  case resourceNotFound // = 9
+
+  /// ALREADY_EXISTS: a resource with this unique name or account exists (metadata `resource`).
+  case resourceAlreadyExists // = 10
+
+  /// ALREADY_EXISTS: the idempotency key was used before with a different request.
+  case idempotencyKeyReused // = 11
+
+  /// FAILED_PRECONDITION: policy refused the reply; the details carry a `ReplyRefusal`.
+  case replyRefused // = 12
+
+  /// FAILED_PRECONDITION: the organisation's inbox is deactivated (the 60-day rule); activate it.
+  case inboxDeactivated // = 13
+
+  /// FAILED_PRECONDITION: the organisation's plan does not include this platform (metadata
+  /// `platform`, `plan`).
+  case planDoesNotAllowPlatform // = 14
+
+  /// FAILED_PRECONDITION: the channel's access token is invalid or expired; rotate its credentials.
+  case channelTokenInvalid // = 15
+
+  /// FAILED_PRECONDITION: the channel is disconnected (or its subscription was revoked).
+  case channelDisconnected // = 16
+
+  /// FAILED_PRECONDITION: the resource changed since the version the request was based on.
+  case versionConflict // = 17
+
+  /// RESOURCE_EXHAUSTED: too many requests; `google.rpc.RetryInfo` says when to try again.
+  case rateLimited // = 18
+
+  /// RESOURCE_EXHAUSTED: a watch stream fell too far behind and was closed; reconnect with the
+  /// last cursor seen as `resume_token`.
+  case streamTooSlow // = 19
+
+  /// UNAVAILABLE: a service or the database this call needs did not answer; retry with backoff.
+  case dependencyUnavailable // = 20
+
+  /// UNIMPLEMENTED: the RPC is part of v1 but not built yet in this version of the service.
+  case notImplemented // = 21
+
+  /// INTERNAL: an unexpected failure; the details carry only the request id for the logs.
+  case `internal` // = 22
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .fieldInvalid
+    case 2: self = .batchTooLarge
+    case 3: self = .pageTokenInvalid
+    case 4: self = .organizationRequired
+    case 5: self = .tokenMissing
+    case 6: self = .tokenInvalid
+    case 7: self = .roleNotAllowed
+    case 8: self = .organizationMismatch
+    case 9: self = .resourceNotFound
+    case 10: self = .resourceAlreadyExists
+    case 11: self = .idempotencyKeyReused
+    case 12: self = .replyRefused
+    case 13: self = .inboxDeactivated
+    case 14: self = .planDoesNotAllowPlatform
+    case 15: self = .channelTokenInvalid
+    case 16: self = .channelDisconnected
+    case 17: self = .versionConflict
+    case 18: self = .rateLimited
+    case 19: self = .streamTooSlow
+    case 20: self = .dependencyUnavailable
+    case 21: self = .notImplemented
+    case 22: self = .internal
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .fieldInvalid: return 1
+    case .batchTooLarge: return 2
+    case .pageTokenInvalid: return 3
+    case .organizationRequired: return 4
+    case .tokenMissing: return 5
+    case .tokenInvalid: return 6
+    case .roleNotAllowed: return 7
+    case .organizationMismatch: return 8
+    case .resourceNotFound: return 9
+    case .resourceAlreadyExists: return 10
+    case .idempotencyKeyReused: return 11
+    case .replyRefused: return 12
+    case .inboxDeactivated: return 13
+    case .planDoesNotAllowPlatform: return 14
+    case .channelTokenInvalid: return 15
+    case .channelDisconnected: return 16
+    case .versionConflict: return 17
+    case .rateLimited: return 18
+    case .streamTooSlow: return 19
+    case .dependencyUnavailable: return 20
+    case .notImplemented: return 21
+    case .internal: return 22
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_ErrorReason] = [
+    .unspecified,
+    .fieldInvalid,
+    .batchTooLarge,
+    .pageTokenInvalid,
+    .organizationRequired,
+    .tokenMissing,
+    .tokenInvalid,
+    .roleNotAllowed,
+    .organizationMismatch,
+    .resourceNotFound,
+    .resourceAlreadyExists,
+    .idempotencyKeyReused,
+    .replyRefused,
+    .inboxDeactivated,
+    .planDoesNotAllowPlatform,
+    .channelTokenInvalid,
+    .channelDisconnected,
+    .versionConflict,
+    .rateLimited,
+    .streamTooSlow,
+    .dependencyUnavailable,
+    .notImplemented,
+    .internal,
+  ]
+
 }
 
 /// A social platform.
@@ -41,6 +229,9 @@ public nonisolated enum Inbox_V1_Platform: SwiftProtobuf.Enum, Swift.CaseIterabl
   case telegram // = 7
   case twilioSms // = 8
   case wechat // = 9
+
+  /// Our own chat widget on the customer's website.
+  case webChat // = 10
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -59,6 +250,7 @@ public nonisolated enum Inbox_V1_Platform: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 7: self = .telegram
     case 8: self = .twilioSms
     case 9: self = .wechat
+    case 10: self = .webChat
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -75,6 +267,7 @@ public nonisolated enum Inbox_V1_Platform: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .telegram: return 7
     case .twilioSms: return 8
     case .wechat: return 9
+    case .webChat: return 10
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -91,6 +284,7 @@ public nonisolated enum Inbox_V1_Platform: SwiftProtobuf.Enum, Swift.CaseIterabl
     .telegram,
     .twilioSms,
     .wechat,
+    .webChat,
   ]
 
 }
@@ -177,6 +371,13 @@ public nonisolated enum Inbox_V1_EventType: SwiftProtobuf.Enum, Swift.CaseIterab
 
   /// Something the customer did that opens a reply window without a message (WeChat subscribe).
   case contactAction // = 6
+
+  /// A reaction added to or removed from a message (`reaction` is set).
+  case reaction // = 7
+
+  /// A comment was hidden, shown again or restricted by the platform or a moderator
+  /// (`visibility_change` is set).
+  case visibilityChanged // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -192,6 +393,8 @@ public nonisolated enum Inbox_V1_EventType: SwiftProtobuf.Enum, Swift.CaseIterab
     case 4: self = .deliveryStatus
     case 5: self = .optOut
     case 6: self = .contactAction
+    case 7: self = .reaction
+    case 8: self = .visibilityChanged
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -205,6 +408,8 @@ public nonisolated enum Inbox_V1_EventType: SwiftProtobuf.Enum, Swift.CaseIterab
     case .deliveryStatus: return 4
     case .optOut: return 5
     case .contactAction: return 6
+    case .reaction: return 7
+    case .visibilityChanged: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -218,6 +423,8 @@ public nonisolated enum Inbox_V1_EventType: SwiftProtobuf.Enum, Swift.CaseIterab
     .deliveryStatus,
     .optOut,
     .contactAction,
+    .reaction,
+    .visibilityChanged,
   ]
 
 }
@@ -369,6 +576,46 @@ public nonisolated enum Inbox_V1_HiddenReason: SwiftProtobuf.Enum, Swift.CaseIte
 
 }
 
+public nonisolated enum Inbox_V1_Visibility: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case `public` // = 1
+
+  /// Hidden by a moderator or the platform; visible to its author (and their friends) only.
+  case hidden // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .public
+    case 2: self = .hidden
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .public: return 1
+    case .hidden: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_Visibility] = [
+    .unspecified,
+    .public,
+    .hidden,
+  ]
+
+}
+
 /// The state of an outbound message; it only moves forward (PENDING < SENT < DELIVERED < READ),
 /// and FAILED is final.
 public nonisolated enum Inbox_V1_DeliveryState: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -439,6 +686,14 @@ public nonisolated enum Inbox_V1_FailureReason: SwiftProtobuf.Enum, Swift.CaseIt
 
   /// Transient failures went on past the retry bound.
   case retriesExhausted // = 8
+
+  /// The request reached the platform but its answer was lost (timeout, connection reset): the
+  /// message may have been sent. Final: it is never re-sent automatically where the platform has
+  /// no idempotency of its own; a person decides whether to send again.
+  case maybeSent // = 9
+
+  /// The channel was disconnected (or its subscription revoked) before the message could be sent.
+  case channelDisconnected // = 10
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -456,6 +711,8 @@ public nonisolated enum Inbox_V1_FailureReason: SwiftProtobuf.Enum, Swift.CaseIt
     case 6: self = .invalidRequest
     case 7: self = .platformError
     case 8: self = .retriesExhausted
+    case 9: self = .maybeSent
+    case 10: self = .channelDisconnected
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -471,6 +728,8 @@ public nonisolated enum Inbox_V1_FailureReason: SwiftProtobuf.Enum, Swift.CaseIt
     case .invalidRequest: return 6
     case .platformError: return 7
     case .retriesExhausted: return 8
+    case .maybeSent: return 9
+    case .channelDisconnected: return 10
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -486,6 +745,8 @@ public nonisolated enum Inbox_V1_FailureReason: SwiftProtobuf.Enum, Swift.CaseIt
     .invalidRequest,
     .platformError,
     .retriesExhausted,
+    .maybeSent,
+    .channelDisconnected,
   ]
 
 }
@@ -582,6 +843,109 @@ public nonisolated enum Inbox_V1_MessageTag: SwiftProtobuf.Enum, Swift.CaseItera
 
 }
 
+/// The state of a connected channel.
+public nonisolated enum Inbox_V1_ChannelStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case active // = 1
+
+  /// Sends fail with a token error until new credentials are connected (RotateChannelCredentials).
+  case tokenInvalid // = 2
+  case disconnected // = 3
+
+  /// The platform told us the account revoked our access (X `user_event` revoke); no events flow
+  /// until the account authorises the app again.
+  case subscriptionRevoked // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .active
+    case 2: self = .tokenInvalid
+    case 3: self = .disconnected
+    case 4: self = .subscriptionRevoked
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .active: return 1
+    case .tokenInvalid: return 2
+    case .disconnected: return 3
+    case .subscriptionRevoked: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_ChannelStatus] = [
+    .unspecified,
+    .active,
+    .tokenInvalid,
+    .disconnected,
+    .subscriptionRevoked,
+  ]
+
+}
+
+/// What kind of reply policy allows now.
+public nonisolated enum Inbox_V1_ReplyDecision: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case allowed // = 1
+
+  /// Allowed only with the human-agent tag (Meta, 24 h to 7 days), for a human-written reply.
+  case needsHumanAgentTag // = 2
+
+  /// Only an approved template may be sent (WhatsApp outside the 24 h window).
+  case needsTemplate // = 3
+  case denied // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .allowed
+    case 2: self = .needsHumanAgentTag
+    case 3: self = .needsTemplate
+    case 4: self = .denied
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .allowed: return 1
+    case .needsHumanAgentTag: return 2
+    case .needsTemplate: return 3
+    case .denied: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_ReplyDecision] = [
+    .unspecified,
+    .allowed,
+    .needsHumanAgentTag,
+    .needsTemplate,
+    .denied,
+  ]
+
+}
+
 /// Why policy-service refused or constrained a reply; also sent as the detail of a
 /// FAILED_PRECONDITION from SendReply.
 public nonisolated enum Inbox_V1_ReplyRefusalReason: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -598,6 +962,17 @@ public nonisolated enum Inbox_V1_ReplyRefusalReason: SwiftProtobuf.Enum, Swift.C
 
   /// An automatic reply may not use the human-agent tag.
   case tagNotAllowed // = 9
+
+  /// The standard window is closed but the human-agent tag would allow this human-written reply:
+  /// send again with `allow_human_agent_tag` (until `human_agent_window_ends_at`). Distinct from
+  /// WINDOW_CLOSED, where no tag helps.
+  case humanAgentTagRequired // = 10
+
+  /// The channel is disconnected or its subscription was revoked: reconnect it first.
+  case channelDisconnected // = 11
+
+  /// The channel's access token is invalid or expired: rotate its credentials first.
+  case channelTokenInvalid // = 12
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -616,6 +991,9 @@ public nonisolated enum Inbox_V1_ReplyRefusalReason: SwiftProtobuf.Enum, Swift.C
     case 7: self = .plan
     case 8: self = .unsupported
     case 9: self = .tagNotAllowed
+    case 10: self = .humanAgentTagRequired
+    case 11: self = .channelDisconnected
+    case 12: self = .channelTokenInvalid
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -632,6 +1010,9 @@ public nonisolated enum Inbox_V1_ReplyRefusalReason: SwiftProtobuf.Enum, Swift.C
     case .plan: return 7
     case .unsupported: return 8
     case .tagNotAllowed: return 9
+    case .humanAgentTagRequired: return 10
+    case .channelDisconnected: return 11
+    case .channelTokenInvalid: return 12
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -648,6 +1029,9 @@ public nonisolated enum Inbox_V1_ReplyRefusalReason: SwiftProtobuf.Enum, Swift.C
     .plan,
     .unsupported,
     .tagNotAllowed,
+    .humanAgentTagRequired,
+    .channelDisconnected,
+    .channelTokenInvalid,
   ]
 
 }
@@ -712,6 +1096,39 @@ public nonisolated struct Inbox_V1_EventFlags: Sendable {
   /// Content the platform sent that we cannot represent; kept, shown as a placeholder.
   public var unsupported: Bool = false
 
+  /// The platform sent only ids and fetching the content failed for good: delivered with what is
+  /// known (the event is never dropped for it).
+  public var contentIncomplete: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A reaction to a message.
+public nonisolated struct Inbox_V1_Reaction: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The emoji, or the platform's reaction name ("like", "love").
+  public var reaction: String = String()
+
+  /// True when the reaction was taken back.
+  public var removed: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_VisibilityChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var visibility: Inbox_V1_Visibility = .unspecified
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -751,11 +1168,27 @@ public nonisolated struct Inbox_V1_DeliveryStatusUpdate: Sendable {
 
   public var deliveryID: String = String()
 
+  /// Messenger and Instagram report delivery and read as a watermark: every one of our messages
+  /// in `thread_key` sent at or before this time has reached `state`. When set, `message_id` and
+  /// `platform_message_id` are empty.
+  public var watermark: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_watermark ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_watermark = newValue}
+  }
+  /// Returns true if `watermark` has been explicitly set.
+  public var hasWatermark: Bool {self._watermark != nil}
+  /// Clears the value of `watermark`. Subsequent reads from it will return its default value.
+  public mutating func clearWatermark() {self._watermark = nil}
+
+  /// The conversation's thread key on `channel_id` (required with `watermark`).
+  public var threadKey: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _watermark: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Inbox_V1_OptOutChange: Sendable {
@@ -916,6 +1349,26 @@ public nonisolated struct Inbox_V1_InboundEvent: @unchecked Sendable {
     set {_uniqueStorage()._replyToPlatformMessageID = newValue}
   }
 
+  /// Set for EVENT_TYPE_REACTION: the reaction; `platform_message_id` is the message reacted to.
+  public var reaction: Inbox_V1_Reaction {
+    get {_storage._reaction ?? Inbox_V1_Reaction()}
+    set {_uniqueStorage()._reaction = newValue}
+  }
+  /// Returns true if `reaction` has been explicitly set.
+  public var hasReaction: Bool {_storage._reaction != nil}
+  /// Clears the value of `reaction`. Subsequent reads from it will return its default value.
+  public mutating func clearReaction() {_uniqueStorage()._reaction = nil}
+
+  /// Set for EVENT_TYPE_VISIBILITY_CHANGED; `platform_message_id` is the comment.
+  public var visibilityChange: Inbox_V1_VisibilityChange {
+    get {_storage._visibilityChange ?? Inbox_V1_VisibilityChange()}
+    set {_uniqueStorage()._visibilityChange = newValue}
+  }
+  /// Returns true if `visibilityChange` has been explicitly set.
+  public var hasVisibilityChange: Bool {_storage._visibilityChange != nil}
+  /// Clears the value of `visibilityChange`. Subsequent reads from it will return its default value.
+  public mutating func clearVisibilityChange() {_uniqueStorage()._visibilityChange = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -940,6 +1393,7 @@ public nonisolated struct Inbox_V1_Template: Sendable {
   public init() {}
 }
 
+/// The detail of SendReply's FAILED_PRECONDITION (ErrorInfo reason `REPLY_REFUSED`).
 public nonisolated struct Inbox_V1_ReplyRefusal: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -950,7 +1404,7 @@ public nonisolated struct Inbox_V1_ReplyRefusal: Sendable {
   /// A sentence a person understands.
   public var message: String = String()
 
-  /// When the window closed or closes (so a UI can count down).
+  /// When the standard window closed or closes (so a UI can count down).
   public var windowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_windowEndsAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_windowEndsAt = newValue}
@@ -960,19 +1414,117 @@ public nonisolated struct Inbox_V1_ReplyRefusal: Sendable {
   /// Clears the value of `windowEndsAt`. Subsequent reads from it will return its default value.
   public mutating func clearWindowEndsAt() {self._windowEndsAt = nil}
 
+  /// When the human-agent tag stops being usable (Meta: 7 days after the customer's message);
+  /// set with REPLY_REFUSAL_REASON_HUMAN_AGENT_TAG_REQUIRED.
+  public var humanAgentWindowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_humanAgentWindowEndsAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_humanAgentWindowEndsAt = newValue}
+  }
+  /// Returns true if `humanAgentWindowEndsAt` has been explicitly set.
+  public var hasHumanAgentWindowEndsAt: Bool {self._humanAgentWindowEndsAt != nil}
+  /// Clears the value of `humanAgentWindowEndsAt`. Subsequent reads from it will return its default value.
+  public mutating func clearHumanAgentWindowEndsAt() {self._humanAgentWindowEndsAt = nil}
+
+  /// The channel's state, for the CHANNEL_* reasons.
+  public var channelStatus: Inbox_V1_ChannelStatus = .unspecified
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _windowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _humanAgentWindowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// What an agent may send in a conversation now, computed by conversation-service from the facts it
+/// stores (platform, kind, the customer's last message time, the parent comment's time, private
+/// replies already sent, the contact's opt-out, the channel's status) with policy-service's reply
+/// rules (the same pure function CheckReply uses, so a row and a send never disagree). It assumes a
+/// human-written reply of the conversation's default send kind; `SendReply` decides again when it
+/// sends. Times are absolute, so a UI counts down without asking again.
+public nonisolated struct Inbox_V1_ReplyCapability: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var decision: Inbox_V1_ReplyDecision = .unspecified
+
+  /// Set unless the decision is ALLOWED.
+  public var reason: Inbox_V1_ReplyRefusalReason = .unspecified
+
+  /// A sentence a person understands ("Reply window closes in 3 h").
+  public var message: String = String()
+
+  /// The end of the standard window, where the platform has one.
+  public var windowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_windowEndsAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_windowEndsAt = newValue}
+  }
+  /// Returns true if `windowEndsAt` has been explicitly set.
+  public var hasWindowEndsAt: Bool {self._windowEndsAt != nil}
+  /// Clears the value of `windowEndsAt`. Subsequent reads from it will return its default value.
+  public mutating func clearWindowEndsAt() {self._windowEndsAt = nil}
+
+  /// The end of the human-agent tag's window (Messenger, Instagram).
+  public var humanAgentWindowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_humanAgentWindowEndsAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_humanAgentWindowEndsAt = newValue}
+  }
+  /// Returns true if `humanAgentWindowEndsAt` has been explicitly set.
+  public var hasHumanAgentWindowEndsAt: Bool {self._humanAgentWindowEndsAt != nil}
+  /// Clears the value of `humanAgentWindowEndsAt`. Subsequent reads from it will return its default value.
+  public mutating func clearHumanAgentWindowEndsAt() {self._humanAgentWindowEndsAt = nil}
+
+  /// Only an approved template may be sent (WhatsApp outside the 24 h window).
+  public var templateOnly: Bool = false
+
+  /// The contact opted out (SMS STOP) and has not opted back in.
+  public var optedOut: Bool = false
+
+  /// For a comment: a private reply (Meta: one per comment) can still be sent, until when.
+  public var privateReplyAvailable: Bool = false
+
+  public var privateReplyAvailableUntil: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_privateReplyAvailableUntil ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_privateReplyAvailableUntil = newValue}
+  }
+  /// Returns true if `privateReplyAvailableUntil` has been explicitly set.
+  public var hasPrivateReplyAvailableUntil: Bool {self._privateReplyAvailableUntil != nil}
+  /// Clears the value of `privateReplyAvailableUntil`. Subsequent reads from it will return its default value.
+  public mutating func clearPrivateReplyAvailableUntil() {self._privateReplyAvailableUntil = nil}
+
+  public var channelStatus: Inbox_V1_ChannelStatus = .unspecified
+
+  /// The moment the capability was computed for.
+  public var computedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_computedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_computedAt = newValue}
+  }
+  /// Returns true if `computedAt` has been explicitly set.
+  public var hasComputedAt: Bool {self._computedAt != nil}
+  /// Clears the value of `computedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearComputedAt() {self._computedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _windowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _humanAgentWindowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _privateReplyAvailableUntil: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _computedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "inbox.v1"
 
+nonisolated extension Inbox_V1_ErrorReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_REASON_UNSPECIFIED\0\u{1}ERROR_REASON_FIELD_INVALID\0\u{1}ERROR_REASON_BATCH_TOO_LARGE\0\u{1}ERROR_REASON_PAGE_TOKEN_INVALID\0\u{1}ERROR_REASON_ORGANIZATION_REQUIRED\0\u{1}ERROR_REASON_TOKEN_MISSING\0\u{1}ERROR_REASON_TOKEN_INVALID\0\u{1}ERROR_REASON_ROLE_NOT_ALLOWED\0\u{1}ERROR_REASON_ORGANIZATION_MISMATCH\0\u{1}ERROR_REASON_RESOURCE_NOT_FOUND\0\u{1}ERROR_REASON_RESOURCE_ALREADY_EXISTS\0\u{1}ERROR_REASON_IDEMPOTENCY_KEY_REUSED\0\u{1}ERROR_REASON_REPLY_REFUSED\0\u{1}ERROR_REASON_INBOX_DEACTIVATED\0\u{1}ERROR_REASON_PLAN_DOES_NOT_ALLOW_PLATFORM\0\u{1}ERROR_REASON_CHANNEL_TOKEN_INVALID\0\u{1}ERROR_REASON_CHANNEL_DISCONNECTED\0\u{1}ERROR_REASON_VERSION_CONFLICT\0\u{1}ERROR_REASON_RATE_LIMITED\0\u{1}ERROR_REASON_STREAM_TOO_SLOW\0\u{1}ERROR_REASON_DEPENDENCY_UNAVAILABLE\0\u{1}ERROR_REASON_NOT_IMPLEMENTED\0\u{1}ERROR_REASON_INTERNAL\0")
+}
+
 nonisolated extension Inbox_V1_Platform: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PLATFORM_UNSPECIFIED\0\u{1}PLATFORM_FACEBOOK\0\u{1}PLATFORM_INSTAGRAM\0\u{1}PLATFORM_WHATSAPP\0\u{1}PLATFORM_X\0\u{1}PLATFORM_LINKEDIN\0\u{1}PLATFORM_TIKTOK\0\u{1}PLATFORM_TELEGRAM\0\u{1}PLATFORM_TWILIO_SMS\0\u{1}PLATFORM_WECHAT\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PLATFORM_UNSPECIFIED\0\u{1}PLATFORM_FACEBOOK\0\u{1}PLATFORM_INSTAGRAM\0\u{1}PLATFORM_WHATSAPP\0\u{1}PLATFORM_X\0\u{1}PLATFORM_LINKEDIN\0\u{1}PLATFORM_TIKTOK\0\u{1}PLATFORM_TELEGRAM\0\u{1}PLATFORM_TWILIO_SMS\0\u{1}PLATFORM_WECHAT\0\u{1}PLATFORM_WEB_CHAT\0")
 }
 
 nonisolated extension Inbox_V1_MessageKind: SwiftProtobuf._ProtoNameProviding {
@@ -980,7 +1532,7 @@ nonisolated extension Inbox_V1_MessageKind: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Inbox_V1_EventType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_MESSAGE\0\u{1}EVENT_TYPE_MESSAGE_EDITED\0\u{1}EVENT_TYPE_MESSAGE_DELETED\0\u{1}EVENT_TYPE_DELIVERY_STATUS\0\u{1}EVENT_TYPE_OPT_OUT\0\u{1}EVENT_TYPE_CONTACT_ACTION\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_MESSAGE\0\u{1}EVENT_TYPE_MESSAGE_EDITED\0\u{1}EVENT_TYPE_MESSAGE_DELETED\0\u{1}EVENT_TYPE_DELIVERY_STATUS\0\u{1}EVENT_TYPE_OPT_OUT\0\u{1}EVENT_TYPE_CONTACT_ACTION\0\u{1}EVENT_TYPE_REACTION\0\u{1}EVENT_TYPE_VISIBILITY_CHANGED\0")
 }
 
 nonisolated extension Inbox_V1_Plan: SwiftProtobuf._ProtoNameProviding {
@@ -995,12 +1547,16 @@ nonisolated extension Inbox_V1_HiddenReason: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HIDDEN_REASON_UNSPECIFIED\0\u{1}HIDDEN_REASON_VIDEO_ATTACHMENT\0\u{1}HIDDEN_REASON_MULTIPLE_IMAGES\0")
 }
 
+nonisolated extension Inbox_V1_Visibility: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0VISIBILITY_UNSPECIFIED\0\u{1}VISIBILITY_PUBLIC\0\u{1}VISIBILITY_HIDDEN\0")
+}
+
 nonisolated extension Inbox_V1_DeliveryState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DELIVERY_STATE_UNSPECIFIED\0\u{1}DELIVERY_STATE_PENDING\0\u{1}DELIVERY_STATE_SENT\0\u{1}DELIVERY_STATE_DELIVERED\0\u{1}DELIVERY_STATE_READ\0\u{1}DELIVERY_STATE_FAILED\0")
 }
 
 nonisolated extension Inbox_V1_FailureReason: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FAILURE_REASON_UNSPECIFIED\0\u{1}FAILURE_REASON_OUTSIDE_WINDOW\0\u{1}FAILURE_REASON_RATE_LIMITED\0\u{1}FAILURE_REASON_TOKEN_INVALID\0\u{1}FAILURE_REASON_RECIPIENT_UNAVAILABLE\0\u{1}FAILURE_REASON_OPTED_OUT\0\u{1}FAILURE_REASON_INVALID_REQUEST\0\u{1}FAILURE_REASON_PLATFORM_ERROR\0\u{1}FAILURE_REASON_RETRIES_EXHAUSTED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FAILURE_REASON_UNSPECIFIED\0\u{1}FAILURE_REASON_OUTSIDE_WINDOW\0\u{1}FAILURE_REASON_RATE_LIMITED\0\u{1}FAILURE_REASON_TOKEN_INVALID\0\u{1}FAILURE_REASON_RECIPIENT_UNAVAILABLE\0\u{1}FAILURE_REASON_OPTED_OUT\0\u{1}FAILURE_REASON_INVALID_REQUEST\0\u{1}FAILURE_REASON_PLATFORM_ERROR\0\u{1}FAILURE_REASON_RETRIES_EXHAUSTED\0\u{1}FAILURE_REASON_MAYBE_SENT\0\u{1}FAILURE_REASON_CHANNEL_DISCONNECTED\0")
 }
 
 nonisolated extension Inbox_V1_SendKind: SwiftProtobuf._ProtoNameProviding {
@@ -1011,8 +1567,16 @@ nonisolated extension Inbox_V1_MessageTag: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_TAG_UNSPECIFIED\0\u{1}MESSAGE_TAG_HUMAN_AGENT\0")
 }
 
+nonisolated extension Inbox_V1_ChannelStatus: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_STATUS_UNSPECIFIED\0\u{1}CHANNEL_STATUS_ACTIVE\0\u{1}CHANNEL_STATUS_TOKEN_INVALID\0\u{1}CHANNEL_STATUS_DISCONNECTED\0\u{1}CHANNEL_STATUS_SUBSCRIPTION_REVOKED\0")
+}
+
+nonisolated extension Inbox_V1_ReplyDecision: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPLY_DECISION_UNSPECIFIED\0\u{1}REPLY_DECISION_ALLOWED\0\u{1}REPLY_DECISION_NEEDS_HUMAN_AGENT_TAG\0\u{1}REPLY_DECISION_NEEDS_TEMPLATE\0\u{1}REPLY_DECISION_DENIED\0")
+}
+
 nonisolated extension Inbox_V1_ReplyRefusalReason: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPLY_REFUSAL_REASON_UNSPECIFIED\0\u{1}REPLY_REFUSAL_REASON_WINDOW_CLOSED\0\u{1}REPLY_REFUSAL_REASON_TEMPLATE_REQUIRED\0\u{1}REPLY_REFUSAL_REASON_PRIVATE_REPLY_ALREADY_SENT\0\u{1}REPLY_REFUSAL_REASON_PRIVATE_REPLY_WINDOW_CLOSED\0\u{1}REPLY_REFUSAL_REASON_OPTED_OUT\0\u{1}REPLY_REFUSAL_REASON_INBOX_DEACTIVATED\0\u{1}REPLY_REFUSAL_REASON_PLAN\0\u{1}REPLY_REFUSAL_REASON_UNSUPPORTED\0\u{1}REPLY_REFUSAL_REASON_TAG_NOT_ALLOWED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPLY_REFUSAL_REASON_UNSPECIFIED\0\u{1}REPLY_REFUSAL_REASON_WINDOW_CLOSED\0\u{1}REPLY_REFUSAL_REASON_TEMPLATE_REQUIRED\0\u{1}REPLY_REFUSAL_REASON_PRIVATE_REPLY_ALREADY_SENT\0\u{1}REPLY_REFUSAL_REASON_PRIVATE_REPLY_WINDOW_CLOSED\0\u{1}REPLY_REFUSAL_REASON_OPTED_OUT\0\u{1}REPLY_REFUSAL_REASON_INBOX_DEACTIVATED\0\u{1}REPLY_REFUSAL_REASON_PLAN\0\u{1}REPLY_REFUSAL_REASON_UNSUPPORTED\0\u{1}REPLY_REFUSAL_REASON_TAG_NOT_ALLOWED\0\u{1}REPLY_REFUSAL_REASON_HUMAN_AGENT_TAG_REQUIRED\0\u{1}REPLY_REFUSAL_REASON_CHANNEL_DISCONNECTED\0\u{1}REPLY_REFUSAL_REASON_CHANNEL_TOKEN_INVALID\0")
 }
 
 nonisolated extension Inbox_V1_Author: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1117,7 +1681,7 @@ nonisolated extension Inbox_V1_Attachment: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Inbox_V1_EventFlags: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EventFlags"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}is_echo\0\u{3}hidden_by_platform_rule\0\u{3}hidden_reason\0\u{3}is_paid\0\u{1}unsupported\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}is_echo\0\u{3}hidden_by_platform_rule\0\u{3}hidden_reason\0\u{3}is_paid\0\u{1}unsupported\0\u{3}content_incomplete\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1130,6 +1694,7 @@ nonisolated extension Inbox_V1_EventFlags: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeSingularEnumField(value: &self.hiddenReason) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.isPaid) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.unsupported) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.contentIncomplete) }()
       default: break
       }
     }
@@ -1151,6 +1716,9 @@ nonisolated extension Inbox_V1_EventFlags: SwiftProtobuf.Message, SwiftProtobuf.
     if self.unsupported != false {
       try visitor.visitSingularBoolField(value: self.unsupported, fieldNumber: 5)
     }
+    if self.contentIncomplete != false {
+      try visitor.visitSingularBoolField(value: self.contentIncomplete, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1160,6 +1728,72 @@ nonisolated extension Inbox_V1_EventFlags: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.hiddenReason != rhs.hiddenReason {return false}
     if lhs.isPaid != rhs.isPaid {return false}
     if lhs.unsupported != rhs.unsupported {return false}
+    if lhs.contentIncomplete != rhs.contentIncomplete {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_Reaction: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Reaction"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reaction\0\u{1}removed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reaction) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.removed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reaction.isEmpty {
+      try visitor.visitSingularStringField(value: self.reaction, fieldNumber: 1)
+    }
+    if self.removed != false {
+      try visitor.visitSingularBoolField(value: self.removed, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_Reaction, rhs: Inbox_V1_Reaction) -> Bool {
+    if lhs.reaction != rhs.reaction {return false}
+    if lhs.removed != rhs.removed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_VisibilityChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VisibilityChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}visibility\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.visibility) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.visibility != .unspecified {
+      try visitor.visitSingularEnumField(value: self.visibility, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_VisibilityChange, rhs: Inbox_V1_VisibilityChange) -> Bool {
+    if lhs.visibility != rhs.visibility {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1167,7 +1801,7 @@ nonisolated extension Inbox_V1_EventFlags: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliveryStatusUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}message_id\0\u{3}channel_id\0\u{3}platform_message_id\0\u{1}state\0\u{3}failure_reason\0\u{3}failure_detail\0\u{3}occurred_at\0\u{3}delivery_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}message_id\0\u{3}channel_id\0\u{3}platform_message_id\0\u{1}state\0\u{3}failure_reason\0\u{3}failure_detail\0\u{3}occurred_at\0\u{3}delivery_id\0\u{1}watermark\0\u{3}thread_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1184,6 +1818,8 @@ nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, Swif
       case 7: try { try decoder.decodeSingularStringField(value: &self.failureDetail) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.deliveryID) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._watermark) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.threadKey) }()
       default: break
       }
     }
@@ -1221,6 +1857,12 @@ nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, Swif
     if !self.deliveryID.isEmpty {
       try visitor.visitSingularStringField(value: self.deliveryID, fieldNumber: 9)
     }
+    try { if let v = self._watermark {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    if !self.threadKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.threadKey, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1234,6 +1876,8 @@ nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, Swif
     if lhs.failureDetail != rhs.failureDetail {return false}
     if lhs._occurredAt != rhs._occurredAt {return false}
     if lhs.deliveryID != rhs.deliveryID {return false}
+    if lhs._watermark != rhs._watermark {return false}
+    if lhs.threadKey != rhs.threadKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1276,7 +1920,7 @@ nonisolated extension Inbox_V1_OptOutChange: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InboundEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}channel_id\0\u{1}platform\0\u{1}type\0\u{1}kind\0\u{3}platform_event_id\0\u{3}platform_message_id\0\u{3}thread_key\0\u{3}parent_post_id\0\u{3}parent_comment_id\0\u{1}author\0\u{1}text\0\u{1}attachments\0\u{3}occurred_at\0\u{3}received_at\0\u{1}flags\0\u{3}delivery_status\0\u{3}opt_out\0\u{3}platform_account_id\0\u{3}reply_to_platform_message_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}channel_id\0\u{1}platform\0\u{1}type\0\u{1}kind\0\u{3}platform_event_id\0\u{3}platform_message_id\0\u{3}thread_key\0\u{3}parent_post_id\0\u{3}parent_comment_id\0\u{1}author\0\u{1}text\0\u{1}attachments\0\u{3}occurred_at\0\u{3}received_at\0\u{1}flags\0\u{3}delivery_status\0\u{3}opt_out\0\u{3}platform_account_id\0\u{3}reply_to_platform_message_id\0\u{1}reaction\0\u{3}visibility_change\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1300,6 +1944,8 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
     var _optOut: Inbox_V1_OptOutChange? = nil
     var _platformAccountID: String = String()
     var _replyToPlatformMessageID: String = String()
+    var _reaction: Inbox_V1_Reaction? = nil
+    var _visibilityChange: Inbox_V1_VisibilityChange? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1331,6 +1977,8 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
       _optOut = source._optOut
       _platformAccountID = source._platformAccountID
       _replyToPlatformMessageID = source._replyToPlatformMessageID
+      _reaction = source._reaction
+      _visibilityChange = source._visibilityChange
     }
   }
 
@@ -1370,6 +2018,8 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
         case 19: try { try decoder.decodeSingularMessageField(value: &_storage._optOut) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._platformAccountID) }()
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._replyToPlatformMessageID) }()
+        case 22: try { try decoder.decodeSingularMessageField(value: &_storage._reaction) }()
+        case 23: try { try decoder.decodeSingularMessageField(value: &_storage._visibilityChange) }()
         default: break
         }
       }
@@ -1445,6 +2095,12 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
       if !_storage._replyToPlatformMessageID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._replyToPlatformMessageID, fieldNumber: 21)
       }
+      try { if let v = _storage._reaction {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      } }()
+      try { if let v = _storage._visibilityChange {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1475,6 +2131,8 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
         if _storage._optOut != rhs_storage._optOut {return false}
         if _storage._platformAccountID != rhs_storage._platformAccountID {return false}
         if _storage._replyToPlatformMessageID != rhs_storage._replyToPlatformMessageID {return false}
+        if _storage._reaction != rhs_storage._reaction {return false}
+        if _storage._visibilityChange != rhs_storage._visibilityChange {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1526,7 +2184,7 @@ nonisolated extension Inbox_V1_Template: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Inbox_V1_ReplyRefusal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReplyRefusal"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}message\0\u{3}window_ends_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}message\0\u{3}window_ends_at\0\u{3}human_agent_window_ends_at\0\u{3}channel_status\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1537,6 +2195,8 @@ nonisolated extension Inbox_V1_ReplyRefusal: SwiftProtobuf.Message, SwiftProtobu
       case 1: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._windowEndsAt) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._humanAgentWindowEndsAt) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.channelStatus) }()
       default: break
       }
     }
@@ -1556,6 +2216,12 @@ nonisolated extension Inbox_V1_ReplyRefusal: SwiftProtobuf.Message, SwiftProtobu
     try { if let v = self._windowEndsAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    try { if let v = self._humanAgentWindowEndsAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.channelStatus != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channelStatus, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1563,6 +2229,92 @@ nonisolated extension Inbox_V1_ReplyRefusal: SwiftProtobuf.Message, SwiftProtobu
     if lhs.reason != rhs.reason {return false}
     if lhs.message != rhs.message {return false}
     if lhs._windowEndsAt != rhs._windowEndsAt {return false}
+    if lhs._humanAgentWindowEndsAt != rhs._humanAgentWindowEndsAt {return false}
+    if lhs.channelStatus != rhs.channelStatus {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ReplyCapability: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReplyCapability"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}decision\0\u{1}reason\0\u{1}message\0\u{3}window_ends_at\0\u{3}human_agent_window_ends_at\0\u{3}template_only\0\u{3}opted_out\0\u{3}private_reply_available\0\u{3}private_reply_available_until\0\u{3}channel_status\0\u{3}computed_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.decision) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._windowEndsAt) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._humanAgentWindowEndsAt) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.templateOnly) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.optedOut) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.privateReplyAvailable) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._privateReplyAvailableUntil) }()
+      case 10: try { try decoder.decodeSingularEnumField(value: &self.channelStatus) }()
+      case 11: try { try decoder.decodeSingularMessageField(value: &self._computedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.decision != .unspecified {
+      try visitor.visitSingularEnumField(value: self.decision, fieldNumber: 1)
+    }
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 2)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
+    }
+    try { if let v = self._windowEndsAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._humanAgentWindowEndsAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.templateOnly != false {
+      try visitor.visitSingularBoolField(value: self.templateOnly, fieldNumber: 6)
+    }
+    if self.optedOut != false {
+      try visitor.visitSingularBoolField(value: self.optedOut, fieldNumber: 7)
+    }
+    if self.privateReplyAvailable != false {
+      try visitor.visitSingularBoolField(value: self.privateReplyAvailable, fieldNumber: 8)
+    }
+    try { if let v = self._privateReplyAvailableUntil {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    if self.channelStatus != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channelStatus, fieldNumber: 10)
+    }
+    try { if let v = self._computedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ReplyCapability, rhs: Inbox_V1_ReplyCapability) -> Bool {
+    if lhs.decision != rhs.decision {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs._windowEndsAt != rhs._windowEndsAt {return false}
+    if lhs._humanAgentWindowEndsAt != rhs._humanAgentWindowEndsAt {return false}
+    if lhs.templateOnly != rhs.templateOnly {return false}
+    if lhs.optedOut != rhs.optedOut {return false}
+    if lhs.privateReplyAvailable != rhs.privateReplyAvailable {return false}
+    if lhs._privateReplyAvailableUntil != rhs._privateReplyAvailableUntil {return false}
+    if lhs.channelStatus != rhs.channelStatus {return false}
+    if lhs._computedAt != rhs._computedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -145,11 +145,24 @@ public enum Inbox_V1_ConversationService: Sendable {
             /// Request type for "SetAssignee".
             public typealias Input = Inbox_V1_SetAssigneeRequest
             /// Response type for "SetAssignee".
-            public typealias Output = Inbox_V1_Conversation
+            public typealias Output = Inbox_V1_SetAssigneeResponse
             /// Descriptor for "SetAssignee".
             public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.ConversationService"),
                 method: "SetAssignee",
+                type: .unary
+            )
+        }
+        /// Namespace for "MarkConversationRead" metadata.
+        public enum MarkConversationRead: Sendable {
+            /// Request type for "MarkConversationRead".
+            public typealias Input = Inbox_V1_MarkConversationReadRequest
+            /// Response type for "MarkConversationRead".
+            public typealias Output = Inbox_V1_Conversation
+            /// Descriptor for "MarkConversationRead".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.ConversationService"),
+                method: "MarkConversationRead",
                 type: .unary
             )
         }
@@ -191,6 +204,7 @@ public enum Inbox_V1_ConversationService: Sendable {
             WatchConversations.descriptor,
             RecordDeliveryStatus.descriptor,
             SetAssignee.descriptor,
+            MarkConversationRead.descriptor,
             GetContact.descriptor,
             ListContacts.descriptor
         ]
@@ -223,7 +237,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched (up to 500 events) and idempotent; called by the gateway's relay.
+        /// > Batched (at most 500 events) and idempotent; called by the gateway's relay. One transaction
+        /// > per batch; one result per event.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_IngestEventsRequest` messages.
@@ -283,7 +298,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused by policy: FAILED_PRECONDITION with a `ReplyRefusal` in the error details.
+        /// > Refused by policy: FAILED_PRECONDITION, ErrorInfo reason `REPLY_REFUSED`, with a
+        /// > `ReplyRefusal` in the error details. `idempotency_key` is required.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_SendReplyRequest` messages.
@@ -313,6 +329,10 @@ extension Inbox_V1_ConversationService {
 
         /// Handle the "AddNote" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An internal note: stored in the conversation, never sent to a platform.
+        ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_AddNoteRequest` messages.
         ///   - context: Context providing information about the RPC.
@@ -326,6 +346,10 @@ extension Inbox_V1_ConversationService {
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Message>
 
         /// Handle the "WatchConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Live changes of the caller's organisation's conversations that match the filter; resumable.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_WatchConversationsRequest` messages.
@@ -343,7 +367,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched; called by the gateway.
+        /// > Batched (at most 500 updates); called by the gateway. One result per update.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_RecordDeliveryStatusRequest` messages.
@@ -361,7 +385,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The assignee read model, kept current by assignment-service.
+        /// > The assignee read model, kept current by assignment-service. Batched (at most 500 items).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_SetAssigneeRequest` messages.
@@ -369,9 +393,27 @@ extension Inbox_V1_ConversationService {
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Inbox_V1_Conversation` messages.
+        /// - Returns: A streaming response of `Inbox_V1_SetAssigneeResponse` messages.
         func setAssignee(
             request: GRPCCore.StreamingServerRequest<Inbox_V1_SetAssigneeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_SetAssigneeResponse>
+
+        /// Handle the "MarkConversationRead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The conversation has been read up to a message (or entirely): unread_count drops.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_MarkConversationReadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_Conversation` messages.
+        func markConversationRead(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_MarkConversationReadRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Conversation>
 
@@ -416,7 +458,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched (up to 500 events) and idempotent; called by the gateway's relay.
+        /// > Batched (at most 500 events) and idempotent; called by the gateway's relay. One transaction
+        /// > per batch; one result per event.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_IngestEventsRequest` message.
@@ -476,7 +519,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused by policy: FAILED_PRECONDITION with a `ReplyRefusal` in the error details.
+        /// > Refused by policy: FAILED_PRECONDITION, ErrorInfo reason `REPLY_REFUSED`, with a
+        /// > `ReplyRefusal` in the error details. `idempotency_key` is required.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_SendReplyRequest` message.
@@ -506,6 +550,10 @@ extension Inbox_V1_ConversationService {
 
         /// Handle the "AddNote" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An internal note: stored in the conversation, never sent to a platform.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_AddNoteRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -519,6 +567,10 @@ extension Inbox_V1_ConversationService {
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Message>
 
         /// Handle the "WatchConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Live changes of the caller's organisation's conversations that match the filter; resumable.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_WatchConversationsRequest` message.
@@ -536,7 +588,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched; called by the gateway.
+        /// > Batched (at most 500 updates); called by the gateway. One result per update.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_RecordDeliveryStatusRequest` message.
@@ -554,7 +606,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The assignee read model, kept current by assignment-service.
+        /// > The assignee read model, kept current by assignment-service. Batched (at most 500 items).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_SetAssigneeRequest` message.
@@ -562,9 +614,27 @@ extension Inbox_V1_ConversationService {
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Inbox_V1_Conversation` message.
+        /// - Returns: A response containing a single `Inbox_V1_SetAssigneeResponse` message.
         func setAssignee(
             request: GRPCCore.ServerRequest<Inbox_V1_SetAssigneeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_SetAssigneeResponse>
+
+        /// Handle the "MarkConversationRead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The conversation has been read up to a message (or entirely): unread_count drops.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_MarkConversationReadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_Conversation` message.
+        func markConversationRead(
+            request: GRPCCore.ServerRequest<Inbox_V1_MarkConversationReadRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Conversation>
 
@@ -607,7 +677,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched (up to 500 events) and idempotent; called by the gateway's relay.
+        /// > Batched (at most 500 events) and idempotent; called by the gateway's relay. One transaction
+        /// > per batch; one result per event.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_IngestEventsRequest` message.
@@ -667,7 +738,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused by policy: FAILED_PRECONDITION with a `ReplyRefusal` in the error details.
+        /// > Refused by policy: FAILED_PRECONDITION, ErrorInfo reason `REPLY_REFUSED`, with a
+        /// > `ReplyRefusal` in the error details. `idempotency_key` is required.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_SendReplyRequest` message.
@@ -697,6 +769,10 @@ extension Inbox_V1_ConversationService {
 
         /// Handle the "AddNote" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An internal note: stored in the conversation, never sent to a platform.
+        ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_AddNoteRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -710,6 +786,10 @@ extension Inbox_V1_ConversationService {
         ) async throws -> Inbox_V1_Message
 
         /// Handle the "WatchConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Live changes of the caller's organisation's conversations that match the filter; resumable.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_WatchConversationsRequest` message.
@@ -728,7 +808,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched; called by the gateway.
+        /// > Batched (at most 500 updates); called by the gateway. One result per update.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_RecordDeliveryStatusRequest` message.
@@ -746,7 +826,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The assignee read model, kept current by assignment-service.
+        /// > The assignee read model, kept current by assignment-service. Batched (at most 500 items).
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_SetAssigneeRequest` message.
@@ -754,9 +834,27 @@ extension Inbox_V1_ConversationService {
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Inbox_V1_Conversation` to respond with.
+        /// - Returns: A `Inbox_V1_SetAssigneeResponse` to respond with.
         func setAssignee(
             request: Inbox_V1_SetAssigneeRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_SetAssigneeResponse
+
+        /// Handle the "MarkConversationRead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The conversation has been read up to a message (or entirely): unread_count drops.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_MarkConversationReadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_Conversation` to respond with.
+        func markConversationRead(
+            request: Inbox_V1_MarkConversationReadRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_Conversation
 
@@ -896,9 +994,20 @@ extension Inbox_V1_ConversationService.StreamingServiceProtocol {
         router.registerHandler(
             forMethod: Inbox_V1_ConversationService.Method.SetAssignee.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_SetAssigneeRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_Conversation>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_SetAssigneeResponse>(),
             handler: { request, context in
                 try await self.setAssignee(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inbox_V1_ConversationService.Method.MarkConversationRead.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_MarkConversationReadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_Conversation>(),
+            handler: { request, context in
+                try await self.markConversationRead(
                     request: request,
                     context: context
                 )
@@ -1034,8 +1143,19 @@ extension Inbox_V1_ConversationService.ServiceProtocol {
     public func setAssignee(
         request: GRPCCore.StreamingServerRequest<Inbox_V1_SetAssigneeRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Conversation> {
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_SetAssigneeResponse> {
         let response = try await self.setAssignee(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func markConversationRead(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_MarkConversationReadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Conversation> {
+        let response = try await self.markConversationRead(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1192,9 +1312,22 @@ extension Inbox_V1_ConversationService.SimpleServiceProtocol {
     public func setAssignee(
         request: GRPCCore.ServerRequest<Inbox_V1_SetAssigneeRequest>,
         context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_SetAssigneeResponse> {
+        return GRPCCore.ServerResponse<Inbox_V1_SetAssigneeResponse>(
+            message: try await self.setAssignee(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func markConversationRead(
+        request: GRPCCore.ServerRequest<Inbox_V1_MarkConversationReadRequest>,
+        context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Conversation> {
         return GRPCCore.ServerResponse<Inbox_V1_Conversation>(
-            message: try await self.setAssignee(
+            message: try await self.markConversationRead(
                 request: request.message,
                 context: context
             ),
@@ -1242,7 +1375,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched (up to 500 events) and idempotent; called by the gateway's relay.
+        /// > Batched (at most 500 events) and idempotent; called by the gateway's relay. One transaction
+        /// > per batch; one result per event.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_IngestEventsRequest` message.
@@ -1322,7 +1456,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused by policy: FAILED_PRECONDITION with a `ReplyRefusal` in the error details.
+        /// > Refused by policy: FAILED_PRECONDITION, ErrorInfo reason `REPLY_REFUSED`, with a
+        /// > `ReplyRefusal` in the error details. `idempotency_key` is required.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_SendReplyRequest` message.
@@ -1362,6 +1497,10 @@ extension Inbox_V1_ConversationService {
 
         /// Call the "AddNote" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An internal note: stored in the conversation, never sent to a platform.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_AddNoteRequest` message.
         ///   - serializer: A serializer for `Inbox_V1_AddNoteRequest` messages.
@@ -1380,6 +1519,10 @@ extension Inbox_V1_ConversationService {
         ) async throws -> Result where Result: Sendable
 
         /// Call the "WatchConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Live changes of the caller's organisation's conversations that match the filter; resumable.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_WatchConversationsRequest` message.
@@ -1402,7 +1545,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched; called by the gateway.
+        /// > Batched (at most 500 updates); called by the gateway. One result per update.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_RecordDeliveryStatusRequest` message.
@@ -1425,12 +1568,12 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The assignee read model, kept current by assignment-service.
+        /// > The assignee read model, kept current by assignment-service. Batched (at most 500 items).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_SetAssigneeRequest` message.
         ///   - serializer: A serializer for `Inbox_V1_SetAssigneeRequest` messages.
-        ///   - deserializer: A deserializer for `Inbox_V1_Conversation` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_SetAssigneeResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -1439,6 +1582,29 @@ extension Inbox_V1_ConversationService {
         func setAssignee<Result>(
             request: GRPCCore.ClientRequest<Inbox_V1_SetAssigneeRequest>,
             serializer: some GRPCCore.MessageSerializer<Inbox_V1_SetAssigneeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_SetAssigneeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetAssigneeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "MarkConversationRead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The conversation has been read up to a message (or entirely): unread_count drops.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_MarkConversationReadRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_MarkConversationReadRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_Conversation` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func markConversationRead<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_MarkConversationReadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_MarkConversationReadRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_Conversation>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Conversation>) async throws -> Result
@@ -1503,7 +1669,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched (up to 500 events) and idempotent; called by the gateway's relay.
+        /// > Batched (at most 500 events) and idempotent; called by the gateway's relay. One transaction
+        /// > per batch; one result per event.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_IngestEventsRequest` message.
@@ -1627,7 +1794,8 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Refused by policy: FAILED_PRECONDITION with a `ReplyRefusal` in the error details.
+        /// > Refused by policy: FAILED_PRECONDITION, ErrorInfo reason `REPLY_REFUSED`, with a
+        /// > `ReplyRefusal` in the error details. `idempotency_key` is required.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_SendReplyRequest` message.
@@ -1689,6 +1857,10 @@ extension Inbox_V1_ConversationService {
 
         /// Call the "AddNote" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An internal note: stored in the conversation, never sent to a platform.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_AddNoteRequest` message.
         ///   - serializer: A serializer for `Inbox_V1_AddNoteRequest` messages.
@@ -1718,6 +1890,10 @@ extension Inbox_V1_ConversationService {
         }
 
         /// Call the "WatchConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Live changes of the caller's organisation's conversations that match the filter; resumable.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_WatchConversationsRequest` message.
@@ -1749,7 +1925,7 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched; called by the gateway.
+        /// > Batched (at most 500 updates); called by the gateway. One result per update.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_RecordDeliveryStatusRequest` message.
@@ -1783,12 +1959,12 @@ extension Inbox_V1_ConversationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The assignee read model, kept current by assignment-service.
+        /// > The assignee read model, kept current by assignment-service. Batched (at most 500 items).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_SetAssigneeRequest` message.
         ///   - serializer: A serializer for `Inbox_V1_SetAssigneeRequest` messages.
-        ///   - deserializer: A deserializer for `Inbox_V1_Conversation` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_SetAssigneeResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
@@ -1797,6 +1973,40 @@ extension Inbox_V1_ConversationService {
         public func setAssignee<Result>(
             request: GRPCCore.ClientRequest<Inbox_V1_SetAssigneeRequest>,
             serializer: some GRPCCore.MessageSerializer<Inbox_V1_SetAssigneeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_SetAssigneeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetAssigneeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_ConversationService.Method.SetAssignee.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "MarkConversationRead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The conversation has been read up to a message (or entirely): unread_count drops.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_MarkConversationReadRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_MarkConversationReadRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_Conversation` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func markConversationRead<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_MarkConversationReadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_MarkConversationReadRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_Conversation>,
             options: GRPCCore.CallOptions = .defaults,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Conversation>) async throws -> Result = { response in
@@ -1805,7 +2015,7 @@ extension Inbox_V1_ConversationService {
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Inbox_V1_ConversationService.Method.SetAssignee.descriptor,
+                descriptor: Inbox_V1_ConversationService.Method.MarkConversationRead.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1882,7 +2092,8 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Batched (up to 500 events) and idempotent; called by the gateway's relay.
+    /// > Batched (at most 500 events) and idempotent; called by the gateway's relay. One transaction
+    /// > per batch; one result per event.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_IngestEventsRequest` message.
@@ -1986,7 +2197,8 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Refused by policy: FAILED_PRECONDITION with a `ReplyRefusal` in the error details.
+    /// > Refused by policy: FAILED_PRECONDITION, ErrorInfo reason `REPLY_REFUSED`, with a
+    /// > `ReplyRefusal` in the error details. `idempotency_key` is required.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_SendReplyRequest` message.
@@ -2038,6 +2250,10 @@ extension Inbox_V1_ConversationService.ClientProtocol {
 
     /// Call the "AddNote" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An internal note: stored in the conversation, never sent to a platform.
+    ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_AddNoteRequest` message.
     ///   - options: Options to apply to this RPC.
@@ -2062,6 +2278,10 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     }
 
     /// Call the "WatchConversations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Live changes of the caller's organisation's conversations that match the filter; resumable.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_WatchConversationsRequest` message.
@@ -2088,7 +2308,7 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Batched; called by the gateway.
+    /// > Batched (at most 500 updates); called by the gateway. One result per update.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_RecordDeliveryStatusRequest` message.
@@ -2117,7 +2337,7 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The assignee read model, kept current by assignment-service.
+    /// > The assignee read model, kept current by assignment-service. Batched (at most 500 items).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_SetAssigneeRequest` message.
@@ -2129,13 +2349,42 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     public func setAssignee<Result>(
         request: GRPCCore.ClientRequest<Inbox_V1_SetAssigneeRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Conversation>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetAssigneeResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
         try await self.setAssignee(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_SetAssigneeRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_SetAssigneeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MarkConversationRead" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The conversation has been read up to a message (or entirely): unread_count drops.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_MarkConversationReadRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func markConversationRead<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_MarkConversationReadRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Conversation>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.markConversationRead(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_MarkConversationReadRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_Conversation>(),
             options: options,
             onResponse: handleResponse
@@ -2200,7 +2449,8 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Batched (up to 500 events) and idempotent; called by the gateway's relay.
+    /// > Batched (at most 500 events) and idempotent; called by the gateway's relay. One transaction
+    /// > per batch; one result per event.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2320,7 +2570,8 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Refused by policy: FAILED_PRECONDITION with a `ReplyRefusal` in the error details.
+    /// > Refused by policy: FAILED_PRECONDITION, ErrorInfo reason `REPLY_REFUSED`, with a
+    /// > `ReplyRefusal` in the error details. `idempotency_key` is required.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2380,6 +2631,10 @@ extension Inbox_V1_ConversationService.ClientProtocol {
 
     /// Call the "AddNote" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An internal note: stored in the conversation, never sent to a platform.
+    ///
     /// - Parameters:
     ///   - message: request message to send.
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -2408,6 +2663,10 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     }
 
     /// Call the "WatchConversations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Live changes of the caller's organisation's conversations that match the filter; resumable.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2438,7 +2697,7 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Batched; called by the gateway.
+    /// > Batched (at most 500 updates); called by the gateway. One result per update.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2471,7 +2730,7 @@ extension Inbox_V1_ConversationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The assignee read model, kept current by assignment-service.
+    /// > The assignee read model, kept current by assignment-service. Batched (at most 500 items).
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2485,7 +2744,7 @@ extension Inbox_V1_ConversationService.ClientProtocol {
         _ message: Inbox_V1_SetAssigneeRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Conversation>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetAssigneeResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
@@ -2494,6 +2753,39 @@ extension Inbox_V1_ConversationService.ClientProtocol {
             metadata: metadata
         )
         return try await self.setAssignee(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "MarkConversationRead" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The conversation has been read up to a message (or entirely): unread_count drops.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func markConversationRead<Result>(
+        _ message: Inbox_V1_MarkConversationReadRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Conversation>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_MarkConversationReadRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.markConversationRead(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -39,6 +39,10 @@ public nonisolated enum Inbox_V1_IngestOutcome: SwiftProtobuf.Enum, Swift.CaseIt
 
   /// Not taken into the inbox now (deactivated inbox); the gateway keeps it.
   case held // = 5
+
+  /// This event could not be applied (`error` says why); the others of the batch were. Retry it
+  /// later when `retryable`, otherwise dead-letter it.
+  case failed // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -53,6 +57,7 @@ public nonisolated enum Inbox_V1_IngestOutcome: SwiftProtobuf.Enum, Swift.CaseIt
     case 3: self = .updated
     case 4: self = .hidden
     case 5: self = .held
+    case 6: self = .failed
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -65,6 +70,7 @@ public nonisolated enum Inbox_V1_IngestOutcome: SwiftProtobuf.Enum, Swift.CaseIt
     case .updated: return 3
     case .hidden: return 4
     case .held: return 5
+    case .failed: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -77,6 +83,7 @@ public nonisolated enum Inbox_V1_IngestOutcome: SwiftProtobuf.Enum, Swift.CaseIt
     .updated,
     .hidden,
     .held,
+    .failed,
   ]
 
 }
@@ -175,7 +182,15 @@ public nonisolated enum Inbox_V1_ConversationEventType: SwiftProtobuf.Enum, Swif
   case conversationCreated // = 1
   case conversationUpdated // = 2
   case messageCreated // = 3
+
+  /// An edit, deletion, delivery state or reconciliation of an existing message.
   case messageUpdated // = 4
+
+  /// Nothing happened for a while: the stream is alive. Carries the current cursor only.
+  case heartbeat // = 5
+
+  /// The resume point is too old or unknown: refetch, then continue from this event's cursor.
+  case reset // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -189,6 +204,8 @@ public nonisolated enum Inbox_V1_ConversationEventType: SwiftProtobuf.Enum, Swif
     case 2: self = .conversationUpdated
     case 3: self = .messageCreated
     case 4: self = .messageUpdated
+    case 5: self = .heartbeat
+    case 6: self = .reset
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -200,6 +217,8 @@ public nonisolated enum Inbox_V1_ConversationEventType: SwiftProtobuf.Enum, Swif
     case .conversationUpdated: return 2
     case .messageCreated: return 3
     case .messageUpdated: return 4
+    case .heartbeat: return 5
+    case .reset: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -211,6 +230,110 @@ public nonisolated enum Inbox_V1_ConversationEventType: SwiftProtobuf.Enum, Swif
     .conversationUpdated,
     .messageCreated,
     .messageUpdated,
+    .heartbeat,
+    .reset,
+  ]
+
+}
+
+public nonisolated enum Inbox_V1_DeliveryStatusOutcome: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The message moved forward to the reported state.
+  case applied // = 1
+
+  /// The message already had this or a later state (states only move forward; FAILED is final).
+  case stale // = 2
+
+  /// No message of the organisation has this id, platform id or thread.
+  case notFound // = 3
+
+  /// The update itself is malformed (`error` says which field).
+  case invalid // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .applied
+    case 2: self = .stale
+    case 3: self = .notFound
+    case 4: self = .invalid
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .applied: return 1
+    case .stale: return 2
+    case .notFound: return 3
+    case .invalid: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_DeliveryStatusOutcome] = [
+    .unspecified,
+    .applied,
+    .stale,
+    .notFound,
+    .invalid,
+  ]
+
+}
+
+public nonisolated enum Inbox_V1_SetAssigneeOutcome: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case applied // = 1
+
+  /// The conversation already has this or a newer version: nothing changed.
+  case stale // = 2
+  case notFound // = 3
+  case invalid // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .applied
+    case 2: self = .stale
+    case 3: self = .notFound
+    case 4: self = .invalid
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .applied: return 1
+    case .stale: return 2
+    case .notFound: return 3
+    case .invalid: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_SetAssigneeOutcome] = [
+    .unspecified,
+    .applied,
+    .stale,
+    .notFound,
+    .invalid,
   ]
 
 }
@@ -220,6 +343,7 @@ public nonisolated struct Inbox_V1_IngestEventsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// At most 500.
   public var events: [Inbox_V1_InboundEvent] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -241,9 +365,23 @@ public nonisolated struct Inbox_V1_IngestResult: Sendable {
 
   public var messageID: String = String()
 
+  /// Set for INGEST_OUTCOME_FAILED: a gRPC code, a message and an ErrorInfo detail.
+  public var error: Google_Rpc_Status {
+    get {_error ?? Google_Rpc_Status()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var retryable: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _error: Google_Rpc_Status? = nil
 }
 
 public nonisolated struct Inbox_V1_IngestEventsResponse: Sendable {
@@ -253,6 +391,92 @@ public nonisolated struct Inbox_V1_IngestEventsResponse: Sendable {
 
   /// One per event, in the same order.
   public var results: [Inbox_V1_IngestResult] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The latest message of a conversation, as a list row shows it.
+public nonisolated struct Inbox_V1_MessageSummary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var messageID: String = String()
+
+  public var direction: Inbox_V1_MessageDirection = .unspecified
+
+  /// The customer (inbound) or our account (outbound).
+  public var author: Inbox_V1_Author {
+    get {_author ?? Inbox_V1_Author()}
+    set {_author = newValue}
+  }
+  /// Returns true if `author` has been explicitly set.
+  public var hasAuthor: Bool {self._author != nil}
+  /// Clears the value of `author`. Subsequent reads from it will return its default value.
+  public mutating func clearAuthor() {self._author = nil}
+
+  /// The agent who wrote it (outbound, notes); empty for customers and automatic replies.
+  public var agentID: String = String()
+
+  /// The first line of the text, at most 200 characters; empty when hidden by a platform rule.
+  public var preview: String = String()
+
+  /// Outbound only.
+  public var deliveryState: Inbox_V1_DeliveryState = .unspecified
+
+  public var automatic: Bool = false
+
+  public var hiddenByPlatformRule: Bool = false
+
+  /// Platform time.
+  public var sentAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_sentAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_sentAt = newValue}
+  }
+  /// Returns true if `sentAt` has been explicitly set.
+  public var hasSentAt: Bool {self._sentAt != nil}
+  /// Clears the value of `sentAt`. Subsequent reads from it will return its default value.
+  public mutating func clearSentAt() {self._sentAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _author: Inbox_V1_Author? = nil
+  fileprivate var _sentAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// Which conversations a list or a watch covers. Every field narrows the set (AND); an empty
+/// field does not filter; within a repeated field any value matches (OR), except `tags`, where a
+/// conversation must carry every tag listed.
+public nonisolated struct Inbox_V1_ConversationFilter: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var statuses: [Inbox_V1_ConversationStatus] = []
+
+  public var platforms: [Inbox_V1_Platform] = []
+
+  public var kinds: [Inbox_V1_MessageKind] = []
+
+  public var assigneeAgentID: String = String()
+
+  public var teamID: String = String()
+
+  /// Only conversations without an assigned agent (queued for a team or not routed).
+  public var unassignedOnly: Bool = false
+
+  public var channelID: String = String()
+
+  public var tags: [String] = []
+
+  public var contactID: String = String()
+
+  /// Only these conversations (a UI watching the conversations on screen); at most 500.
+  public var conversationIds: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -405,6 +629,83 @@ public nonisolated struct Inbox_V1_Conversation: @unchecked Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   public mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
 
+  /// What an agent may send now (see ReplyCapability); on every row, so a UI never asks per row.
+  public var replyCapability: Inbox_V1_ReplyCapability {
+    get {_storage._replyCapability ?? Inbox_V1_ReplyCapability()}
+    set {_uniqueStorage()._replyCapability = newValue}
+  }
+  /// Returns true if `replyCapability` has been explicitly set.
+  public var hasReplyCapability: Bool {_storage._replyCapability != nil}
+  /// Clears the value of `replyCapability`. Subsequent reads from it will return its default value.
+  public mutating func clearReplyCapability() {_uniqueStorage()._replyCapability = nil}
+
+  /// For comment conversations: the top-level comment the thread hangs under.
+  public var parentCommentID: String {
+    get {_storage._parentCommentID}
+    set {_uniqueStorage()._parentCommentID = newValue}
+  }
+
+  /// Customer messages after `last_read_at` (read state is the team's, not per agent).
+  public var unreadCount: Int32 {
+    get {_storage._unreadCount}
+    set {_uniqueStorage()._unreadCount = newValue}
+  }
+
+  public var lastReadAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._lastReadAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastReadAt = newValue}
+  }
+  /// Returns true if `lastReadAt` has been explicitly set.
+  public var hasLastReadAt: Bool {_storage._lastReadAt != nil}
+  /// Clears the value of `lastReadAt`. Subsequent reads from it will return its default value.
+  public mutating func clearLastReadAt() {_uniqueStorage()._lastReadAt = nil}
+
+  public var lastMessage: Inbox_V1_MessageSummary {
+    get {_storage._lastMessage ?? Inbox_V1_MessageSummary()}
+    set {_uniqueStorage()._lastMessage = newValue}
+  }
+  /// Returns true if `lastMessage` has been explicitly set.
+  public var hasLastMessage: Bool {_storage._lastMessage != nil}
+  /// Clears the value of `lastMessage`. Subsequent reads from it will return its default value.
+  public mutating func clearLastMessage() {_uniqueStorage()._lastMessage = nil}
+
+  /// SLA: since when the customer waits for the team (the first customer message after the last
+  /// team reply); empty when nobody waits.
+  public var waitingSince: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._waitingSince ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._waitingSince = newValue}
+  }
+  /// Returns true if `waitingSince` has been explicitly set.
+  public var hasWaitingSince: Bool {_storage._waitingSince != nil}
+  /// Clears the value of `waitingSince`. Subsequent reads from it will return its default value.
+  public mutating func clearWaitingSince() {_uniqueStorage()._waitingSince = nil}
+
+  /// SLA: the first team reply ever in this conversation.
+  public var firstResponseAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._firstResponseAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._firstResponseAt = newValue}
+  }
+  /// Returns true if `firstResponseAt` has been explicitly set.
+  public var hasFirstResponseAt: Bool {_storage._firstResponseAt != nil}
+  /// Clears the value of `firstResponseAt`. Subsequent reads from it will return its default value.
+  public mutating func clearFirstResponseAt() {_uniqueStorage()._firstResponseAt = nil}
+
+  /// SLA: when the first response is due, from the organisation's `first_response_target`.
+  public var firstResponseDueAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._firstResponseDueAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._firstResponseDueAt = newValue}
+  }
+  /// Returns true if `firstResponseDueAt` has been explicitly set.
+  public var hasFirstResponseDueAt: Bool {_storage._firstResponseDueAt != nil}
+  /// Clears the value of `firstResponseDueAt`. Subsequent reads from it will return its default value.
+  public mutating func clearFirstResponseDueAt() {_uniqueStorage()._firstResponseDueAt = nil}
+
+  /// Private replies (Meta) already sent for this comment conversation.
+  public var privateRepliesSent: Int32 {
+    get {_storage._privateRepliesSent}
+    set {_uniqueStorage()._privateRepliesSent = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -417,32 +718,28 @@ public nonisolated struct Inbox_V1_ListConversationsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var statuses: [Inbox_V1_ConversationStatus] = []
-
-  public var platforms: [Inbox_V1_Platform] = []
-
-  public var kinds: [Inbox_V1_MessageKind] = []
-
-  public var assigneeAgentID: String = String()
-
-  public var teamID: String = String()
-
-  public var unassignedOnly: Bool = false
-
-  /// Full-text search over the conversation's messages.
+  /// Full-text search over the conversation's messages (words, accent- and case-insensitive).
   public var query: String = String()
 
-  public var channelID: String = String()
-
-  public var contactID: String = String()
-
+  /// 1-100; 0 means 50.
   public var pageSize: Int32 = 0
 
   public var pageToken: String = String()
 
+  public var filter: Inbox_V1_ConversationFilter {
+    get {_filter ?? Inbox_V1_ConversationFilter()}
+    set {_filter = newValue}
+  }
+  /// Returns true if `filter` has been explicitly set.
+  public var hasFilter: Bool {self._filter != nil}
+  /// Clears the value of `filter`. Subsequent reads from it will return its default value.
+  public mutating func clearFilter() {self._filter = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _filter: Inbox_V1_ConversationFilter? = nil
 }
 
 public nonisolated struct Inbox_V1_ListConversationsResponse: Sendable {
@@ -663,7 +960,8 @@ public nonisolated struct Inbox_V1_SendReplyRequest: Sendable {
 
   public var conversationID: String = String()
 
-  /// Required: the same key again returns the same message and sends nothing twice.
+  /// Required: the same key again returns the same message and sends nothing twice; the same key
+  /// with a different request is ALREADY_EXISTS, reason IDEMPOTENCY_KEY_REUSED.
   public var idempotencyKey: String = String()
 
   public var content: Inbox_V1_SendReplyRequest.OneOf_Content? = nil
@@ -760,24 +1058,38 @@ public nonisolated struct Inbox_V1_AddNoteRequest: Sendable {
   public init() {}
 }
 
+/// A watch sends, in commit order, every change to a conversation of the caller's organisation
+/// that matches `filter` when the change is made; and a HEARTBEAT every 15 seconds of silence.
+/// When a change makes a conversation stop matching (resolved while watching OPEN, reassigned
+/// away from the watched agent), the watcher receives that one CONVERSATION_UPDATED event with
+/// `left_filter = true`, and nothing more about it until it matches again.
+///
+/// Resuming: every event carries a `cursor`; a client that reconnects passes the last cursor it
+/// processed as `resume_token` and first receives every matching event committed after it, then
+/// the live stream. Cursors are kept for at least 24 hours; an older (or unknown) resume point
+/// gets one RESET event: refetch with ListConversations, then watch from the RESET's cursor.
 public nonisolated struct Inbox_V1_WatchConversationsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var statuses: [Inbox_V1_ConversationStatus] = []
+  public var filter: Inbox_V1_ConversationFilter {
+    get {_filter ?? Inbox_V1_ConversationFilter()}
+    set {_filter = newValue}
+  }
+  /// Returns true if `filter` has been explicitly set.
+  public var hasFilter: Bool {self._filter != nil}
+  /// Clears the value of `filter`. Subsequent reads from it will return its default value.
+  public mutating func clearFilter() {self._filter = nil}
 
-  public var platforms: [Inbox_V1_Platform] = []
-
-  public var assigneeAgentID: String = String()
-
-  public var teamID: String = String()
-
-  public var conversationIds: [String] = []
+  /// The `cursor` of the last event processed; empty: only changes from now on.
+  public var resumeToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _filter: Inbox_V1_ConversationFilter? = nil
 }
 
 public nonisolated struct Inbox_V1_ConversationEvent: Sendable {
@@ -787,6 +1099,7 @@ public nonisolated struct Inbox_V1_ConversationEvent: Sendable {
 
   public var type: Inbox_V1_ConversationEventType = .unspecified
 
+  /// The conversation after the change (not set for HEARTBEAT and RESET).
   public var conversation: Inbox_V1_Conversation {
     get {_conversation ?? Inbox_V1_Conversation()}
     set {_conversation = newValue}
@@ -815,6 +1128,14 @@ public nonisolated struct Inbox_V1_ConversationEvent: Sendable {
   /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
   public mutating func clearOccurredAt() {self._occurredAt = nil}
 
+  /// Opaque and increasing in the order events are delivered; pass the last one processed back
+  /// as `resume_token`.
+  public var cursor: String = String()
+
+  /// The change made the conversation leave the watch's filter; no more events for it follow
+  /// until it matches again.
+  public var leftFilter: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -829,6 +1150,7 @@ public nonisolated struct Inbox_V1_RecordDeliveryStatusRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// At most 500.
   public var updates: [Inbox_V1_DeliveryStatusUpdate] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -846,11 +1168,26 @@ public nonisolated struct Inbox_V1_DeliveryStatusResult: Sendable {
   /// The message's state after the update (an older state never overwrites a newer one).
   public var state: Inbox_V1_DeliveryState = .unspecified
 
-  public var applied: Bool = false
+  public var outcome: Inbox_V1_DeliveryStatusOutcome = .unspecified
+
+  /// Set for INVALID.
+  public var error: Google_Rpc_Status {
+    get {_error ?? Google_Rpc_Status()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  /// For a watermark update: how many messages moved forward.
+  public var messagesUpdated: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _error: Google_Rpc_Status? = nil
 }
 
 public nonisolated struct Inbox_V1_RecordDeliveryStatusResponse: Sendable {
@@ -858,6 +1195,7 @@ public nonisolated struct Inbox_V1_RecordDeliveryStatusResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// One per update, in the same order.
   public var results: [Inbox_V1_DeliveryStatusResult] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -865,7 +1203,7 @@ public nonisolated struct Inbox_V1_RecordDeliveryStatusResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_SetAssigneeRequest: Sendable {
+public nonisolated struct Inbox_V1_SetAssigneeItem: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -881,6 +1219,76 @@ public nonisolated struct Inbox_V1_SetAssigneeRequest: Sendable {
 
   /// Monotonic per conversation (assignment-service's history); an older version is ignored.
   public var version: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_SetAssigneeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// At most 500.
+  public var items: [Inbox_V1_SetAssigneeItem] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_SetAssigneeResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conversationID: String = String()
+
+  public var outcome: Inbox_V1_SetAssigneeOutcome = .unspecified
+
+  /// The version the conversation has after the call.
+  public var version: Int64 = 0
+
+  /// Set for INVALID and NOT_FOUND.
+  public var error: Google_Rpc_Status {
+    get {_error ?? Google_Rpc_Status()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Google_Rpc_Status? = nil
+}
+
+public nonisolated struct Inbox_V1_SetAssigneeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One per item, in the same order.
+  public var results: [Inbox_V1_SetAssigneeResult] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_MarkConversationReadRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conversationID: String = String()
+
+  /// Read up to and including this message; empty: everything so far.
+  public var upToMessageID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -996,7 +1404,7 @@ public nonisolated struct Inbox_V1_ListContactsResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "inbox.v1"
 
 nonisolated extension Inbox_V1_IngestOutcome: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INGEST_OUTCOME_UNSPECIFIED\0\u{1}INGEST_OUTCOME_CREATED\0\u{1}INGEST_OUTCOME_DUPLICATE\0\u{1}INGEST_OUTCOME_UPDATED\0\u{1}INGEST_OUTCOME_HIDDEN\0\u{1}INGEST_OUTCOME_HELD\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INGEST_OUTCOME_UNSPECIFIED\0\u{1}INGEST_OUTCOME_CREATED\0\u{1}INGEST_OUTCOME_DUPLICATE\0\u{1}INGEST_OUTCOME_UPDATED\0\u{1}INGEST_OUTCOME_HIDDEN\0\u{1}INGEST_OUTCOME_HELD\0\u{1}INGEST_OUTCOME_FAILED\0")
 }
 
 nonisolated extension Inbox_V1_ConversationStatus: SwiftProtobuf._ProtoNameProviding {
@@ -1008,7 +1416,15 @@ nonisolated extension Inbox_V1_MessageDirection: SwiftProtobuf._ProtoNameProvidi
 }
 
 nonisolated extension Inbox_V1_ConversationEventType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONVERSATION_EVENT_TYPE_UNSPECIFIED\0\u{1}CONVERSATION_EVENT_TYPE_CONVERSATION_CREATED\0\u{1}CONVERSATION_EVENT_TYPE_CONVERSATION_UPDATED\0\u{1}CONVERSATION_EVENT_TYPE_MESSAGE_CREATED\0\u{1}CONVERSATION_EVENT_TYPE_MESSAGE_UPDATED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONVERSATION_EVENT_TYPE_UNSPECIFIED\0\u{1}CONVERSATION_EVENT_TYPE_CONVERSATION_CREATED\0\u{1}CONVERSATION_EVENT_TYPE_CONVERSATION_UPDATED\0\u{1}CONVERSATION_EVENT_TYPE_MESSAGE_CREATED\0\u{1}CONVERSATION_EVENT_TYPE_MESSAGE_UPDATED\0\u{1}CONVERSATION_EVENT_TYPE_HEARTBEAT\0\u{1}CONVERSATION_EVENT_TYPE_RESET\0")
+}
+
+nonisolated extension Inbox_V1_DeliveryStatusOutcome: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DELIVERY_STATUS_OUTCOME_UNSPECIFIED\0\u{1}DELIVERY_STATUS_OUTCOME_APPLIED\0\u{1}DELIVERY_STATUS_OUTCOME_STALE\0\u{1}DELIVERY_STATUS_OUTCOME_NOT_FOUND\0\u{1}DELIVERY_STATUS_OUTCOME_INVALID\0")
+}
+
+nonisolated extension Inbox_V1_SetAssigneeOutcome: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SET_ASSIGNEE_OUTCOME_UNSPECIFIED\0\u{1}SET_ASSIGNEE_OUTCOME_APPLIED\0\u{1}SET_ASSIGNEE_OUTCOME_STALE\0\u{1}SET_ASSIGNEE_OUTCOME_NOT_FOUND\0\u{1}SET_ASSIGNEE_OUTCOME_INVALID\0")
 }
 
 nonisolated extension Inbox_V1_IngestEventsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1043,7 +1459,7 @@ nonisolated extension Inbox_V1_IngestEventsRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Inbox_V1_IngestResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IngestResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{1}outcome\0\u{3}conversation_id\0\u{3}message_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{1}outcome\0\u{3}conversation_id\0\u{3}message_id\0\u{1}error\0\u{1}retryable\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1055,12 +1471,18 @@ nonisolated extension Inbox_V1_IngestResult: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.retryable) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.eventID.isEmpty {
       try visitor.visitSingularStringField(value: self.eventID, fieldNumber: 1)
     }
@@ -1073,6 +1495,12 @@ nonisolated extension Inbox_V1_IngestResult: SwiftProtobuf.Message, SwiftProtobu
     if !self.messageID.isEmpty {
       try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 4)
     }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.retryable != false {
+      try visitor.visitSingularBoolField(value: self.retryable, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1081,6 +1509,8 @@ nonisolated extension Inbox_V1_IngestResult: SwiftProtobuf.Message, SwiftProtobu
     if lhs.outcome != rhs.outcome {return false}
     if lhs.conversationID != rhs.conversationID {return false}
     if lhs.messageID != rhs.messageID {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.retryable != rhs.retryable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1116,9 +1546,158 @@ nonisolated extension Inbox_V1_IngestEventsResponse: SwiftProtobuf.Message, Swif
   }
 }
 
+nonisolated extension Inbox_V1_MessageSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MessageSummary"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}direction\0\u{1}author\0\u{3}agent_id\0\u{1}preview\0\u{3}delivery_state\0\u{1}automatic\0\u{3}hidden_by_platform_rule\0\u{3}sent_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.direction) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._author) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.preview) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.deliveryState) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.automatic) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.hiddenByPlatformRule) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._sentAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 1)
+    }
+    if self.direction != .unspecified {
+      try visitor.visitSingularEnumField(value: self.direction, fieldNumber: 2)
+    }
+    try { if let v = self._author {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 4)
+    }
+    if !self.preview.isEmpty {
+      try visitor.visitSingularStringField(value: self.preview, fieldNumber: 5)
+    }
+    if self.deliveryState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.deliveryState, fieldNumber: 6)
+    }
+    if self.automatic != false {
+      try visitor.visitSingularBoolField(value: self.automatic, fieldNumber: 7)
+    }
+    if self.hiddenByPlatformRule != false {
+      try visitor.visitSingularBoolField(value: self.hiddenByPlatformRule, fieldNumber: 8)
+    }
+    try { if let v = self._sentAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_MessageSummary, rhs: Inbox_V1_MessageSummary) -> Bool {
+    if lhs.messageID != rhs.messageID {return false}
+    if lhs.direction != rhs.direction {return false}
+    if lhs._author != rhs._author {return false}
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.preview != rhs.preview {return false}
+    if lhs.deliveryState != rhs.deliveryState {return false}
+    if lhs.automatic != rhs.automatic {return false}
+    if lhs.hiddenByPlatformRule != rhs.hiddenByPlatformRule {return false}
+    if lhs._sentAt != rhs._sentAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ConversationFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConversationFilter"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statuses\0\u{1}platforms\0\u{1}kinds\0\u{3}assignee_agent_id\0\u{3}team_id\0\u{3}unassigned_only\0\u{3}channel_id\0\u{1}tags\0\u{3}contact_id\0\u{3}conversation_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedEnumField(value: &self.statuses) }()
+      case 2: try { try decoder.decodeRepeatedEnumField(value: &self.platforms) }()
+      case 3: try { try decoder.decodeRepeatedEnumField(value: &self.kinds) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.assigneeAgentID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.teamID) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.unassignedOnly) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.tags) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.contactID) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.conversationIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.statuses.isEmpty {
+      try visitor.visitPackedEnumField(value: self.statuses, fieldNumber: 1)
+    }
+    if !self.platforms.isEmpty {
+      try visitor.visitPackedEnumField(value: self.platforms, fieldNumber: 2)
+    }
+    if !self.kinds.isEmpty {
+      try visitor.visitPackedEnumField(value: self.kinds, fieldNumber: 3)
+    }
+    if !self.assigneeAgentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.assigneeAgentID, fieldNumber: 4)
+    }
+    if !self.teamID.isEmpty {
+      try visitor.visitSingularStringField(value: self.teamID, fieldNumber: 5)
+    }
+    if self.unassignedOnly != false {
+      try visitor.visitSingularBoolField(value: self.unassignedOnly, fieldNumber: 6)
+    }
+    if !self.channelID.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 7)
+    }
+    if !self.tags.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.tags, fieldNumber: 8)
+    }
+    if !self.contactID.isEmpty {
+      try visitor.visitSingularStringField(value: self.contactID, fieldNumber: 9)
+    }
+    if !self.conversationIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.conversationIds, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ConversationFilter, rhs: Inbox_V1_ConversationFilter) -> Bool {
+    if lhs.statuses != rhs.statuses {return false}
+    if lhs.platforms != rhs.platforms {return false}
+    if lhs.kinds != rhs.kinds {return false}
+    if lhs.assigneeAgentID != rhs.assigneeAgentID {return false}
+    if lhs.teamID != rhs.teamID {return false}
+    if lhs.unassignedOnly != rhs.unassignedOnly {return false}
+    if lhs.channelID != rhs.channelID {return false}
+    if lhs.tags != rhs.tags {return false}
+    if lhs.contactID != rhs.contactID {return false}
+    if lhs.conversationIds != rhs.conversationIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inbox_V1_Conversation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Conversation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}channel_id\0\u{1}platform\0\u{1}kind\0\u{3}thread_key\0\u{1}status\0\u{3}snoozed_until\0\u{3}contact_id\0\u{1}contact\0\u{1}preview\0\u{1}tags\0\u{3}assignee_agent_id\0\u{3}assignee_team_id\0\u{3}last_message_at\0\u{3}last_customer_message_at\0\u{3}last_team_reply_at\0\u{3}message_count\0\u{3}is_paid\0\u{3}parent_post_id\0\u{3}created_at\0\u{3}updated_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}channel_id\0\u{1}platform\0\u{1}kind\0\u{3}thread_key\0\u{1}status\0\u{3}snoozed_until\0\u{3}contact_id\0\u{1}contact\0\u{1}preview\0\u{1}tags\0\u{3}assignee_agent_id\0\u{3}assignee_team_id\0\u{3}last_message_at\0\u{3}last_customer_message_at\0\u{3}last_team_reply_at\0\u{3}message_count\0\u{3}is_paid\0\u{3}parent_post_id\0\u{3}created_at\0\u{3}updated_at\0\u{3}reply_capability\0\u{3}parent_comment_id\0\u{3}unread_count\0\u{3}last_read_at\0\u{3}last_message\0\u{3}waiting_since\0\u{3}first_response_at\0\u{3}first_response_due_at\0\u{3}private_replies_sent\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1143,6 +1722,15 @@ nonisolated extension Inbox_V1_Conversation: SwiftProtobuf.Message, SwiftProtobu
     var _parentPostID: String = String()
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _replyCapability: Inbox_V1_ReplyCapability? = nil
+    var _parentCommentID: String = String()
+    var _unreadCount: Int32 = 0
+    var _lastReadAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastMessage: Inbox_V1_MessageSummary? = nil
+    var _waitingSince: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _firstResponseAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _firstResponseDueAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _privateRepliesSent: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1175,6 +1763,15 @@ nonisolated extension Inbox_V1_Conversation: SwiftProtobuf.Message, SwiftProtobu
       _parentPostID = source._parentPostID
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
+      _replyCapability = source._replyCapability
+      _parentCommentID = source._parentCommentID
+      _unreadCount = source._unreadCount
+      _lastReadAt = source._lastReadAt
+      _lastMessage = source._lastMessage
+      _waitingSince = source._waitingSince
+      _firstResponseAt = source._firstResponseAt
+      _firstResponseDueAt = source._firstResponseDueAt
+      _privateRepliesSent = source._privateRepliesSent
     }
   }
 
@@ -1215,6 +1812,15 @@ nonisolated extension Inbox_V1_Conversation: SwiftProtobuf.Message, SwiftProtobu
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._parentPostID) }()
         case 21: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 23: try { try decoder.decodeSingularMessageField(value: &_storage._replyCapability) }()
+        case 24: try { try decoder.decodeSingularStringField(value: &_storage._parentCommentID) }()
+        case 25: try { try decoder.decodeSingularInt32Field(value: &_storage._unreadCount) }()
+        case 26: try { try decoder.decodeSingularMessageField(value: &_storage._lastReadAt) }()
+        case 27: try { try decoder.decodeSingularMessageField(value: &_storage._lastMessage) }()
+        case 28: try { try decoder.decodeSingularMessageField(value: &_storage._waitingSince) }()
+        case 29: try { try decoder.decodeSingularMessageField(value: &_storage._firstResponseAt) }()
+        case 30: try { try decoder.decodeSingularMessageField(value: &_storage._firstResponseDueAt) }()
+        case 31: try { try decoder.decodeSingularInt32Field(value: &_storage._privateRepliesSent) }()
         default: break
         }
       }
@@ -1293,6 +1899,33 @@ nonisolated extension Inbox_V1_Conversation: SwiftProtobuf.Message, SwiftProtobu
       try { if let v = _storage._updatedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
       } }()
+      try { if let v = _storage._replyCapability {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      } }()
+      if !_storage._parentCommentID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._parentCommentID, fieldNumber: 24)
+      }
+      if _storage._unreadCount != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._unreadCount, fieldNumber: 25)
+      }
+      try { if let v = _storage._lastReadAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 26)
+      } }()
+      try { if let v = _storage._lastMessage {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      } }()
+      try { if let v = _storage._waitingSince {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      } }()
+      try { if let v = _storage._firstResponseAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      } }()
+      try { if let v = _storage._firstResponseDueAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      } }()
+      if _storage._privateRepliesSent != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._privateRepliesSent, fieldNumber: 31)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1324,6 +1957,15 @@ nonisolated extension Inbox_V1_Conversation: SwiftProtobuf.Message, SwiftProtobu
         if _storage._parentPostID != rhs_storage._parentPostID {return false}
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._replyCapability != rhs_storage._replyCapability {return false}
+        if _storage._parentCommentID != rhs_storage._parentCommentID {return false}
+        if _storage._unreadCount != rhs_storage._unreadCount {return false}
+        if _storage._lastReadAt != rhs_storage._lastReadAt {return false}
+        if _storage._lastMessage != rhs_storage._lastMessage {return false}
+        if _storage._waitingSince != rhs_storage._waitingSince {return false}
+        if _storage._firstResponseAt != rhs_storage._firstResponseAt {return false}
+        if _storage._firstResponseDueAt != rhs_storage._firstResponseDueAt {return false}
+        if _storage._privateRepliesSent != rhs_storage._privateRepliesSent {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1335,7 +1977,7 @@ nonisolated extension Inbox_V1_Conversation: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Inbox_V1_ListConversationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListConversationsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statuses\0\u{1}platforms\0\u{1}kinds\0\u{3}assignee_agent_id\0\u{3}team_id\0\u{3}unassigned_only\0\u{1}query\0\u{3}channel_id\0\u{3}contact_id\0\u{3}page_size\0\u{3}page_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{7}query\0\u{4}\u{3}page_size\0\u{3}page_token\0\u{1}filter\0\u{b}statuses\0\u{b}platforms\0\u{b}kinds\0\u{b}assignee_agent_id\0\u{b}team_id\0\u{b}unassigned_only\0\u{b}channel_id\0\u{b}contact_id\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}\u{c}\u{3}\u{1}\u{c}\u{4}\u{1}\u{c}\u{5}\u{1}\u{c}\u{6}\u{1}\u{c}\u{8}\u{1}\u{c}\u{9}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1343,49 +1985,22 @@ nonisolated extension Inbox_V1_ListConversationsRequest: SwiftProtobuf.Message, 
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedEnumField(value: &self.statuses) }()
-      case 2: try { try decoder.decodeRepeatedEnumField(value: &self.platforms) }()
-      case 3: try { try decoder.decodeRepeatedEnumField(value: &self.kinds) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.assigneeAgentID) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.teamID) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.unassignedOnly) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.query) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.contactID) }()
       case 10: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 12: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.statuses.isEmpty {
-      try visitor.visitPackedEnumField(value: self.statuses, fieldNumber: 1)
-    }
-    if !self.platforms.isEmpty {
-      try visitor.visitPackedEnumField(value: self.platforms, fieldNumber: 2)
-    }
-    if !self.kinds.isEmpty {
-      try visitor.visitPackedEnumField(value: self.kinds, fieldNumber: 3)
-    }
-    if !self.assigneeAgentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.assigneeAgentID, fieldNumber: 4)
-    }
-    if !self.teamID.isEmpty {
-      try visitor.visitSingularStringField(value: self.teamID, fieldNumber: 5)
-    }
-    if self.unassignedOnly != false {
-      try visitor.visitSingularBoolField(value: self.unassignedOnly, fieldNumber: 6)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.query.isEmpty {
       try visitor.visitSingularStringField(value: self.query, fieldNumber: 7)
-    }
-    if !self.channelID.isEmpty {
-      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 8)
-    }
-    if !self.contactID.isEmpty {
-      try visitor.visitSingularStringField(value: self.contactID, fieldNumber: 9)
     }
     if self.pageSize != 0 {
       try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 10)
@@ -1393,21 +2008,17 @@ nonisolated extension Inbox_V1_ListConversationsRequest: SwiftProtobuf.Message, 
     if !self.pageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 11)
     }
+    try { if let v = self._filter {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_ListConversationsRequest, rhs: Inbox_V1_ListConversationsRequest) -> Bool {
-    if lhs.statuses != rhs.statuses {return false}
-    if lhs.platforms != rhs.platforms {return false}
-    if lhs.kinds != rhs.kinds {return false}
-    if lhs.assigneeAgentID != rhs.assigneeAgentID {return false}
-    if lhs.teamID != rhs.teamID {return false}
-    if lhs.unassignedOnly != rhs.unassignedOnly {return false}
     if lhs.query != rhs.query {return false}
-    if lhs.channelID != rhs.channelID {return false}
-    if lhs.contactID != rhs.contactID {return false}
     if lhs.pageSize != rhs.pageSize {return false}
     if lhs.pageToken != rhs.pageToken {return false}
+    if lhs._filter != rhs._filter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1977,7 +2588,7 @@ nonisolated extension Inbox_V1_AddNoteRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Inbox_V1_WatchConversationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WatchConversationsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statuses\0\u{1}platforms\0\u{3}assignee_agent_id\0\u{3}team_id\0\u{3}conversation_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{6}filter\0\u{3}resume_token\0\u{b}statuses\0\u{b}platforms\0\u{b}assignee_agent_id\0\u{b}team_id\0\u{b}conversation_ids\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}\u{c}\u{3}\u{1}\u{c}\u{4}\u{1}\u{c}\u{5}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1985,41 +2596,30 @@ nonisolated extension Inbox_V1_WatchConversationsRequest: SwiftProtobuf.Message,
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedEnumField(value: &self.statuses) }()
-      case 2: try { try decoder.decodeRepeatedEnumField(value: &self.platforms) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.assigneeAgentID) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.teamID) }()
-      case 5: try { try decoder.decodeRepeatedStringField(value: &self.conversationIds) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.resumeToken) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.statuses.isEmpty {
-      try visitor.visitPackedEnumField(value: self.statuses, fieldNumber: 1)
-    }
-    if !self.platforms.isEmpty {
-      try visitor.visitPackedEnumField(value: self.platforms, fieldNumber: 2)
-    }
-    if !self.assigneeAgentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.assigneeAgentID, fieldNumber: 3)
-    }
-    if !self.teamID.isEmpty {
-      try visitor.visitSingularStringField(value: self.teamID, fieldNumber: 4)
-    }
-    if !self.conversationIds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.conversationIds, fieldNumber: 5)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._filter {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.resumeToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.resumeToken, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_WatchConversationsRequest, rhs: Inbox_V1_WatchConversationsRequest) -> Bool {
-    if lhs.statuses != rhs.statuses {return false}
-    if lhs.platforms != rhs.platforms {return false}
-    if lhs.assigneeAgentID != rhs.assigneeAgentID {return false}
-    if lhs.teamID != rhs.teamID {return false}
-    if lhs.conversationIds != rhs.conversationIds {return false}
+    if lhs._filter != rhs._filter {return false}
+    if lhs.resumeToken != rhs.resumeToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2027,7 +2627,7 @@ nonisolated extension Inbox_V1_WatchConversationsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Inbox_V1_ConversationEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConversationEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}conversation\0\u{1}message\0\u{3}occurred_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}conversation\0\u{1}message\0\u{3}occurred_at\0\u{1}cursor\0\u{3}left_filter\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2039,6 +2639,8 @@ nonisolated extension Inbox_V1_ConversationEvent: SwiftProtobuf.Message, SwiftPr
       case 2: try { try decoder.decodeSingularMessageField(value: &self._conversation) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._message) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.leftFilter) }()
       default: break
       }
     }
@@ -2061,6 +2663,12 @@ nonisolated extension Inbox_V1_ConversationEvent: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._occurredAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.cursor.isEmpty {
+      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 5)
+    }
+    if self.leftFilter != false {
+      try visitor.visitSingularBoolField(value: self.leftFilter, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2069,6 +2677,8 @@ nonisolated extension Inbox_V1_ConversationEvent: SwiftProtobuf.Message, SwiftPr
     if lhs._conversation != rhs._conversation {return false}
     if lhs._message != rhs._message {return false}
     if lhs._occurredAt != rhs._occurredAt {return false}
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.leftFilter != rhs.leftFilter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2106,7 +2716,7 @@ nonisolated extension Inbox_V1_RecordDeliveryStatusRequest: SwiftProtobuf.Messag
 
 nonisolated extension Inbox_V1_DeliveryStatusResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliveryStatusResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}state\0\u{1}applied\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}state\0\u{2}\u{2}outcome\0\u{1}error\0\u{3}messages_updated\0\u{b}applied\0\u{c}\u{3}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2116,21 +2726,33 @@ nonisolated extension Inbox_V1_DeliveryStatusResult: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.applied) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.messagesUpdated) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.messageID.isEmpty {
       try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 1)
     }
     if self.state != .unspecified {
       try visitor.visitSingularEnumField(value: self.state, fieldNumber: 2)
     }
-    if self.applied != false {
-      try visitor.visitSingularBoolField(value: self.applied, fieldNumber: 3)
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 4)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.messagesUpdated != 0 {
+      try visitor.visitSingularInt32Field(value: self.messagesUpdated, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2138,7 +2760,9 @@ nonisolated extension Inbox_V1_DeliveryStatusResult: SwiftProtobuf.Message, Swif
   public static func ==(lhs: Inbox_V1_DeliveryStatusResult, rhs: Inbox_V1_DeliveryStatusResult) -> Bool {
     if lhs.messageID != rhs.messageID {return false}
     if lhs.state != rhs.state {return false}
-    if lhs.applied != rhs.applied {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.messagesUpdated != rhs.messagesUpdated {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2174,8 +2798,8 @@ nonisolated extension Inbox_V1_RecordDeliveryStatusResponse: SwiftProtobuf.Messa
   }
 }
 
-nonisolated extension Inbox_V1_SetAssigneeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SetAssigneeRequest"
+nonisolated extension Inbox_V1_SetAssigneeItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetAssigneeItem"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}agent_id\0\u{3}team_id\0\u{1}version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -2213,12 +2837,156 @@ nonisolated extension Inbox_V1_SetAssigneeRequest: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Inbox_V1_SetAssigneeRequest, rhs: Inbox_V1_SetAssigneeRequest) -> Bool {
+  public static func ==(lhs: Inbox_V1_SetAssigneeItem, rhs: Inbox_V1_SetAssigneeItem) -> Bool {
     if lhs.organizationID != rhs.organizationID {return false}
     if lhs.conversationID != rhs.conversationID {return false}
     if lhs.agentID != rhs.agentID {return false}
     if lhs.teamID != rhs.teamID {return false}
     if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_SetAssigneeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetAssigneeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{6}items\0\u{b}organization_id\0\u{b}conversation_id\0\u{b}agent_id\0\u{b}team_id\0\u{b}version\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}\u{c}\u{3}\u{1}\u{c}\u{4}\u{1}\u{c}\u{5}\u{1}")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.items.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_SetAssigneeRequest, rhs: Inbox_V1_SetAssigneeRequest) -> Bool {
+    if lhs.items != rhs.items {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_SetAssigneeResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetAssigneeResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}outcome\0\u{1}version\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.version) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 2)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularInt64Field(value: self.version, fieldNumber: 3)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_SetAssigneeResult, rhs: Inbox_V1_SetAssigneeResult) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_SetAssigneeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetAssigneeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.results.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_SetAssigneeResponse, rhs: Inbox_V1_SetAssigneeResponse) -> Bool {
+    if lhs.results != rhs.results {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_MarkConversationReadRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MarkConversationReadRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}up_to_message_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.upToMessageID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.upToMessageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.upToMessageID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_MarkConversationReadRequest, rhs: Inbox_V1_MarkConversationReadRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.upToMessageID != rhs.upToMessageID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

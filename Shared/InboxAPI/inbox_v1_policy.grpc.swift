@@ -166,6 +166,19 @@ public enum Inbox_V1_PolicyService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UpdateAutoReplyRule" metadata.
+        public enum UpdateAutoReplyRule: Sendable {
+            /// Request type for "UpdateAutoReplyRule".
+            public typealias Input = Inbox_V1_UpdateAutoReplyRuleRequest
+            /// Response type for "UpdateAutoReplyRule".
+            public typealias Output = Inbox_V1_AutoReplyRule
+            /// Descriptor for "UpdateAutoReplyRule".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.PolicyService"),
+                method: "UpdateAutoReplyRule",
+                type: .unary
+            )
+        }
         /// Namespace for "DeleteAutoReplyRule" metadata.
         public enum DeleteAutoReplyRule: Sendable {
             /// Request type for "DeleteAutoReplyRule".
@@ -205,6 +218,7 @@ public enum Inbox_V1_PolicyService: Sendable {
             CheckReply.descriptor,
             CreateAutoReplyRule.descriptor,
             ListAutoReplyRules.descriptor,
+            UpdateAutoReplyRule.descriptor,
             DeleteAutoReplyRule.descriptor,
             EvaluateAutoReply.descriptor
         ]
@@ -343,7 +357,7 @@ extension Inbox_V1_PolicyService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched: the gateway's relay asks for many events at once.
+        /// > Batched (at most 500 queries): the gateway's relay asks for many events at once.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_CheckIngestRequest` messages.
@@ -399,6 +413,20 @@ extension Inbox_V1_PolicyService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ListAutoReplyRulesResponse>
 
+        /// Handle the "UpdateAutoReplyRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_UpdateAutoReplyRuleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_AutoReplyRule` messages.
+        func updateAutoReplyRule(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_UpdateAutoReplyRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_AutoReplyRule>
+
         /// Handle the "DeleteAutoReplyRule" method.
         ///
         /// - Parameters:
@@ -414,6 +442,10 @@ extension Inbox_V1_PolicyService {
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_DeleteAutoReplyRuleResponse>
 
         /// Handle the "EvaluateAutoReply" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 candidates): conversation-service asks after each ingest batch.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Inbox_V1_EvaluateAutoReplyRequest` messages.
@@ -546,7 +578,7 @@ extension Inbox_V1_PolicyService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched: the gateway's relay asks for many events at once.
+        /// > Batched (at most 500 queries): the gateway's relay asks for many events at once.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_CheckIngestRequest` message.
@@ -602,6 +634,20 @@ extension Inbox_V1_PolicyService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ListAutoReplyRulesResponse>
 
+        /// Handle the "UpdateAutoReplyRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_UpdateAutoReplyRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_AutoReplyRule` message.
+        func updateAutoReplyRule(
+            request: GRPCCore.ServerRequest<Inbox_V1_UpdateAutoReplyRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_AutoReplyRule>
+
         /// Handle the "DeleteAutoReplyRule" method.
         ///
         /// - Parameters:
@@ -617,6 +663,10 @@ extension Inbox_V1_PolicyService {
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_DeleteAutoReplyRuleResponse>
 
         /// Handle the "EvaluateAutoReply" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 candidates): conversation-service asks after each ingest batch.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_EvaluateAutoReplyRequest` message.
@@ -747,7 +797,7 @@ extension Inbox_V1_PolicyService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched: the gateway's relay asks for many events at once.
+        /// > Batched (at most 500 queries): the gateway's relay asks for many events at once.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_CheckIngestRequest` message.
@@ -803,6 +853,20 @@ extension Inbox_V1_PolicyService {
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_ListAutoReplyRulesResponse
 
+        /// Handle the "UpdateAutoReplyRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_UpdateAutoReplyRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_AutoReplyRule` to respond with.
+        func updateAutoReplyRule(
+            request: Inbox_V1_UpdateAutoReplyRuleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_AutoReplyRule
+
         /// Handle the "DeleteAutoReplyRule" method.
         ///
         /// - Parameters:
@@ -818,6 +882,10 @@ extension Inbox_V1_PolicyService {
         ) async throws -> Inbox_V1_DeleteAutoReplyRuleResponse
 
         /// Handle the "EvaluateAutoReply" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 candidates): conversation-service asks after each ingest batch.
         ///
         /// - Parameters:
         ///   - request: A `Inbox_V1_EvaluateAutoReplyRequest` message.
@@ -953,6 +1021,17 @@ extension Inbox_V1_PolicyService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ListAutoReplyRulesResponse>(),
             handler: { request, context in
                 try await self.listAutoReplyRules(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inbox_V1_PolicyService.Method.UpdateAutoReplyRule.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_UpdateAutoReplyRuleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_AutoReplyRule>(),
+            handler: { request, context in
+                try await self.updateAutoReplyRule(
                     request: request,
                     context: context
                 )
@@ -1101,6 +1180,17 @@ extension Inbox_V1_PolicyService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ListAutoReplyRulesResponse> {
         let response = try await self.listAutoReplyRules(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func updateAutoReplyRule(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_UpdateAutoReplyRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_AutoReplyRule> {
+        let response = try await self.updateAutoReplyRule(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1269,6 +1359,19 @@ extension Inbox_V1_PolicyService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ListAutoReplyRulesResponse> {
         return GRPCCore.ServerResponse<Inbox_V1_ListAutoReplyRulesResponse>(
             message: try await self.listAutoReplyRules(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func updateAutoReplyRule(
+        request: GRPCCore.ServerRequest<Inbox_V1_UpdateAutoReplyRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_AutoReplyRule> {
+        return GRPCCore.ServerResponse<Inbox_V1_AutoReplyRule>(
+            message: try await self.updateAutoReplyRule(
                 request: request.message,
                 context: context
             ),
@@ -1457,7 +1560,7 @@ extension Inbox_V1_PolicyService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched: the gateway's relay asks for many events at once.
+        /// > Batched (at most 500 queries): the gateway's relay asks for many events at once.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_CheckIngestRequest` message.
@@ -1533,6 +1636,25 @@ extension Inbox_V1_PolicyService {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ListAutoReplyRulesResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
+        /// Call the "UpdateAutoReplyRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_UpdateAutoReplyRuleRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_UpdateAutoReplyRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_AutoReplyRule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateAutoReplyRule<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_UpdateAutoReplyRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_UpdateAutoReplyRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_AutoReplyRule>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_AutoReplyRule>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "DeleteAutoReplyRule" method.
         ///
         /// - Parameters:
@@ -1553,6 +1675,10 @@ extension Inbox_V1_PolicyService {
         ) async throws -> Result where Result: Sendable
 
         /// Call the "EvaluateAutoReply" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 candidates): conversation-service asks after each ingest batch.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_EvaluateAutoReplyRequest` message.
@@ -1810,7 +1936,7 @@ extension Inbox_V1_PolicyService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Batched: the gateway's relay asks for many events at once.
+        /// > Batched (at most 500 queries): the gateway's relay asks for many events at once.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_CheckIngestRequest` message.
@@ -1930,6 +2056,36 @@ extension Inbox_V1_PolicyService {
             )
         }
 
+        /// Call the "UpdateAutoReplyRule" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_UpdateAutoReplyRuleRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_UpdateAutoReplyRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_AutoReplyRule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateAutoReplyRule<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_UpdateAutoReplyRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_UpdateAutoReplyRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_AutoReplyRule>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_AutoReplyRule>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_PolicyService.Method.UpdateAutoReplyRule.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "DeleteAutoReplyRule" method.
         ///
         /// - Parameters:
@@ -1961,6 +2117,10 @@ extension Inbox_V1_PolicyService {
         }
 
         /// Call the "EvaluateAutoReply" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 candidates): conversation-service asks after each ingest batch.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Inbox_V1_EvaluateAutoReplyRequest` message.
@@ -2182,7 +2342,7 @@ extension Inbox_V1_PolicyService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Batched: the gateway's relay asks for many events at once.
+    /// > Batched (at most 500 queries): the gateway's relay asks for many events at once.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_CheckIngestRequest` message.
@@ -2282,6 +2442,31 @@ extension Inbox_V1_PolicyService.ClientProtocol {
         )
     }
 
+    /// Call the "UpdateAutoReplyRule" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_UpdateAutoReplyRuleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateAutoReplyRule<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_UpdateAutoReplyRuleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_AutoReplyRule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateAutoReplyRule(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_UpdateAutoReplyRuleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_AutoReplyRule>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "DeleteAutoReplyRule" method.
     ///
     /// - Parameters:
@@ -2308,6 +2493,10 @@ extension Inbox_V1_PolicyService.ClientProtocol {
     }
 
     /// Call the "EvaluateAutoReply" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Batched (at most 500 candidates): conversation-service asks after each ingest batch.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Inbox_V1_EvaluateAutoReplyRequest` message.
@@ -2551,7 +2740,7 @@ extension Inbox_V1_PolicyService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Batched: the gateway's relay asks for many events at once.
+    /// > Batched (at most 500 queries): the gateway's relay asks for many events at once.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2667,6 +2856,35 @@ extension Inbox_V1_PolicyService.ClientProtocol {
         )
     }
 
+    /// Call the "UpdateAutoReplyRule" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateAutoReplyRule<Result>(
+        _ message: Inbox_V1_UpdateAutoReplyRuleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_AutoReplyRule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_UpdateAutoReplyRuleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateAutoReplyRule(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "DeleteAutoReplyRule" method.
     ///
     /// - Parameters:
@@ -2697,6 +2915,10 @@ extension Inbox_V1_PolicyService.ClientProtocol {
     }
 
     /// Call the "EvaluateAutoReply" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Batched (at most 500 candidates): conversation-service asks after each ingest batch.
     ///
     /// - Parameters:
     ///   - message: request message to send.

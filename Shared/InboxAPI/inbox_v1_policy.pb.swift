@@ -155,56 +155,6 @@ public nonisolated enum Inbox_V1_IngestDecision: SwiftProtobuf.Enum, Swift.CaseI
 
 }
 
-public nonisolated enum Inbox_V1_ReplyDecision: SwiftProtobuf.Enum, Swift.CaseIterable {
-  public typealias RawValue = Int
-  case unspecified // = 0
-  case allowed // = 1
-
-  /// Allowed only with the human-agent tag (Meta, 24 h to 7 days), for a human-written reply.
-  case needsHumanAgentTag // = 2
-
-  /// Only an approved template may be sent (WhatsApp outside the 24 h window).
-  case needsTemplate // = 3
-  case denied // = 4
-  case UNRECOGNIZED(Int)
-
-  public init() {
-    self = .unspecified
-  }
-
-  public init?(rawValue: Int) {
-    switch rawValue {
-    case 0: self = .unspecified
-    case 1: self = .allowed
-    case 2: self = .needsHumanAgentTag
-    case 3: self = .needsTemplate
-    case 4: self = .denied
-    default: self = .UNRECOGNIZED(rawValue)
-    }
-  }
-
-  public var rawValue: Int {
-    switch self {
-    case .unspecified: return 0
-    case .allowed: return 1
-    case .needsHumanAgentTag: return 2
-    case .needsTemplate: return 3
-    case .denied: return 4
-    case .UNRECOGNIZED(let i): return i
-    }
-  }
-
-  // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Inbox_V1_ReplyDecision] = [
-    .unspecified,
-    .allowed,
-    .needsHumanAgentTag,
-    .needsTemplate,
-    .denied,
-  ]
-
-}
-
 public nonisolated enum Inbox_V1_Weekday: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -263,6 +213,46 @@ public nonisolated enum Inbox_V1_Weekday: SwiftProtobuf.Enum, Swift.CaseIterable
 
 }
 
+/// Whether agents are online, as the caller knows it. UNKNOWN never fires a "no agent online"
+/// rule: policy then uses the presence assignment-service reported, and without one does not fire.
+public nonisolated enum Inbox_V1_AgentPresence: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case someOnline // = 1
+  case noneOnline // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .someOnline
+    case 2: self = .noneOnline
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .someOnline: return 1
+    case .noneOnline: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_AgentPresence] = [
+    .unspecified,
+    .someOnline,
+    .noneOnline,
+  ]
+
+}
+
 public nonisolated struct Inbox_V1_Organization: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -298,12 +288,24 @@ public nonisolated struct Inbox_V1_Organization: Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   public mutating func clearUpdatedAt() {self._updatedAt = nil}
 
+  /// SLA: how soon a customer should get a first response; conversation-service derives each
+  /// conversation's `first_response_due_at` from it. Unset: no target.
+  public var firstResponseTarget: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_firstResponseTarget ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_firstResponseTarget = newValue}
+  }
+  /// Returns true if `firstResponseTarget` has been explicitly set.
+  public var hasFirstResponseTarget: Bool {self._firstResponseTarget != nil}
+  /// Clears the value of `firstResponseTarget`. Subsequent reads from it will return its default value.
+  public mutating func clearFirstResponseTarget() {self._firstResponseTarget = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
   fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _firstResponseTarget: SwiftProtobuf.Google_Protobuf_Duration? = nil
 }
 
 public nonisolated struct Inbox_V1_CreateOrganizationRequest: Sendable {
@@ -372,7 +374,7 @@ public nonisolated struct Inbox_V1_UpdateOrganizationRequest: Sendable {
   // methods supported on all messages.
 
   /// `id` names the organisation; the fields in `update_mask` (name, plan, inactivity_days,
-  /// time_zone) are changed.
+  /// time_zone, first_response_target) are changed.
   public var organization: Inbox_V1_Organization {
     get {_organization ?? Inbox_V1_Organization()}
     set {_organization = newValue}
@@ -534,7 +536,12 @@ public nonisolated struct Inbox_V1_IngestVerdict: Sendable {
 
   public var decision: Inbox_V1_IngestDecision = .unspecified
 
+  /// A sentence a person understands.
   public var reason: String = String()
+
+  /// For HOLD: INBOX_DEACTIVATED; for REJECT: PLAN_DOES_NOT_ALLOW_PLATFORM or RESOURCE_NOT_FOUND
+  /// (no such organisation).
+  public var reasonCode: Inbox_V1_ErrorReason = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -548,6 +555,7 @@ public nonisolated struct Inbox_V1_CheckIngestRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// At most 500.
   public var queries: [Inbox_V1_IngestQuery] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -568,67 +576,99 @@ public nonisolated struct Inbox_V1_CheckIngestResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_CheckReplyRequest: Sendable {
+public nonisolated struct Inbox_V1_CheckReplyRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var organizationID: String = String()
+  public var organizationID: String {
+    get {_storage._organizationID}
+    set {_uniqueStorage()._organizationID = newValue}
+  }
 
-  public var conversationID: String = String()
+  public var conversationID: String {
+    get {_storage._conversationID}
+    set {_uniqueStorage()._conversationID = newValue}
+  }
 
-  public var channelID: String = String()
+  public var channelID: String {
+    get {_storage._channelID}
+    set {_uniqueStorage()._channelID = newValue}
+  }
 
-  public var platform: Inbox_V1_Platform = .unspecified
+  public var platform: Inbox_V1_Platform {
+    get {_storage._platform}
+    set {_uniqueStorage()._platform = newValue}
+  }
 
-  public var conversationKind: Inbox_V1_MessageKind = .unspecified
+  public var conversationKind: Inbox_V1_MessageKind {
+    get {_storage._conversationKind}
+    set {_uniqueStorage()._conversationKind = newValue}
+  }
 
-  public var sendKind: Inbox_V1_SendKind = .unspecified
+  public var sendKind: Inbox_V1_SendKind {
+    get {_storage._sendKind}
+    set {_uniqueStorage()._sendKind = newValue}
+  }
 
   /// False for automatic replies: they never get the human-agent tag.
-  public var humanAuthored: Bool = false
+  public var humanAuthored: Bool {
+    get {_storage._humanAuthored}
+    set {_uniqueStorage()._humanAuthored = newValue}
+  }
 
   /// Platform time of the customer's latest message in the conversation.
   public var lastCustomerMessageAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_lastCustomerMessageAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_lastCustomerMessageAt = newValue}
+    get {_storage._lastCustomerMessageAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastCustomerMessageAt = newValue}
   }
   /// Returns true if `lastCustomerMessageAt` has been explicitly set.
-  public var hasLastCustomerMessageAt: Bool {self._lastCustomerMessageAt != nil}
+  public var hasLastCustomerMessageAt: Bool {_storage._lastCustomerMessageAt != nil}
   /// Clears the value of `lastCustomerMessageAt`. Subsequent reads from it will return its default value.
-  public mutating func clearLastCustomerMessageAt() {self._lastCustomerMessageAt = nil}
+  public mutating func clearLastCustomerMessageAt() {_uniqueStorage()._lastCustomerMessageAt = nil}
 
   /// For a private reply: the comment's platform time, and how many private replies it already has.
   public var commentCreatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_commentCreatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_commentCreatedAt = newValue}
+    get {_storage._commentCreatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._commentCreatedAt = newValue}
   }
   /// Returns true if `commentCreatedAt` has been explicitly set.
-  public var hasCommentCreatedAt: Bool {self._commentCreatedAt != nil}
+  public var hasCommentCreatedAt: Bool {_storage._commentCreatedAt != nil}
   /// Clears the value of `commentCreatedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearCommentCreatedAt() {self._commentCreatedAt = nil}
+  public mutating func clearCommentCreatedAt() {_uniqueStorage()._commentCreatedAt = nil}
 
-  public var privateRepliesSent: Int32 = 0
+  public var privateRepliesSent: Int32 {
+    get {_storage._privateRepliesSent}
+    set {_uniqueStorage()._privateRepliesSent = newValue}
+  }
 
-  public var contactOptedOut: Bool = false
+  public var contactOptedOut: Bool {
+    get {_storage._contactOptedOut}
+    set {_uniqueStorage()._contactOptedOut = newValue}
+  }
 
   /// Set when the reply is a template.
   public var template: Inbox_V1_Template {
-    get {_template ?? Inbox_V1_Template()}
-    set {_template = newValue}
+    get {_storage._template ?? Inbox_V1_Template()}
+    set {_uniqueStorage()._template = newValue}
   }
   /// Returns true if `template` has been explicitly set.
-  public var hasTemplate: Bool {self._template != nil}
+  public var hasTemplate: Bool {_storage._template != nil}
   /// Clears the value of `template`. Subsequent reads from it will return its default value.
-  public mutating func clearTemplate() {self._template = nil}
+  public mutating func clearTemplate() {_uniqueStorage()._template = nil}
+
+  /// The channel's state as the caller knows it: TOKEN_INVALID, DISCONNECTED and
+  /// SUBSCRIPTION_REVOKED deny the reply with a CHANNEL_* reason.
+  public var channelStatus: Inbox_V1_ChannelStatus {
+    get {_storage._channelStatus}
+    set {_uniqueStorage()._channelStatus = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _lastCustomerMessageAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _commentCreatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _template: Inbox_V1_Template? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Inbox_V1_CheckReplyResponse: Sendable {
@@ -644,7 +684,7 @@ public nonisolated struct Inbox_V1_CheckReplyResponse: Sendable {
   /// A sentence a person understands.
   public var message: String = String()
 
-  /// The end of the window the decision rests on, if there is one.
+  /// The end of the standard window the decision rests on, if there is one.
   public var windowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_windowEndsAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_windowEndsAt = newValue}
@@ -656,11 +696,33 @@ public nonisolated struct Inbox_V1_CheckReplyResponse: Sendable {
 
   public var requiredTag: Inbox_V1_MessageTag = .unspecified
 
+  /// The end of the human-agent tag's window (Messenger, Instagram), if there is one.
+  public var humanAgentWindowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_humanAgentWindowEndsAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_humanAgentWindowEndsAt = newValue}
+  }
+  /// Returns true if `humanAgentWindowEndsAt` has been explicitly set.
+  public var hasHumanAgentWindowEndsAt: Bool {self._humanAgentWindowEndsAt != nil}
+  /// Clears the value of `humanAgentWindowEndsAt`. Subsequent reads from it will return its default value.
+  public mutating func clearHumanAgentWindowEndsAt() {self._humanAgentWindowEndsAt = nil}
+
+  /// For comments: until when a private reply can be sent, if one still can.
+  public var privateReplyAvailableUntil: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_privateReplyAvailableUntil ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_privateReplyAvailableUntil = newValue}
+  }
+  /// Returns true if `privateReplyAvailableUntil` has been explicitly set.
+  public var hasPrivateReplyAvailableUntil: Bool {self._privateReplyAvailableUntil != nil}
+  /// Clears the value of `privateReplyAvailableUntil`. Subsequent reads from it will return its default value.
+  public mutating func clearPrivateReplyAvailableUntil() {self._privateReplyAvailableUntil = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _windowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _humanAgentWindowEndsAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _privateReplyAvailableUntil: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Inbox_V1_BusinessHoursWindow: Sendable {
@@ -694,6 +756,17 @@ public nonisolated struct Inbox_V1_BusinessHours: Sendable {
   public init() {}
 }
 
+/// Fires when no agent of the organisation is online (assignment-service's presence).
+public nonisolated struct Inbox_V1_NoAgentOnlineTrigger: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Inbox_V1_AutoReplyRule: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -719,16 +792,15 @@ public nonisolated struct Inbox_V1_AutoReplyRule: Sendable {
     set {trigger = .outsideBusinessHours(newValue)}
   }
 
-  /// Fires when no agent of the organisation is online.
-  public var noAgentOnline: Bool {
+  public var noAgentOnline: Inbox_V1_NoAgentOnlineTrigger {
     get {
       if case .noAgentOnline(let v)? = trigger {return v}
-      return false
+      return Inbox_V1_NoAgentOnlineTrigger()
     }
     set {trigger = .noAgentOnline(newValue)}
   }
 
-  /// Fires when the customer's text contains one of these words (case-insensitive).
+  /// Fires when the customer's text contains one of these words (case- and accent-insensitive).
   public var keywords: Inbox_V1_KeywordTrigger {
     get {
       if case .keywords(let v)? = trigger {return v}
@@ -763,14 +835,26 @@ public nonisolated struct Inbox_V1_AutoReplyRule: Sendable {
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
   public mutating func clearCreatedAt() {self._createdAt = nil}
 
+  /// Which conversation kinds the rule answers. Empty: direct messages only — an automatic reply
+  /// never answers a public comment, wall post or mention unless the rule lists that kind.
+  public var kinds: [Inbox_V1_MessageKind] = []
+
+  public var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_updatedAt = newValue}
+  }
+  /// Returns true if `updatedAt` has been explicitly set.
+  public var hasUpdatedAt: Bool {self._updatedAt != nil}
+  /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdatedAt() {self._updatedAt = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Trigger: Equatable, Sendable {
     /// Fires outside these hours.
     case outsideBusinessHours(Inbox_V1_BusinessHours)
-    /// Fires when no agent of the organisation is online.
-    case noAgentOnline(Bool)
-    /// Fires when the customer's text contains one of these words (case-insensitive).
+    case noAgentOnline(Inbox_V1_NoAgentOnlineTrigger)
+    /// Fires when the customer's text contains one of these words (case- and accent-insensitive).
     case keywords(Inbox_V1_KeywordTrigger)
 
   }
@@ -779,6 +863,7 @@ public nonisolated struct Inbox_V1_AutoReplyRule: Sendable {
 
   fileprivate var _cooldown: SwiftProtobuf.Google_Protobuf_Duration? = nil
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Inbox_V1_KeywordTrigger: Sendable {
@@ -793,27 +878,30 @@ public nonisolated struct Inbox_V1_KeywordTrigger: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_CreateAutoReplyRuleRequest: Sendable {
+public nonisolated struct Inbox_V1_CreateAutoReplyRuleRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var rule: Inbox_V1_AutoReplyRule {
-    get {_rule ?? Inbox_V1_AutoReplyRule()}
-    set {_rule = newValue}
+    get {_storage._rule ?? Inbox_V1_AutoReplyRule()}
+    set {_uniqueStorage()._rule = newValue}
   }
   /// Returns true if `rule` has been explicitly set.
-  public var hasRule: Bool {self._rule != nil}
+  public var hasRule: Bool {_storage._rule != nil}
   /// Clears the value of `rule`. Subsequent reads from it will return its default value.
-  public mutating func clearRule() {self._rule = nil}
+  public mutating func clearRule() {_uniqueStorage()._rule = nil}
 
-  public var idempotencyKey: String = String()
+  public var idempotencyKey: String {
+    get {_storage._idempotencyKey}
+    set {_uniqueStorage()._idempotencyKey = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _rule: Inbox_V1_AutoReplyRule? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Inbox_V1_ListAutoReplyRulesRequest: Sendable {
@@ -844,6 +932,39 @@ public nonisolated struct Inbox_V1_ListAutoReplyRulesResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Inbox_V1_UpdateAutoReplyRuleRequest: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// `id` names the rule; the fields in `update_mask` (name, platforms, kinds, trigger —
+  /// `outside_business_hours`, `no_agent_online` or `keywords` —, reply_text, cooldown, enabled,
+  /// priority) are changed.
+  public var rule: Inbox_V1_AutoReplyRule {
+    get {_storage._rule ?? Inbox_V1_AutoReplyRule()}
+    set {_uniqueStorage()._rule = newValue}
+  }
+  /// Returns true if `rule` has been explicitly set.
+  public var hasRule: Bool {_storage._rule != nil}
+  /// Clears the value of `rule`. Subsequent reads from it will return its default value.
+  public mutating func clearRule() {_uniqueStorage()._rule = nil}
+
+  public var updateMask: SwiftProtobuf.Google_Protobuf_FieldMask {
+    get {_storage._updateMask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
+    set {_uniqueStorage()._updateMask = newValue}
+  }
+  /// Returns true if `updateMask` has been explicitly set.
+  public var hasUpdateMask: Bool {_storage._updateMask != nil}
+  /// Clears the value of `updateMask`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdateMask() {_uniqueStorage()._updateMask = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
 public nonisolated struct Inbox_V1_DeleteAutoReplyRuleRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -866,7 +987,8 @@ public nonisolated struct Inbox_V1_DeleteAutoReplyRuleResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_EvaluateAutoReplyRequest: Sendable {
+/// One inbound message that may deserve an automatic reply.
+public nonisolated struct Inbox_V1_AutoReplyCandidate: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -886,6 +1008,7 @@ public nonisolated struct Inbox_V1_EvaluateAutoReplyRequest: Sendable {
   /// Echoes and our own messages never get an automatic reply.
   public var isEcho: Bool = false
 
+  /// Platform time of the customer's message (business hours are judged at this time).
   public var receivedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_receivedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_receivedAt = newValue}
@@ -895,7 +1018,7 @@ public nonisolated struct Inbox_V1_EvaluateAutoReplyRequest: Sendable {
   /// Clears the value of `receivedAt`. Subsequent reads from it will return its default value.
   public mutating func clearReceivedAt() {self._receivedAt = nil}
 
-  public var agentsOnline: Bool = false
+  public var agentPresence: Inbox_V1_AgentPresence = .unspecified
 
   /// The conversation's latest automatic reply, for the cooldown.
   public var lastAutomaticReplyAt: SwiftProtobuf.Google_Protobuf_Timestamp {
@@ -907,6 +1030,12 @@ public nonisolated struct Inbox_V1_EvaluateAutoReplyRequest: Sendable {
   /// Clears the value of `lastAutomaticReplyAt`. Subsequent reads from it will return its default value.
   public mutating func clearLastAutomaticReplyAt() {self._lastAutomaticReplyAt = nil}
 
+  /// Only EVENT_TYPE_MESSAGE is ever answered (never edits, deletions, statuses, reactions).
+  public var eventType: Inbox_V1_EventType = .unspecified
+
+  /// conversation-service's message id, so the decision is recorded against it.
+  public var messageID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -915,10 +1044,25 @@ public nonisolated struct Inbox_V1_EvaluateAutoReplyRequest: Sendable {
   fileprivate var _lastAutomaticReplyAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
-public nonisolated struct Inbox_V1_EvaluateAutoReplyResponse: Sendable {
+public nonisolated struct Inbox_V1_EvaluateAutoReplyRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
+
+  /// At most 500.
+  public var candidates: [Inbox_V1_AutoReplyCandidate] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_AutoReplyDecision: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conversationID: String = String()
 
   public var reply: Bool = false
 
@@ -928,6 +1072,21 @@ public nonisolated struct Inbox_V1_EvaluateAutoReplyResponse: Sendable {
 
   /// Why it fires or why not, for the conversation's history.
   public var reason: String = String()
+
+  public var messageID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_EvaluateAutoReplyResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One per candidate, in the same order.
+  public var decisions: [Inbox_V1_AutoReplyDecision] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -950,17 +1109,17 @@ nonisolated extension Inbox_V1_IngestDecision: SwiftProtobuf._ProtoNameProviding
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INGEST_DECISION_UNSPECIFIED\0\u{1}INGEST_DECISION_DELIVER\0\u{1}INGEST_DECISION_HOLD\0\u{1}INGEST_DECISION_REJECT\0")
 }
 
-nonisolated extension Inbox_V1_ReplyDecision: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPLY_DECISION_UNSPECIFIED\0\u{1}REPLY_DECISION_ALLOWED\0\u{1}REPLY_DECISION_NEEDS_HUMAN_AGENT_TAG\0\u{1}REPLY_DECISION_NEEDS_TEMPLATE\0\u{1}REPLY_DECISION_DENIED\0")
-}
-
 nonisolated extension Inbox_V1_Weekday: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WEEKDAY_UNSPECIFIED\0\u{1}WEEKDAY_MONDAY\0\u{1}WEEKDAY_TUESDAY\0\u{1}WEEKDAY_WEDNESDAY\0\u{1}WEEKDAY_THURSDAY\0\u{1}WEEKDAY_FRIDAY\0\u{1}WEEKDAY_SATURDAY\0\u{1}WEEKDAY_SUNDAY\0")
 }
 
+nonisolated extension Inbox_V1_AgentPresence: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0AGENT_PRESENCE_UNSPECIFIED\0\u{1}AGENT_PRESENCE_SOME_ONLINE\0\u{1}AGENT_PRESENCE_NONE_ONLINE\0")
+}
+
 nonisolated extension Inbox_V1_Organization: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Organization"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}plan\0\u{3}inactivity_days\0\u{3}time_zone\0\u{3}created_at\0\u{3}updated_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}plan\0\u{3}inactivity_days\0\u{3}time_zone\0\u{3}created_at\0\u{3}updated_at\0\u{3}first_response_target\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -975,6 +1134,7 @@ nonisolated extension Inbox_V1_Organization: SwiftProtobuf.Message, SwiftProtobu
       case 5: try { try decoder.decodeSingularStringField(value: &self.timeZone) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._firstResponseTarget) }()
       default: break
       }
     }
@@ -1006,6 +1166,9 @@ nonisolated extension Inbox_V1_Organization: SwiftProtobuf.Message, SwiftProtobu
     try { if let v = self._updatedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    try { if let v = self._firstResponseTarget {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1017,6 +1180,7 @@ nonisolated extension Inbox_V1_Organization: SwiftProtobuf.Message, SwiftProtobu
     if lhs.timeZone != rhs.timeZone {return false}
     if lhs._createdAt != rhs._createdAt {return false}
     if lhs._updatedAt != rhs._updatedAt {return false}
+    if lhs._firstResponseTarget != rhs._firstResponseTarget {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1421,7 +1585,7 @@ nonisolated extension Inbox_V1_IngestQuery: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Inbox_V1_IngestVerdict: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IngestVerdict"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{1}decision\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{1}decision\0\u{1}reason\0\u{3}reason_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1432,6 +1596,7 @@ nonisolated extension Inbox_V1_IngestVerdict: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularMessageField(value: &self._query) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.decision) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.reasonCode) }()
       default: break
       }
     }
@@ -1451,6 +1616,9 @@ nonisolated extension Inbox_V1_IngestVerdict: SwiftProtobuf.Message, SwiftProtob
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
     }
+    if self.reasonCode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reasonCode, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1458,6 +1626,7 @@ nonisolated extension Inbox_V1_IngestVerdict: SwiftProtobuf.Message, SwiftProtob
     if lhs._query != rhs._query {return false}
     if lhs.decision != rhs.decision {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.reasonCode != rhs.reasonCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1525,88 +1694,153 @@ nonisolated extension Inbox_V1_CheckIngestResponse: SwiftProtobuf.Message, Swift
 
 nonisolated extension Inbox_V1_CheckReplyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckReplyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{3}conversation_kind\0\u{3}send_kind\0\u{3}human_authored\0\u{3}last_customer_message_at\0\u{3}comment_created_at\0\u{3}private_replies_sent\0\u{3}contact_opted_out\0\u{1}template\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{3}conversation_kind\0\u{3}send_kind\0\u{3}human_authored\0\u{3}last_customer_message_at\0\u{3}comment_created_at\0\u{3}private_replies_sent\0\u{3}contact_opted_out\0\u{1}template\0\u{3}channel_status\0")
+
+  fileprivate class _StorageClass {
+    var _organizationID: String = String()
+    var _conversationID: String = String()
+    var _channelID: String = String()
+    var _platform: Inbox_V1_Platform = .unspecified
+    var _conversationKind: Inbox_V1_MessageKind = .unspecified
+    var _sendKind: Inbox_V1_SendKind = .unspecified
+    var _humanAuthored: Bool = false
+    var _lastCustomerMessageAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _commentCreatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _privateRepliesSent: Int32 = 0
+    var _contactOptedOut: Bool = false
+    var _template: Inbox_V1_Template? = nil
+    var _channelStatus: Inbox_V1_ChannelStatus = .unspecified
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _organizationID = source._organizationID
+      _conversationID = source._conversationID
+      _channelID = source._channelID
+      _platform = source._platform
+      _conversationKind = source._conversationKind
+      _sendKind = source._sendKind
+      _humanAuthored = source._humanAuthored
+      _lastCustomerMessageAt = source._lastCustomerMessageAt
+      _commentCreatedAt = source._commentCreatedAt
+      _privateRepliesSent = source._privateRepliesSent
+      _contactOptedOut = source._contactOptedOut
+      _template = source._template
+      _channelStatus = source._channelStatus
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.organizationID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.platform) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.conversationKind) }()
-      case 6: try { try decoder.decodeSingularEnumField(value: &self.sendKind) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.humanAuthored) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._lastCustomerMessageAt) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._commentCreatedAt) }()
-      case 10: try { try decoder.decodeSingularInt32Field(value: &self.privateRepliesSent) }()
-      case 11: try { try decoder.decodeSingularBoolField(value: &self.contactOptedOut) }()
-      case 12: try { try decoder.decodeSingularMessageField(value: &self._template) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._organizationID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._channelID) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._platform) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._conversationKind) }()
+        case 6: try { try decoder.decodeSingularEnumField(value: &_storage._sendKind) }()
+        case 7: try { try decoder.decodeSingularBoolField(value: &_storage._humanAuthored) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._lastCustomerMessageAt) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._commentCreatedAt) }()
+        case 10: try { try decoder.decodeSingularInt32Field(value: &_storage._privateRepliesSent) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._contactOptedOut) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._template) }()
+        case 13: try { try decoder.decodeSingularEnumField(value: &_storage._channelStatus) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.organizationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.organizationID, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._organizationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._organizationID, fieldNumber: 1)
+      }
+      if !_storage._conversationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 2)
+      }
+      if !_storage._channelID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._channelID, fieldNumber: 3)
+      }
+      if _storage._platform != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._platform, fieldNumber: 4)
+      }
+      if _storage._conversationKind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._conversationKind, fieldNumber: 5)
+      }
+      if _storage._sendKind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._sendKind, fieldNumber: 6)
+      }
+      if _storage._humanAuthored != false {
+        try visitor.visitSingularBoolField(value: _storage._humanAuthored, fieldNumber: 7)
+      }
+      try { if let v = _storage._lastCustomerMessageAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._commentCreatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if _storage._privateRepliesSent != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._privateRepliesSent, fieldNumber: 10)
+      }
+      if _storage._contactOptedOut != false {
+        try visitor.visitSingularBoolField(value: _storage._contactOptedOut, fieldNumber: 11)
+      }
+      try { if let v = _storage._template {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      if _storage._channelStatus != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._channelStatus, fieldNumber: 13)
+      }
     }
-    if !self.conversationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 2)
-    }
-    if !self.channelID.isEmpty {
-      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 3)
-    }
-    if self.platform != .unspecified {
-      try visitor.visitSingularEnumField(value: self.platform, fieldNumber: 4)
-    }
-    if self.conversationKind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.conversationKind, fieldNumber: 5)
-    }
-    if self.sendKind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.sendKind, fieldNumber: 6)
-    }
-    if self.humanAuthored != false {
-      try visitor.visitSingularBoolField(value: self.humanAuthored, fieldNumber: 7)
-    }
-    try { if let v = self._lastCustomerMessageAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    try { if let v = self._commentCreatedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    if self.privateRepliesSent != 0 {
-      try visitor.visitSingularInt32Field(value: self.privateRepliesSent, fieldNumber: 10)
-    }
-    if self.contactOptedOut != false {
-      try visitor.visitSingularBoolField(value: self.contactOptedOut, fieldNumber: 11)
-    }
-    try { if let v = self._template {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_CheckReplyRequest, rhs: Inbox_V1_CheckReplyRequest) -> Bool {
-    if lhs.organizationID != rhs.organizationID {return false}
-    if lhs.conversationID != rhs.conversationID {return false}
-    if lhs.channelID != rhs.channelID {return false}
-    if lhs.platform != rhs.platform {return false}
-    if lhs.conversationKind != rhs.conversationKind {return false}
-    if lhs.sendKind != rhs.sendKind {return false}
-    if lhs.humanAuthored != rhs.humanAuthored {return false}
-    if lhs._lastCustomerMessageAt != rhs._lastCustomerMessageAt {return false}
-    if lhs._commentCreatedAt != rhs._commentCreatedAt {return false}
-    if lhs.privateRepliesSent != rhs.privateRepliesSent {return false}
-    if lhs.contactOptedOut != rhs.contactOptedOut {return false}
-    if lhs._template != rhs._template {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._organizationID != rhs_storage._organizationID {return false}
+        if _storage._conversationID != rhs_storage._conversationID {return false}
+        if _storage._channelID != rhs_storage._channelID {return false}
+        if _storage._platform != rhs_storage._platform {return false}
+        if _storage._conversationKind != rhs_storage._conversationKind {return false}
+        if _storage._sendKind != rhs_storage._sendKind {return false}
+        if _storage._humanAuthored != rhs_storage._humanAuthored {return false}
+        if _storage._lastCustomerMessageAt != rhs_storage._lastCustomerMessageAt {return false}
+        if _storage._commentCreatedAt != rhs_storage._commentCreatedAt {return false}
+        if _storage._privateRepliesSent != rhs_storage._privateRepliesSent {return false}
+        if _storage._contactOptedOut != rhs_storage._contactOptedOut {return false}
+        if _storage._template != rhs_storage._template {return false}
+        if _storage._channelStatus != rhs_storage._channelStatus {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1614,7 +1848,7 @@ nonisolated extension Inbox_V1_CheckReplyRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Inbox_V1_CheckReplyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckReplyResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}decision\0\u{1}reason\0\u{1}message\0\u{3}window_ends_at\0\u{3}required_tag\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}decision\0\u{1}reason\0\u{1}message\0\u{3}window_ends_at\0\u{3}required_tag\0\u{3}human_agent_window_ends_at\0\u{3}private_reply_available_until\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1627,6 +1861,8 @@ nonisolated extension Inbox_V1_CheckReplyResponse: SwiftProtobuf.Message, SwiftP
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._windowEndsAt) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.requiredTag) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._humanAgentWindowEndsAt) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._privateReplyAvailableUntil) }()
       default: break
       }
     }
@@ -1652,6 +1888,12 @@ nonisolated extension Inbox_V1_CheckReplyResponse: SwiftProtobuf.Message, SwiftP
     if self.requiredTag != .unspecified {
       try visitor.visitSingularEnumField(value: self.requiredTag, fieldNumber: 5)
     }
+    try { if let v = self._humanAgentWindowEndsAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._privateReplyAvailableUntil {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1661,6 +1903,8 @@ nonisolated extension Inbox_V1_CheckReplyResponse: SwiftProtobuf.Message, SwiftP
     if lhs.message != rhs.message {return false}
     if lhs._windowEndsAt != rhs._windowEndsAt {return false}
     if lhs.requiredTag != rhs.requiredTag {return false}
+    if lhs._humanAgentWindowEndsAt != rhs._humanAgentWindowEndsAt {return false}
+    if lhs._privateReplyAvailableUntil != rhs._privateReplyAvailableUntil {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1741,9 +1985,28 @@ nonisolated extension Inbox_V1_BusinessHours: SwiftProtobuf.Message, SwiftProtob
   }
 }
 
+nonisolated extension Inbox_V1_NoAgentOnlineTrigger: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NoAgentOnlineTrigger"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_NoAgentOnlineTrigger, rhs: Inbox_V1_NoAgentOnlineTrigger) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inbox_V1_AutoReplyRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AutoReplyRule"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}name\0\u{1}platforms\0\u{3}outside_business_hours\0\u{3}no_agent_online\0\u{1}keywords\0\u{3}reply_text\0\u{1}cooldown\0\u{1}enabled\0\u{1}priority\0\u{3}created_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}name\0\u{1}platforms\0\u{3}outside_business_hours\0\u{2}\u{2}keywords\0\u{3}reply_text\0\u{1}cooldown\0\u{1}enabled\0\u{1}priority\0\u{3}created_at\0\u{3}no_agent_online\0\u{1}kinds\0\u{3}updated_at\0\u{c}\u{6}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1768,14 +2031,6 @@ nonisolated extension Inbox_V1_AutoReplyRule: SwiftProtobuf.Message, SwiftProtob
           self.trigger = .outsideBusinessHours(v)
         }
       }()
-      case 6: try {
-        var v: Bool?
-        try decoder.decodeSingularBoolField(value: &v)
-        if let v = v {
-          if self.trigger != nil {try decoder.handleConflictingOneOf()}
-          self.trigger = .noAgentOnline(v)
-        }
-      }()
       case 7: try {
         var v: Inbox_V1_KeywordTrigger?
         var hadOneofValue = false
@@ -1794,6 +2049,21 @@ nonisolated extension Inbox_V1_AutoReplyRule: SwiftProtobuf.Message, SwiftProtob
       case 10: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
       case 11: try { try decoder.decodeSingularInt32Field(value: &self.priority) }()
       case 12: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      case 13: try {
+        var v: Inbox_V1_NoAgentOnlineTrigger?
+        var hadOneofValue = false
+        if let current = self.trigger {
+          hadOneofValue = true
+          if case .noAgentOnline(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.trigger = .noAgentOnline(v)
+        }
+      }()
+      case 14: try { try decoder.decodeRepeatedEnumField(value: &self.kinds) }()
+      case 15: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
       default: break
       }
     }
@@ -1821,15 +2091,11 @@ nonisolated extension Inbox_V1_AutoReplyRule: SwiftProtobuf.Message, SwiftProtob
       guard case .outsideBusinessHours(let v)? = self.trigger else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
-    case .noAgentOnline?: try {
-      guard case .noAgentOnline(let v)? = self.trigger else { preconditionFailure() }
-      try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
-    }()
     case .keywords?: try {
       guard case .keywords(let v)? = self.trigger else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     }()
-    case nil: break
+    default: break
     }
     if !self.replyText.isEmpty {
       try visitor.visitSingularStringField(value: self.replyText, fieldNumber: 8)
@@ -1846,6 +2112,15 @@ nonisolated extension Inbox_V1_AutoReplyRule: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._createdAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
     } }()
+    try { if case .noAgentOnline(let v)? = self.trigger {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    } }()
+    if !self.kinds.isEmpty {
+      try visitor.visitPackedEnumField(value: self.kinds, fieldNumber: 14)
+    }
+    try { if let v = self._updatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1860,6 +2135,8 @@ nonisolated extension Inbox_V1_AutoReplyRule: SwiftProtobuf.Message, SwiftProtob
     if lhs.enabled != rhs.enabled {return false}
     if lhs.priority != rhs.priority {return false}
     if lhs._createdAt != rhs._createdAt {return false}
+    if lhs.kinds != rhs.kinds {return false}
+    if lhs._updatedAt != rhs._updatedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1899,36 +2176,74 @@ nonisolated extension Inbox_V1_CreateAutoReplyRuleRequest: SwiftProtobuf.Message
   public static let protoMessageName: String = _protobuf_package + ".CreateAutoReplyRuleRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0\u{3}idempotency_key\0")
 
+  fileprivate class _StorageClass {
+    var _rule: Inbox_V1_AutoReplyRule? = nil
+    var _idempotencyKey: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _rule = source._rule
+      _idempotencyKey = source._idempotencyKey
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._rule) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._rule) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._idempotencyKey) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._rule {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if !self.idempotencyKey.isEmpty {
-      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 2)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._rule {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._idempotencyKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._idempotencyKey, fieldNumber: 2)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_CreateAutoReplyRuleRequest, rhs: Inbox_V1_CreateAutoReplyRuleRequest) -> Bool {
-    if lhs._rule != rhs._rule {return false}
-    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._rule != rhs_storage._rule {return false}
+        if _storage._idempotencyKey != rhs_storage._idempotencyKey {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2004,6 +2319,83 @@ nonisolated extension Inbox_V1_ListAutoReplyRulesResponse: SwiftProtobuf.Message
   }
 }
 
+nonisolated extension Inbox_V1_UpdateAutoReplyRuleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateAutoReplyRuleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0\u{3}update_mask\0")
+
+  fileprivate class _StorageClass {
+    var _rule: Inbox_V1_AutoReplyRule? = nil
+    var _updateMask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _rule = source._rule
+      _updateMask = source._updateMask
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._rule) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._updateMask) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._rule {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._updateMask {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_UpdateAutoReplyRuleRequest, rhs: Inbox_V1_UpdateAutoReplyRuleRequest) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._rule != rhs_storage._rule {return false}
+        if _storage._updateMask != rhs_storage._updateMask {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inbox_V1_DeleteAutoReplyRuleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeleteAutoReplyRuleRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rule_id\0")
@@ -2053,9 +2445,9 @@ nonisolated extension Inbox_V1_DeleteAutoReplyRuleResponse: SwiftProtobuf.Messag
   }
 }
 
-nonisolated extension Inbox_V1_EvaluateAutoReplyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".EvaluateAutoReplyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{3}conversation_kind\0\u{1}text\0\u{3}is_echo\0\u{3}received_at\0\u{3}agents_online\0\u{3}last_automatic_reply_at\0")
+nonisolated extension Inbox_V1_AutoReplyCandidate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AutoReplyCandidate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{3}conversation_kind\0\u{1}text\0\u{3}is_echo\0\u{3}received_at\0\u{3}agent_presence\0\u{3}last_automatic_reply_at\0\u{3}event_type\0\u{3}message_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2071,8 +2463,10 @@ nonisolated extension Inbox_V1_EvaluateAutoReplyRequest: SwiftProtobuf.Message, 
       case 6: try { try decoder.decodeSingularStringField(value: &self.text) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.isEcho) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._receivedAt) }()
-      case 9: try { try decoder.decodeSingularBoolField(value: &self.agentsOnline) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.agentPresence) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._lastAutomaticReplyAt) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.eventType) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
       default: break
       }
     }
@@ -2107,16 +2501,22 @@ nonisolated extension Inbox_V1_EvaluateAutoReplyRequest: SwiftProtobuf.Message, 
     try { if let v = self._receivedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
-    if self.agentsOnline != false {
-      try visitor.visitSingularBoolField(value: self.agentsOnline, fieldNumber: 9)
+    if self.agentPresence != .unspecified {
+      try visitor.visitSingularEnumField(value: self.agentPresence, fieldNumber: 9)
     }
     try { if let v = self._lastAutomaticReplyAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     } }()
+    if self.eventType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.eventType, fieldNumber: 11)
+    }
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Inbox_V1_EvaluateAutoReplyRequest, rhs: Inbox_V1_EvaluateAutoReplyRequest) -> Bool {
+  public static func ==(lhs: Inbox_V1_AutoReplyCandidate, rhs: Inbox_V1_AutoReplyCandidate) -> Bool {
     if lhs.organizationID != rhs.organizationID {return false}
     if lhs.conversationID != rhs.conversationID {return false}
     if lhs.channelID != rhs.channelID {return false}
@@ -2125,16 +2525,18 @@ nonisolated extension Inbox_V1_EvaluateAutoReplyRequest: SwiftProtobuf.Message, 
     if lhs.text != rhs.text {return false}
     if lhs.isEcho != rhs.isEcho {return false}
     if lhs._receivedAt != rhs._receivedAt {return false}
-    if lhs.agentsOnline != rhs.agentsOnline {return false}
+    if lhs.agentPresence != rhs.agentPresence {return false}
     if lhs._lastAutomaticReplyAt != rhs._lastAutomaticReplyAt {return false}
+    if lhs.eventType != rhs.eventType {return false}
+    if lhs.messageID != rhs.messageID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Inbox_V1_EvaluateAutoReplyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".EvaluateAutoReplyResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reply\0\u{1}text\0\u{3}rule_id\0\u{1}reason\0")
+nonisolated extension Inbox_V1_EvaluateAutoReplyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EvaluateAutoReplyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{b}candidates\0\u{b}organization_id\0\u{b}conversation_id\0\u{b}channel_id\0\u{b}platform\0\u{b}conversation_kind\0\u{b}text\0\u{b}is_echo\0\u{b}received_at\0\u{b}agents_online\0\u{b}last_automatic_reply_at\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}\u{c}\u{3}\u{1}\u{c}\u{4}\u{1}\u{c}\u{5}\u{1}\u{c}\u{6}\u{1}\u{c}\u{7}\u{1}\u{c}\u{8}\u{1}\u{c}\u{9}\u{1}\u{c}\u{a}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2142,36 +2544,106 @@ nonisolated extension Inbox_V1_EvaluateAutoReplyResponse: SwiftProtobuf.Message,
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBoolField(value: &self.reply) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.ruleID) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.candidates) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.candidates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.candidates, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_EvaluateAutoReplyRequest, rhs: Inbox_V1_EvaluateAutoReplyRequest) -> Bool {
+    if lhs.candidates != rhs.candidates {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_AutoReplyDecision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AutoReplyDecision"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}reply\0\u{1}text\0\u{3}rule_id\0\u{1}reason\0\u{3}message_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.reply) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.ruleID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
     if self.reply != false {
-      try visitor.visitSingularBoolField(value: self.reply, fieldNumber: 1)
+      try visitor.visitSingularBoolField(value: self.reply, fieldNumber: 2)
     }
     if !self.text.isEmpty {
-      try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 3)
     }
     if !self.ruleID.isEmpty {
-      try visitor.visitSingularStringField(value: self.ruleID, fieldNumber: 3)
+      try visitor.visitSingularStringField(value: self.ruleID, fieldNumber: 4)
     }
     if !self.reason.isEmpty {
-      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 5)
+    }
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_AutoReplyDecision, rhs: Inbox_V1_AutoReplyDecision) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.reply != rhs.reply {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.ruleID != rhs.ruleID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.messageID != rhs.messageID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_EvaluateAutoReplyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EvaluateAutoReplyResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{5}decisions\0\u{b}reply\0\u{b}text\0\u{b}rule_id\0\u{b}reason\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}\u{c}\u{3}\u{1}\u{c}\u{4}\u{1}")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.decisions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.decisions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.decisions, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_EvaluateAutoReplyResponse, rhs: Inbox_V1_EvaluateAutoReplyResponse) -> Bool {
-    if lhs.reply != rhs.reply {return false}
-    if lhs.text != rhs.text {return false}
-    if lhs.ruleID != rhs.ruleID {return false}
-    if lhs.reason != rhs.reason {return false}
+    if lhs.decisions != rhs.decisions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

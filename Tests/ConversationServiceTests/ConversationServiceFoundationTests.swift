@@ -1,3 +1,4 @@
+import GRPCCore
 import InboxAPI
 import TestSupport
 import Testing
@@ -14,5 +15,24 @@ struct ConversationServiceFoundationTests {
         let outcomes = try await FoundationChecks.everyMethodNeedsAToken(
             ConversationRPC(), Inbox_V1_ConversationService.Method.descriptors)
         #expect(outcomes.values.allSatisfy { $0 == .unimplemented })
+    }
+
+    @Test func batchesOverTheLimitAreRefusedWhole() async throws {
+        try await withInProcessServer(services: [ConversationRPC()]) { client in
+            let conversations = Inbox_V1_ConversationService.Client(wrapping: client)
+            let metadata = try await TestTokens.metadata(.service)
+            try await FoundationChecks.expectBatchTooLarge("events") {
+                _ = try await conversations.ingestEvents(
+                    .with { $0.events = Array(repeating: .init(), count: 501) }, metadata: metadata)
+            }
+            try await FoundationChecks.expectBatchTooLarge("updates") {
+                _ = try await conversations.recordDeliveryStatus(
+                    .with { $0.updates = Array(repeating: .init(), count: 501) }, metadata: metadata)
+            }
+            try await FoundationChecks.expectBatchTooLarge("items") {
+                _ = try await conversations.setAssignee(
+                    .with { $0.items = Array(repeating: .init(), count: 501) }, metadata: metadata)
+            }
+        }
     }
 }

@@ -20,6 +20,7 @@ final class ProbeService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable 
         switch request.service {
         case "internal": throw LeakyError(detail: "relation secret_schema.tokens: password=hunter2")
         case "not-found": throw DomainError.notFound("conversation c-1 not found")
+        case "reply-refused": throw ErrorDetailsTests.refusal
         default: return .with { $0.status = .serving }
         }
     }
@@ -146,7 +147,8 @@ struct InterceptorTests {
         }
         let codes: [(DomainError, RPCError.Code)] = [
             (.invalidArgument("a"), .invalidArgument), (.notFound("a"), .notFound),
-            (.alreadyExists("a"), .alreadyExists), (.failedPrecondition("a"), .failedPrecondition),
+            (.alreadyExists("a"), .alreadyExists),
+            (.failedPrecondition("a", reason: .inboxDeactivated), .failedPrecondition),
             (.permissionDenied("a"), .permissionDenied), (.unauthenticated("a"), .unauthenticated),
             (.resourceExhausted("a"), .resourceExhausted), (.unavailable("a"), .unavailable),
             (.unimplemented("a"), .unimplemented),

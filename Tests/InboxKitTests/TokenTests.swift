@@ -78,7 +78,10 @@ struct TokenTests {
         #expect(throws: DomainError.self) { try agent.organization(requested: "org-2") }
         let service = Caller(role: .service, organizationID: nil, agentID: nil, subject: "channel-gateway")
         #expect(try service.organization(requested: "org-9") == "org-9")
-        #expect(throws: DomainError.invalidArgument("organization_id is required for this caller")) {
+        #expect(
+            throws: DomainError.invalidArgument(
+                "organization_id is required for this caller", reason: .organizationRequired, field: "organization_id")
+        ) {
             try service.organization(requested: "")
         }
         #expect(throws: DomainError.self) { try agent.require(.admin, .operator) }

@@ -67,10 +67,16 @@ struct StackTests {
                 #expect(anonymous?.code == .unauthenticated)
             }
 
-            // An independent client (Python grpcio) sees the same.
-            let interop = try await runInteropCheck(stack)
+            // An independent client (Python grpcio) sees the same, reads error reasons from the
+            // status details, and reads a ReplyRefusal back.
+            let interop = try await withRefusingConversationServer { port in
+                try await runInteropCheck(stack, refusalPort: port)
+            }
             #expect(interop.status == 0, "\(interop.output)")
             #expect(interop.output.contains("0 failed"))
+            for check in ["ok   IngestEvents with 501 events", "ok   SendReply refused: ReplyRefusal detail"] {
+                #expect(interop.output.contains(check), "\(interop.output)")
+            }
 
             // Each schema was migrated by its own service.
             try await withPostgresClient(database.admin, schema: nil) { admin in
@@ -218,7 +224,7 @@ struct Stack {
 }
 
 /// Runs Tests/Interop/interop_check.py with the project's private Python (INBOX_INTEROP_PYTHON).
-func runInteropCheck(_ stack: Stack) async throws -> (status: Int32, output: String) {
+func runInteropCheck(_ stack: Stack, refusalPort: Int) async throws -> (status: Int32, output: String) {
     let environment = ProcessInfo.processInfo.environment
     guard let python = environment["INBOX_INTEROP_PYTHON"], let root = environment["INBOX_REPO_ROOT"] else {
         throw TestDatabaseError(
@@ -233,12 +239,20 @@ func runInteropCheck(_ stack: Stack) async throws -> (status: Int32, output: Str
         "--conversation", "127.0.0.1:\(stack.ports[.conversationService]!)",
         "--assignment", "127.0.0.1:\(stack.ports[.assignmentService]!)",
         "--policy", "127.0.0.1:\(stack.ports[.policyService]!)",
+        "--refusal", "127.0.0.1:\(refusalPort)",
+        "--refusal-window-end", "\(Int(RefusingConversationService.windowEnd.timeIntervalSince1970))",
     ]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    // Read and wait off the cooperative pool: the refusing server answers on it meanwhile.
+    let data = await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: data)
+        }
+    }
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }

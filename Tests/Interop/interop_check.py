@@ -1,12 +1,22 @@
 """An independent client (Python grpcio) against the four running services.
 
 For each service: grpc.health.v1 Check (overall and by service name) must say SERVING, and one
-RPC that is not built yet must end with UNIMPLEMENTED when called with a valid token and with
-UNAUTHENTICATED without one. Stubs are generated at run time from Protos/ with grpc_tools, so
-nothing here depends on the project's Swift code.
+RPC that is not built yet must end with UNIMPLEMENTED (reason NOT_IMPLEMENTED) when called with a
+valid token and with UNAUTHENTICATED (reason TOKEN_MISSING) without one. Error reasons are read
+the way any grpcio client reads them: `grpc_status.rpc_status.from_call` decodes the
+`grpc-status-details-bin` trailer into a google.rpc.Status whose first detail is an ErrorInfo.
+A batch over its limit (IngestEvents with 501 events) must be INVALID_ARGUMENT, BATCH_TOO_LARGE.
+
+With --refusal HOST:PORT, SendReply there must be refused with FAILED_PRECONDITION, reason
+REPLY_REFUSED, and a ReplyRefusal detail (HUMAN_AGENT_TAG_REQUIRED, window ends as given by
+--refusal-window-end, seconds since the epoch).
+
+Stubs are generated at run time from Protos/ with grpc_tools, so nothing here depends on the
+project's Swift code.
 
     python interop_check.py --protos DIR --token TOKEN \
-        --gateway HOST:PORT --conversation HOST:PORT --assignment HOST:PORT --policy HOST:PORT
+        --gateway HOST:PORT --conversation HOST:PORT --assignment HOST:PORT --policy HOST:PORT \
+        [--refusal HOST:PORT --refusal-window-end SECONDS]
 Exit status 0 when every check passed; one line per check either way.
 """
 
@@ -17,7 +27,9 @@ import sys
 import tempfile
 
 import grpc
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
 from grpc_tools import protoc
 
 import grpc_tools
@@ -38,12 +50,23 @@ def generate_stubs(protos: str, out: str) -> None:
     sys.path.insert(0, out)
 
 
+def error_info(error: grpc.RpcError):
+    """The ErrorInfo (first detail) and all details of a failed call's google.rpc.Status."""
+    status = rpc_status.from_call(error)
+    if status is None or not status.details:
+        return None, []
+    info = error_details_pb2.ErrorInfo()
+    return (info if status.details[0].Unpack(info) else None), list(status.details)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--protos", required=True)
     parser.add_argument("--token", required=True)
     for name in ("gateway", "conversation", "assignment", "policy"):
         parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--refusal")
+    parser.add_argument("--refusal-window-end", type=int, default=0)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as out:
@@ -77,16 +100,66 @@ def main() -> int:
                 stub = getattr(stubs, f"{service}Stub")(channel)
                 call = getattr(stub, method)
                 request = getattr(messages, request_type)()
-                for label, metadata, expected in (
-                    ("with token", [("authorization", f"Bearer {args.token}")], grpc.StatusCode.UNIMPLEMENTED),
-                    ("without token", [], grpc.StatusCode.UNAUTHENTICATED),
+                for label, metadata, expected, reason in (
+                    ("with token", [("authorization", f"Bearer {args.token}")], grpc.StatusCode.UNIMPLEMENTED,
+                     "NOT_IMPLEMENTED"),
+                    ("without token", [], grpc.StatusCode.UNAUTHENTICATED, "TOKEN_MISSING"),
                 ):
                     try:
                         call(request, metadata=metadata, timeout=5)
                         check(f"{full_name}/{method} {label}", False, "answered OK")
                     except grpc.RpcError as error:
-                        check(f"{full_name}/{method} {label}", error.code() == expected,
-                              f"{error.code().name} {error.details()!r}")
+                        info, _ = error_info(error)
+                        check(f"{full_name}/{method} {label}",
+                              error.code() == expected and info is not None and info.reason == reason
+                              and info.domain == "inbox.v1",
+                              f"{error.code().name} {error.details()!r} reason={info.reason if info else None}")
+
+        # A batch over its limit is refused whole, with the limit in the ErrorInfo metadata.
+        conversation = importlib.import_module("inbox.v1.conversation_pb2")
+        conversation_grpc = importlib.import_module("inbox.v1.conversation_pb2_grpc")
+        common = importlib.import_module("inbox.v1.common_pb2")
+        with grpc.insecure_channel(args.conversation) as channel:
+            stub = conversation_grpc.ConversationServiceStub(channel)
+            request = conversation.IngestEventsRequest(events=[common.InboundEvent() for _ in range(501)])
+            try:
+                stub.IngestEvents(request, metadata=[("authorization", f"Bearer {args.token}")], timeout=5)
+                check("IngestEvents with 501 events", False, "answered OK")
+            except grpc.RpcError as error:
+                info, _ = error_info(error)
+                check("IngestEvents with 501 events",
+                      error.code() == grpc.StatusCode.INVALID_ARGUMENT and info is not None
+                      and info.reason == "BATCH_TOO_LARGE" and info.metadata.get("limit") == "500"
+                      and info.metadata.get("size") == "501",
+                      f"{error.code().name} reason={info.reason if info else None} "
+                      f"metadata={dict(info.metadata) if info else None}")
+
+        if args.refusal:
+            with grpc.insecure_channel(args.refusal) as channel:
+                stub = conversation_grpc.ConversationServiceStub(channel)
+                request = conversation.SendReplyRequest(conversation_id="c-1", idempotency_key="k-1", text="hello")
+                try:
+                    stub.SendReply(request, metadata=[("authorization", f"Bearer {args.token}")], timeout=5)
+                    check("SendReply refused", False, "answered OK")
+                except grpc.RpcError as error:
+                    info, details = error_info(error)
+                    refusals = []
+                    for detail in details[1:]:
+                        refusal = common.ReplyRefusal()
+                        if detail.Unpack(refusal):
+                            refusals.append(refusal)
+                    refusal = refusals[0] if refusals else None
+                    check("SendReply refused: status and reason",
+                          error.code() == grpc.StatusCode.FAILED_PRECONDITION and info is not None
+                          and info.reason == "REPLY_REFUSED",
+                          f"{error.code().name} reason={info.reason if info else None}")
+                    check("SendReply refused: ReplyRefusal detail",
+                          refusal is not None
+                          and refusal.reason == common.REPLY_REFUSAL_REASON_HUMAN_AGENT_TAG_REQUIRED
+                          and refusal.window_ends_at.seconds == args.refusal_window_end
+                          and refusal.human_agent_window_ends_at.seconds > refusal.window_ends_at.seconds,
+                          f"{common.ReplyRefusalReason.Name(refusal.reason) if refusal else None} "
+                          f"window_ends_at={refusal.window_ends_at.seconds if refusal else None}")
         print(f"{failures} failed")
         return 1 if failures else 0
 

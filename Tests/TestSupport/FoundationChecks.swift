@@ -1,4 +1,5 @@
 public import GRPCCore
+import GRPCProtobuf
 public import InboxKit
 import Logging
 import Testing
@@ -29,5 +30,17 @@ public enum FoundationChecks {
             #expect(anonymous.values.allSatisfy { $0 == .unauthenticated })
             return await callEveryMethod(descriptors, client: client, metadata: try await TestTokens.metadata(.admin))
         }
+    }
+
+    /// Expects `call` to be refused whole for a batch over its limit: INVALID_ARGUMENT with the
+    /// reason BATCH_TOO_LARGE naming `field` and the limit of 500.
+    public static func expectBatchTooLarge(
+        _ field: String, sourceLocation: SourceLocation = #_sourceLocation, _ call: () async throws -> Void
+    ) async throws {
+        let error = await #expect(throws: RPCError.self, sourceLocation: sourceLocation) { try await call() }
+        #expect(error?.code == .invalidArgument, sourceLocation: sourceLocation)
+        let info = try error?.unpackGoogleRPCStatus()?.details.first?.errorInfo
+        #expect(info?.reason == "BATCH_TOO_LARGE", sourceLocation: sourceLocation)
+        #expect(info?.metadata == ["field": field, "limit": "500", "size": "501"], sourceLocation: sourceLocation)
     }
 }

@@ -37,11 +37,12 @@ public struct AuthenticationInterceptor: ServerInterceptor {
 
     func authenticate(_ metadata: Metadata) async throws(DomainError) -> Caller {
         guard let header = metadata[stringValues: "authorization"].first(where: { _ in true }) else {
-            throw .unauthenticated("a bearer token is required (metadata 'authorization: Bearer <token>')")
+            throw .unauthenticated(
+                "a bearer token is required (metadata 'authorization: Bearer <token>')", reason: .tokenMissing)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-            throw .unauthenticated("the authorization metadata must be 'Bearer <token>'")
+            throw .unauthenticated("the authorization metadata must be 'Bearer <token>'", reason: .tokenMissing)
         }
         return try await self.authority.verify(String(parts[1]))
     }

@@ -31,7 +31,9 @@ public struct Caller: Sendable, Equatable {
 
     /// The authenticated caller, or UNAUTHENTICATED when none is bound.
     public static func authenticated() throws(DomainError) -> Caller {
-        guard let caller = Self.current else { throw .unauthenticated("a bearer token is required") }
+        guard let caller = Self.current else {
+            throw .unauthenticated("a bearer token is required", reason: .tokenMissing)
+        }
         return caller
     }
 
@@ -49,11 +51,16 @@ public struct Caller: Sendable, Equatable {
         case .admin, .agent:
             guard let own = self.organizationID else { throw .unauthenticated("the token names no organisation") }
             if !requested.isEmpty, requested != own {
-                throw .permissionDenied("the token's organisation does not match organization_id")
+                throw .permissionDenied(
+                    "the token's organisation does not match organization_id", reason: .organizationMismatch)
             }
             return own
         case .service, .operator:
-            guard !requested.isEmpty else { throw .invalidArgument("organization_id is required for this caller") }
+            guard !requested.isEmpty else {
+                throw .invalidArgument(
+                    "organization_id is required for this caller", reason: .organizationRequired,
+                    field: "organization_id")
+            }
             return requested
         }
     }

@@ -54,7 +54,10 @@ public struct ErrorSanitizingInterceptor: ServerInterceptor {
                 "unexpected error",
                 metadata: ["rpc": "\(method)", "error": "\(String(reflecting: error))"]
             )
-            return RPCError(code: .internalError, message: "internal error (request id \(context.requestID))")
+            let error = DomainError(
+                .internalError, reason: .internal, "internal error (request id \(context.requestID))",
+                details: [.requestInfo(requestID: context.requestID, servingData: "")])
+            return RPCError(code: error.rpcErrorCode, message: error.rpcErrorMessage, metadata: error.rpcErrorMetadata)
         }
     }
 }

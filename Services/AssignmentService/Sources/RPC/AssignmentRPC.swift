@@ -19,6 +19,16 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         throw DomainError.notBuiltYet("AssignmentService.UpsertAgent")
     }
 
+    func getAgent(request: Inbox_V1_GetAgentRequest, context: ServerContext) async throws -> Inbox_V1_Agent {
+        throw DomainError.notBuiltYet("AssignmentService.GetAgent")
+    }
+
+    func listAgents(request: Inbox_V1_ListAgentsRequest, context: ServerContext) async throws
+        -> Inbox_V1_ListAgentsResponse
+    {
+        throw DomainError.notBuiltYet("AssignmentService.ListAgents")
+    }
+
     func setAgentAvailability(request: Inbox_V1_SetAgentAvailabilityRequest, context: ServerContext) async throws
         -> Inbox_V1_Agent
     {
@@ -40,6 +50,7 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
     func routeConversation(request: Inbox_V1_RouteConversationRequest, context: ServerContext) async throws
         -> Inbox_V1_RouteConversationResponse
     {
+        try BatchLimit.check(request.conversations.count, field: "conversations")
         throw DomainError.notBuiltYet("AssignmentService.RouteConversation")
     }
 
@@ -69,5 +80,11 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         -> Inbox_V1_ListRoutingRulesResponse
     {
         throw DomainError.notBuiltYet("AssignmentService.ListRoutingRules")
+    }
+
+    func updateRoutingRule(request: Inbox_V1_UpdateRoutingRuleRequest, context: ServerContext) async throws
+        -> Inbox_V1_RoutingRule
+    {
+        throw DomainError.notBuiltYet("AssignmentService.UpdateRoutingRule")
     }
 }

@@ -27,6 +27,12 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         throw DomainError.notBuiltYet("ChannelGatewayService.DisconnectChannel")
     }
 
+    func rotateChannelCredentials(request: Inbox_V1_RotateChannelCredentialsRequest, context: ServerContext)
+        async throws -> Inbox_V1_Channel
+    {
+        throw DomainError.notBuiltYet("ChannelGatewayService.RotateChannelCredentials")
+    }
+
     func getChannelHealth(request: Inbox_V1_GetChannelHealthRequest, context: ServerContext) async throws
         -> Inbox_V1_ChannelHealth
     {

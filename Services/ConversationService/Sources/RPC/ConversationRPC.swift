@@ -8,6 +8,7 @@ struct ConversationRPC: Inbox_V1_ConversationService.SimpleServiceProtocol {
     func ingestEvents(request: Inbox_V1_IngestEventsRequest, context: ServerContext) async throws
         -> Inbox_V1_IngestEventsResponse
     {
+        try BatchLimit.check(request.events.count, field: "events")
         throw DomainError.notBuiltYet("ConversationService.IngestEvents")
     }
 
@@ -54,12 +55,21 @@ struct ConversationRPC: Inbox_V1_ConversationService.SimpleServiceProtocol {
     func recordDeliveryStatus(request: Inbox_V1_RecordDeliveryStatusRequest, context: ServerContext) async throws
         -> Inbox_V1_RecordDeliveryStatusResponse
     {
+        try BatchLimit.check(request.updates.count, field: "updates")
         throw DomainError.notBuiltYet("ConversationService.RecordDeliveryStatus")
     }
 
-    func setAssignee(request: Inbox_V1_SetAssigneeRequest, context: ServerContext) async throws -> Inbox_V1_Conversation
+    func setAssignee(request: Inbox_V1_SetAssigneeRequest, context: ServerContext) async throws
+        -> Inbox_V1_SetAssigneeResponse
     {
+        try BatchLimit.check(request.items.count, field: "items")
         throw DomainError.notBuiltYet("ConversationService.SetAssignee")
+    }
+
+    func markConversationRead(request: Inbox_V1_MarkConversationReadRequest, context: ServerContext) async throws
+        -> Inbox_V1_Conversation
+    {
+        throw DomainError.notBuiltYet("ConversationService.MarkConversationRead")
     }
 
     func getContact(request: Inbox_V1_GetContactRequest, context: ServerContext) async throws -> Inbox_V1_Contact {

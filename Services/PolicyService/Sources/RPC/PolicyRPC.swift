@@ -50,6 +50,7 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
     func checkIngest(request: Inbox_V1_CheckIngestRequest, context: ServerContext) async throws
         -> Inbox_V1_CheckIngestResponse
     {
+        try BatchLimit.check(request.queries.count, field: "queries")
         throw DomainError.notBuiltYet("PolicyService.CheckIngest")
     }
 
@@ -71,6 +72,12 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
         throw DomainError.notBuiltYet("PolicyService.ListAutoReplyRules")
     }
 
+    func updateAutoReplyRule(request: Inbox_V1_UpdateAutoReplyRuleRequest, context: ServerContext) async throws
+        -> Inbox_V1_AutoReplyRule
+    {
+        throw DomainError.notBuiltYet("PolicyService.UpdateAutoReplyRule")
+    }
+
     func deleteAutoReplyRule(request: Inbox_V1_DeleteAutoReplyRuleRequest, context: ServerContext) async throws
         -> Inbox_V1_DeleteAutoReplyRuleResponse
     {
@@ -80,6 +87,7 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
     func evaluateAutoReply(request: Inbox_V1_EvaluateAutoReplyRequest, context: ServerContext) async throws
         -> Inbox_V1_EvaluateAutoReplyResponse
     {
+        try BatchLimit.check(request.candidates.count, field: "candidates")
         throw DomainError.notBuiltYet("PolicyService.EvaluateAutoReply")
     }
 }
