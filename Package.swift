@@ -36,8 +36,9 @@ var targets: [Target] = [
     .target(
         name: "InboxKit",
         dependencies: [
-            "InboxAPI", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging, lifecycle, crypto,
-            .product(name: "JWTKit", package: "jwt-kit"),
+            "InboxAPI", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging, lifecycle, crypto, hummingbird,
+            .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ],
         path: "Shared/InboxKit",
         swiftSettings: swiftSettings
@@ -135,6 +136,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: targets
 )

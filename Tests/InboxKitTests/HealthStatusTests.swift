@@ -19,4 +19,15 @@ struct HealthStatusTests {
         health.finishWatchers()
         #expect(await changes.next() == nil)
     }
+
+    /// Liveness does not follow the database: a PostgreSQL blip must never make Kubernetes
+    /// restart a replica.
+    @Test func livenessStaysServingWhateverReadinessDoes() {
+        let health = HealthStatus(services: ["inbox.v1.PolicyService"])
+        #expect(health.status(of: HealthStatus.liveness) == .serving)
+        health.setAll(.serving)
+        health.setAll(.notServing)
+        #expect(health.status(of: "") == .notServing)
+        #expect(health.status(of: HealthStatus.liveness) == .serving)
+    }
 }

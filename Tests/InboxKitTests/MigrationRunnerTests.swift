@@ -103,4 +103,29 @@ struct MigrationRunnerTests {
             }
         }
     }
+
+    /// Two replicas starting at once: the advisory lock lets one migrate while the other waits
+    /// (without a deadline), then finds nothing left to do; every migration is applied once.
+    @Test func twoRunnersMigratingTheSameSchemaAtOnceApplyEachMigrationOnce() async throws {
+        try await withTestDatabase { database in
+            let slow = Migration(version: 1, name: "slow", sql: "PERFORM pg_sleep(1); CREATE TABLE slow (id int);")
+            let migrations = [slow, self.second.renamed(version: 2, sql: "CREATE TABLE after_slow (id int);")]
+            try await withPostgresClient(database.url(for: .policyService), schema: "policy") { first in
+                try await withPostgresClient(database.url(for: .policyService), schema: "policy") { second in
+                    let runner = MigrationRunner(schema: "policy", migrations: migrations)
+                    async let a = runner.migrate(first, logger: self.logger)
+                    async let b = runner.migrate(second, logger: self.logger)
+                    let applied = try await [a, b]
+                    #expect(applied.sorted { $0.count > $1.count } == [[1, 2], []])
+                    #expect(try await self.versions(first) == [1, 2])
+                }
+            }
+        }
+    }
+}
+
+extension Migration {
+    func renamed(version: Int, sql: String) -> Migration {
+        Migration(version: version, name: "\(self.name) \(version)", sql: sql)
+    }
 }

@@ -15,16 +15,21 @@ import Testing
 @Suite("The whole stack")
 struct StackTests {
     /// Starts the four services on free ports against `database`.
-    func startStack(_ database: TestDatabase) throws -> Stack {
+    func startStack(_ database: TestDatabase, grpcHost: String = "127.0.0.1") throws -> Stack {
         var ports: [InboxService: Int] = [:]
-        for service in InboxService.allCases { ports[service] = try freePort() }
+        var metricsPorts: [InboxService: Int] = [:]
+        for service in InboxService.allCases {
+            ports[service] = try freePort()
+            metricsPorts[service] = try freePort()
+        }
         let httpPort = try freePort()
         var processes: [InboxService: ServiceProcess] = [:]
         for service in InboxService.allCases {
             var environment = [
                 "DATABASE_URL": Self.url(database.url(for: service)),
-                "GRPC_HOST": "127.0.0.1",
+                "GRPC_HOST": grpcHost,
                 "GRPC_PORT": "\(ports[service]!)",
+                "METRICS_PORT": "\(metricsPorts[service]!)",
                 "TOKEN_SIGNING_KEY": TestTokens.signingKey,
                 "HTTP_HOST": "127.0.0.1",
                 "HTTP_PORT": "\(httpPort)",
@@ -32,7 +37,7 @@ struct StackTests {
             for peer in InboxService.allCases { environment[peer.addressVariable] = "127.0.0.1:\(ports[peer]!)" }
             processes[service] = try ServiceProcess(product: service.rawValue, environment: environment)
         }
-        return Stack(ports: ports, httpPort: httpPort, processes: processes)
+        return Stack(ports: ports, metricsPorts: metricsPorts, httpPort: httpPort, processes: processes)
     }
 
     static func url(_ url: DatabaseURL) -> String {
@@ -67,6 +72,23 @@ struct StackTests {
                 #expect(anonymous?.code == .unauthenticated)
             }
 
+            // Every service counts its RPCs by method and status code at /metrics.
+            let (metrics, metricsResponse) = try await URLSession.shared.data(
+                from: URL(string: "http://127.0.0.1:\(stack.metricsPorts[.conversationService]!)/metrics")!
+            )
+            #expect((metricsResponse as? HTTPURLResponse)?.statusCode == 200)
+            let exposition = String(decoding: metrics, as: UTF8.self)
+            let counted = exposition.split(separator: "\n").first {
+                $0.hasPrefix("inbox_rpc_requests_total{")
+                    && $0.contains(#"method="inbox.v1.ConversationService/ListConversations""#)
+                    && $0.contains(#"code="UNIMPLEMENTED""#)
+            }
+            #expect(counted?.hasSuffix(" 1") == true, "\(exposition)")
+            #expect(exposition.contains("inbox_rpc_duration_seconds_bucket"), "\(exposition)")
+            #expect(
+                exposition.contains(#"inbox_rpc_requests_total{code="UNAUTHENTICATED""#)
+                    || exposition.contains(#"code="UNAUTHENTICATED""#), "\(exposition)")
+
             // An independent client (Python grpcio) sees the same, reads error reasons from the
             // status details, and reads a ReplyRefusal back.
             let interop = try await withRefusingConversationServer { port in
@@ -93,6 +115,40 @@ struct StackTests {
             for (service, process) in stack.processes {
                 let status = await process.waitForExit(timeout: .seconds(10))
                 #expect(status == 0, "\(service.rawValue) exit: \(String(describing: status)) \(process.output)")
+            }
+        }
+    }
+
+    /// `GRPC_HOST=::` listens on IPv6 and, dual-stack, on IPv4 too.
+    @Test func listensOnIPv6AndIPv4WhenGRPCHostSaysSo() async throws {
+        try await withTestDatabase { database in
+            let port = try freePort()
+            let process = try ServiceProcess(
+                product: InboxService.policyService.rawValue,
+                environment: [
+                    "DATABASE_URL": Self.url(database.url(for: .policyService)), "GRPC_HOST": "::",
+                    "GRPC_PORT": "\(port)", "METRICS_PORT": "\(try freePort())",
+                    "TOKEN_SIGNING_KEY": TestTokens.signingKey,
+                ])
+            defer { process.terminate() }
+            let targets: [any ResolvableTarget] = [
+                .ipv6(address: "::1", port: port), .ipv4(address: "127.0.0.1", port: port),
+            ]
+            for target in targets {
+                let status = try await withGRPCClient(
+                    transport: .http2NIOPosix(target: target, transportSecurity: .plaintext)
+                ) { client in
+                    let health = Grpc_Health_V1_Health.Client(wrapping: client)
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while ContinuousClock.now < deadline {
+                        if let response = try? await health.check(.init()), response.status == .serving {
+                            return response.status
+                        }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    return Grpc_Health_V1_HealthCheckResponse.ServingStatus.unknown
+                }
+                #expect(status == .serving, "\(target): \(process.output)")
             }
         }
     }
@@ -155,7 +211,8 @@ struct StackTests {
             ]
         )
         let stack = Stack(
-            ports: [.assignmentService: grpcPort], httpPort: port, processes: [.assignmentService: process])
+            ports: [.assignmentService: grpcPort], metricsPorts: [:], httpPort: port,
+            processes: [.assignmentService: process])
         let status = try await stack.waitForAnswer(.assignmentService, timeout: .seconds(30))
         #expect(status == .notServing)
         process.terminate()
@@ -165,6 +222,7 @@ struct StackTests {
 
 struct Stack {
     let ports: [InboxService: Int]
+    let metricsPorts: [InboxService: Int]
     let httpPort: Int
     let processes: [InboxService: ServiceProcess]
 

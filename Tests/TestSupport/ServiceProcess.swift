@@ -33,6 +33,9 @@ public final class ServiceProcess: @unchecked Sendable {
         self.process.executableURL = URL(fileURLWithPath: try Self.binDirectory()).appendingPathComponent(product)
         var inherited = ProcessInfo.processInfo.environment.filter { key, _ in ["PATH", "HOME", "LANG"].contains(key) }
         inherited["LOG_LEVEL"] = "info"
+        // A free metrics port unless the test names one: tests run side by side, and a fixed
+        // default (9091-9094) would collide.
+        if environment["METRICS_PORT"] == nil { inherited["METRICS_PORT"] = "\(try freePort())" }
         self.process.environment = inherited.merging(environment) { _, new in new }
         self.process.standardOutput = log
         self.process.standardError = log

@@ -14,6 +14,16 @@ public enum InboxService: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// Where `/metrics` is served (`METRICS_PORT`), for Prometheus.
+    public var defaultMetricsPort: Int {
+        switch self {
+        case .channelGateway: 9091
+        case .conversationService: 9092
+        case .assignmentService: 9093
+        case .policyService: 9094
+        }
+    }
+
     /// The PostgreSQL schema the service owns.
     public var schema: String {
         switch self {

@@ -16,6 +16,14 @@ public struct ServiceConfiguration: Sendable {
     public var peers: [InboxService: HostAndPort]
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
     public var databaseMaxConnections: Int
+    /// `METRICS_PORT` (default 9091-9094): Prometheus text at `GET /metrics` on `GRPC_HOST`.
+    public var metricsPort: Int
+    /// `SHUTDOWN_DRAIN_SECONDS` (default 0): after SIGTERM, health turns NOT_SERVING at once and
+    /// the service keeps serving this long so load balancers stop sending to it; then it drains.
+    public var shutdownDrain: Duration
+    /// `SHUTDOWN_GRACE_SECONDS` (default 10): the bound on the graceful part of a shutdown (after
+    /// the drain delay); what still runs then (a long-lived stream) is cancelled.
+    public var shutdownGrace: Duration
 
     public init(
         service: InboxService,
@@ -25,7 +33,10 @@ public struct ServiceConfiguration: Sendable {
         logLevel: Logger.Level = .info,
         tokenSigningKey: String,
         peers: [InboxService: HostAndPort] = [:],
-        databaseMaxConnections: Int = 10
+        databaseMaxConnections: Int = 10,
+        metricsPort: Int? = nil,
+        shutdownDrain: Duration = .zero,
+        shutdownGrace: Duration = .seconds(10)
     ) {
         self.service = service
         self.database = database
@@ -35,6 +46,9 @@ public struct ServiceConfiguration: Sendable {
         self.tokenSigningKey = tokenSigningKey
         self.peers = peers
         self.databaseMaxConnections = databaseMaxConnections
+        self.metricsPort = metricsPort ?? service.defaultMetricsPort
+        self.shutdownDrain = shutdownDrain
+        self.shutdownGrace = shutdownGrace
     }
 
     /// The smallest signing key accepted: HS256 wants at least 256 bits.
@@ -64,7 +78,10 @@ public struct ServiceConfiguration: Sendable {
             logLevel: try environment.logLevel(),
             tokenSigningKey: key,
             peers: peers,
-            databaseMaxConnections: try environment.integer("DATABASE_MAX_CONNECTIONS", default: 10, range: 1...500)
+            databaseMaxConnections: try environment.integer("DATABASE_MAX_CONNECTIONS", default: 10, range: 1...500),
+            metricsPort: try environment.port("METRICS_PORT", default: service.defaultMetricsPort),
+            shutdownDrain: .seconds(try environment.integer("SHUTDOWN_DRAIN_SECONDS", default: 0, range: 0...300)),
+            shutdownGrace: .seconds(try environment.integer("SHUTDOWN_GRACE_SECONDS", default: 10, range: 1...600))
         )
     }
 }

@@ -4,7 +4,7 @@ public import InboxAPI
 public import ServiceLifecycle
 
 /// gRPC clients for the services this process calls (the `*_ADDR` variables), each presenting
-/// the process's service token. Their connections run as lifecycle services.
+/// the process's service token; their errors are marked as a peer's (``PeerErrorInterceptor``). Their connections run as lifecycle services.
 public struct PeerClients: Sendable {
     public typealias Transport = HTTP2ClientTransport.Posix
     let clients: [InboxService: GRPCClient<Transport>]
@@ -12,13 +12,19 @@ public struct PeerClients: Sendable {
     public init(addresses: [InboxService: HostAndPort], tokens: ServiceTokenSource) throws {
         var clients: [InboxService: GRPCClient<Transport>] = [:]
         for (service, address) in addresses {
+            // Every address the name resolves to (a headless Kubernetes Service gives one per
+            // pod), balanced round-robin; the servers' connection max-age makes clients
+            // reconnect and re-resolve, so new replicas take traffic.
             let transport = try HTTP2ClientTransport.Posix(
                 target: .dns(host: address.host, port: address.port),
-                transportSecurity: .plaintext
+                transportSecurity: .plaintext,
+                serviceConfig: ServiceConfig(loadBalancingConfig: [.roundRobin])
             )
             clients[service] = GRPCClient(
                 transport: transport,
-                interceptors: [ServiceTokenClientInterceptor(tokens: tokens)]
+                interceptors: [
+                    ServiceTokenClientInterceptor(tokens: tokens), PeerErrorInterceptor(peer: service.rawValue),
+                ]
             )
         }
         self.clients = clients

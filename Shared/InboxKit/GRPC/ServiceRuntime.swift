@@ -35,10 +35,11 @@ public struct ServiceRuntime: Sendable {
         )
     }
 
-    /// The interceptors of every server, outermost first: request id and logging, error
+    /// The interceptors of every server, outermost first: metrics, request id and logging, error
     /// sanitising, authentication.
     public static func serverInterceptors(logger: Logger, authority: TokenAuthority) -> [any ServerInterceptor] {
         [
+            RPCMetricsInterceptor(),
             RequestContextInterceptor(logger: logger),
             ErrorSanitizingInterceptor(),
             AuthenticationInterceptor(authority: authority),
@@ -52,10 +53,29 @@ public struct ServiceRuntime: Sendable {
         migrations: [Migration],
         background: [any Service] = []
     ) async throws {
+        let group = self.serviceGroup(rpcServices: rpcServices, migrations: migrations, background: background)
+        try await group.run()
+        self.logger.info("stopped")
+    }
+
+    /// The process as one `ServiceGroup` (``run(rpcServices:migrations:background:)`` runs it;
+    /// tests trigger its graceful shutdown directly).
+    public func serviceGroup(
+        rpcServices: [any RegistrableRPCService],
+        migrations: [Migration],
+        background: [any Service] = [],
+        stopOnSignals: Bool = true
+    ) -> ServiceGroup {
         let server = GRPCServer(
             transport: .http2NIOPosix(
-                address: .ipv4(host: self.configuration.grpcHost, port: self.configuration.grpcPort),
-                transportSecurity: .plaintext
+                address: Self.socketAddress(host: self.configuration.grpcHost, port: self.configuration.grpcPort),
+                transportSecurity: .plaintext,
+                config: .defaults { config in
+                    // Clients reconnect (and re-resolve DNS) at least this often, so replicas
+                    // an autoscaler adds take traffic from long-lived HTTP/2 connections too.
+                    config.connection.maxAge = .seconds(300)
+                    config.connection.maxGraceTime = .seconds(30)
+                }
             ),
             services: [HealthService(status: self.health)] + rpcServices,
             interceptors: Self.serverInterceptors(logger: self.logger, authority: self.authority)
@@ -64,28 +84,42 @@ public struct ServiceRuntime: Sendable {
             client: self.database,
             migrations: MigrationRunner(schema: self.configuration.service.schema, migrations: migrations),
             health: self.health,
-            logger: self.logger
+            logger: self.logger,
+            maxConnections: self.configuration.databaseMaxConnections
         )
-        // Graceful shutdown runs in reverse order: background work and readiness (health turns
-        // NOT_SERVING, watch streams end) first, then the server drains, then the clients and
-        // the database pool.
+        let metrics = MetricsServer(
+            host: self.configuration.grpcHost, port: self.configuration.metricsPort, logger: self.logger)
+        let drain = ShutdownDrain(delay: self.configuration.shutdownDrain, health: self.health, logger: self.logger)
+        // Graceful shutdown runs in reverse order: the drain first (health turns NOT_SERVING and
+        // everything keeps serving for SHUTDOWN_DRAIN_SECONDS), then background work and
+        // readiness (watch streams end), then the server drains its calls, then the clients, the
+        // metrics endpoint and the database pool. The graceful part is bounded: whatever still
+        // runs after the drain plus SHUTDOWN_GRACE_SECONDS (a long-lived stream) is cancelled.
         let services: [any Service] =
-            [self.database] + self.peers.services + [GRPCServerService(server: server), readiness] + background
+            [self.database, metrics] + self.peers.services + [GRPCServerService(server: server), readiness]
+            + background + [drain]
         self.logger.info(
             "starting",
             metadata: [
                 "grpc": "\(self.configuration.grpcHost):\(self.configuration.grpcPort)",
+                "metrics": "\(self.configuration.grpcHost):\(self.configuration.metricsPort)",
                 "database": "\(self.configuration.database)",
             ]
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: self.logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: stopOnSignals ? [.sigterm, .sigint] : [],
+            logger: self.logger
         )
-        try await group.run()
-        self.logger.info("stopped")
+        configuration.maximumGracefulShutdownDuration =
+            self.configuration.shutdownDrain + self.configuration.shutdownGrace
+        configuration.maximumCancellationDuration = .seconds(5)
+        return ServiceGroup(configuration: configuration)
+    }
+
+    /// `host` as a listening address: IPv6 when it is an IPv6 literal (`::` listens on every IPv6
+    /// and, dual-stack, IPv4 address), IPv4 otherwise.
+    public static func socketAddress(host: String, port: Int) -> GRPCNIOTransportCore.SocketAddress {
+        host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
     }
 }

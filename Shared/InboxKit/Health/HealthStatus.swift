@@ -2,9 +2,16 @@ public import InboxAPI
 import Synchronization
 
 /// The serving status of a process's gRPC services, as `grpc.health.v1` reports it. The overall
-/// status is named by the empty string. Watchers get every change.
+/// status is named by the empty string; it and the service names follow the database (readiness).
+/// ``liveness`` is SERVING for as long as the process serves at all, whatever the database does,
+/// so a liveness probe never restarts a replica because PostgreSQL blipped. Watchers get every
+/// change.
 public final class HealthStatus: Sendable {
     public typealias Status = Grpc_Health_V1_HealthCheckResponse.ServingStatus
+
+    /// The health name that answers whether the process is alive (Kubernetes liveness and
+    /// startup probes), not whether it can do its work.
+    public static let liveness = "liveness"
 
     private struct State {
         var statuses: [String: Status] = [:]
@@ -18,6 +25,7 @@ public final class HealthStatus: Sendable {
     public init(services: [String]) {
         self.state.withLock { state in
             for service in services + [""] { state.statuses[service] = .notServing }
+            state.statuses[Self.liveness] = .serving
         }
     }
 
@@ -29,7 +37,7 @@ public final class HealthStatus: Sendable {
     /// Sets every known service (and the overall status) to `status`.
     public func setAll(_ status: Status) {
         self.state.withLock { state in
-            for service in state.statuses.keys where state.statuses[service] != status {
+            for service in state.statuses.keys where service != Self.liveness && state.statuses[service] != status {
                 state.statuses[service] = status
                 for watcher in state.watchers.values where watcher.service == service {
                     watcher.continuation.yield(status)

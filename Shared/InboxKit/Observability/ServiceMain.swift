@@ -21,6 +21,7 @@ public enum ServiceMain {
             handler.logLevel = level
             return handler
         }
+        MetricsServer.bootstrap()
         let logger = Logger(label: service.rawValue)
         do {
             try await body(environment, logger)

@@ -1,4 +1,5 @@
 public import Logging
+import Metrics
 public import PostgresNIO
 public import ServiceLifecycle
 
@@ -6,7 +7,15 @@ public import ServiceLifecycle
 /// checking that the database answers. Health is NOT_SERVING until the schema is migrated,
 /// whenever the database stops answering, and from the start of a graceful shutdown (so that
 /// load balancers drain the replica first). A migration that cannot apply (an edited
-/// migration, an SQL error) stops the process; an unreachable database is waited for.
+/// migration, an SQL error) stops the process; an unreachable database, and the transient
+/// refusals of a real cluster (57P03 starting up, 53300 too many connections, class 08
+/// connection failures, 57P01 admin shutdown), are retried with exponential backoff and jitter.
+///
+/// Only reachability is under the probe deadline: the migrations themselves run without one, so a
+/// long migration, or a wait behind another replica's advisory lock, is never cut off and re-run.
+/// Each probe also samples this role's connections (`inbox_db_connections{state}` across every
+/// replica of the service, from `pg_stat_activity`) beside the pool's size
+/// (`inbox_db_pool_max_connections`).
 public struct DatabaseReadiness: Service {
     let client: PostgresClient
     let migrations: MigrationRunner
@@ -14,6 +23,7 @@ public struct DatabaseReadiness: Service {
     let logger: Logger
     let probeInterval: Duration
     let queryTimeout: Duration
+    let maxConnections: Int
 
     public init(
         client: PostgresClient,
@@ -21,7 +31,8 @@ public struct DatabaseReadiness: Service {
         health: HealthStatus,
         logger: Logger,
         probeInterval: Duration = .seconds(5),
-        queryTimeout: Duration = .seconds(10)
+        queryTimeout: Duration = .seconds(10),
+        maxConnections: Int = 10
     ) {
         self.client = client
         self.migrations = migrations
@@ -29,6 +40,7 @@ public struct DatabaseReadiness: Service {
         self.logger = logger
         self.probeInterval = probeInterval
         self.queryTimeout = queryTimeout
+        self.maxConnections = maxConnections
     }
 
     public func run() async throws {
@@ -54,35 +66,50 @@ public struct DatabaseReadiness: Service {
     }
 
     private func migrateWhenReachable() async throws {
-        var warned = false
+        var attempt = 0
         while true {
             do {
                 try await withDeadline(self.queryTimeout) {
-                    try await self.migrations.migrate(self.client, logger: self.logger)
+                    try await self.client.query("SELECT 1", logger: self.logger)
                 }
+                try await self.migrations.migrate(self.client, logger: self.logger)
                 return
-            } catch let error as PSQLError where error.serverInfo != nil {
+            } catch let error as PSQLError where error.serverInfo != nil && !Self.isTransient(error) {
                 throw DatabaseStartupError(schema: self.migrations.schema, detail: Self.describe(error))
             } catch let error as MigrationError {
                 throw error
             } catch {
                 try Task.checkCancellation()
-                if !warned {
-                    self.logger.warning("database not reachable yet; retrying", metadata: ["error": "\(error)"])
-                    warned = true
-                }
-                try await Task.sleep(for: .seconds(1))
+                attempt += 1
+                let delay = Self.backoff(attempt: attempt)
+                self.logger.log(
+                    level: attempt == 1 ? .warning : .debug,
+                    "database not ready yet; retrying",
+                    metadata: ["error": "\(Self.describe(error))", "attempt": "\(attempt)", "delay": "\(delay)"]
+                )
+                try await Task.sleep(for: delay)
             }
         }
     }
 
     private func probeForever() async throws {
+        Gauge(label: "inbox_db_pool_max_connections").record(self.maxConnections)
         while true {
             try await Task.sleep(for: self.probeInterval)
             do {
-                try await withDeadline(self.queryTimeout) {
-                    try await self.client.query("SELECT 1", logger: self.logger)
+                let (active, total) = try await withDeadline(self.queryTimeout) {
+                    let rows = try await self.client.query(
+                        """
+                        SELECT count(*) FILTER (WHERE state = 'active')::int8, count(*)::int8
+                        FROM pg_stat_activity WHERE usename = current_user
+                        """,
+                        logger: self.logger
+                    )
+                    for try await row in rows.decode((Int, Int).self) { return row }
+                    return (0, 0)
                 }
+                Gauge(label: "inbox_db_connections", dimensions: [("state", "active")]).record(active)
+                Gauge(label: "inbox_db_connections", dimensions: [("state", "idle")]).record(total - active)
                 if self.health.status(of: "") != .serving {
                     self.logger.info("database reachable again")
                     self.health.setAll(.serving)
@@ -95,6 +122,23 @@ public struct DatabaseReadiness: Service {
                 }
             }
         }
+    }
+
+    /// SQLSTATEs a real cluster answers while it cannot serve yet or just now: worth waiting for.
+    static func isTransient(_ error: PSQLError) -> Bool {
+        guard let code = error.serverInfo?[.sqlState] else { return true }
+        return ["57P03", "53300", "57P01", "57P02", "53000"].contains(code) || code.hasPrefix("08")
+    }
+
+    /// 0.5 s doubling per attempt up to 10 s, with ±25 % jitter so replicas do not retry in step.
+    static func backoff(attempt: Int) -> Duration {
+        let base = min(0.5 * Double(1 << min(attempt - 1, 5)), 10)
+        return .milliseconds(Int(base * Double.random(in: 0.75...1.25) * 1000))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        return error.serverInfo == nil ? "\(error.code)" : Self.describe(error)
     }
 
     static func describe(_ error: PSQLError) -> String {
