@@ -50,8 +50,10 @@ public struct LinkedInWebhookAdapter: WebhookAdapter {
         guard let given = SignatureSupport.decodeHex(header), given.count == 32 else {
             throw .malformedSignature(signatureHeader, reason: "expected 64 hex digits")
         }
-        let expected = SignatureSupport.hmacSHA256(key: secret, message: Array("hmacsha256=".utf8) + request.body)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        let signed = Array("hmacsha256=".utf8) + request.body
+        guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: signed) else {
+            throw .signatureMismatch(signatureHeader)
+        }
     }
 
     /// Parses one page of `GET /rest/organizationalEntityNotifications?q=criteria…` (the pull

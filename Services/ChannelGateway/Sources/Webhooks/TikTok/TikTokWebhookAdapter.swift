@@ -41,8 +41,10 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
         guard let signature, let given = SignatureSupport.decodeHex(signature), given.count == 32 else {
             throw .malformedSignature(signatureHeader, reason: "s=<64 hex digits> is missing or malformed")
         }
-        let expected = SignatureSupport.hmacSHA256(key: secret, message: Array("\(timestamp).".utf8) + request.body)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        let signed = Array("\(timestamp).".utf8) + request.body
+        guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: signed) else {
+            throw .signatureMismatch(signatureHeader)
+        }
         let nowSeconds = now.timeIntervalSince1970
         guard abs(nowSeconds - Double(signedAt)) <= window else {
             throw .staleTimestamp(signedAt: signedAt, now: Int64(nowSeconds), window: window)

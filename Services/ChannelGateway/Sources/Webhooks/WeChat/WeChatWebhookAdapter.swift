@@ -38,10 +38,21 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         }
     }
 
+    /// The lexicographically sorted, concatenated parts: what WeChat's SHA-1 signatures cover.
+    static func signedBytes(_ parts: [String]) -> [UInt8] {
+        Array(parts.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }.joined().utf8)
+    }
+
     /// SHA-1 hex of the lexicographically sorted, concatenated parts.
     static func signature(_ parts: [String]) -> String {
-        let joined = parts.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }.joined()
-        return SignatureSupport.hex(SignatureSupport.sha1(Array(joined.utf8)))
+        SignatureSupport.hex(SignatureSupport.sha1(signedBytes(parts)))
+    }
+
+    /// Whether `given` (hex, either case) is the SHA-1 of `parts`; checked by swift-crypto in
+    /// constant time. Anything that is not 40 hex digits simply does not match.
+    static func isValidSignature(_ given: String, over parts: [String]) -> Bool {
+        guard let digest = SignatureSupport.decodeHex(given), digest.count == 20 else { return false }
+        return SignatureSupport.isValidSHA1(digest, of: signedBytes(parts))
     }
 
     static func verifyQuerySignature(_ request: WebhookRequest, token: String) throws(WebhookError) {
@@ -49,10 +60,7 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         guard let timestamp = request.queryValue("timestamp"), let nonce = request.queryValue("nonce") else {
             throw .missingSignature("timestamp and nonce")
         }
-        let expected = signature([token, timestamp, nonce])
-        guard SignatureSupport.constantTimeEqual(given.lowercased(), expected) else {
-            throw .signatureMismatch("signature")
-        }
+        guard isValidSignature(given, over: [token, timestamp, nonce]) else { throw .signatureMismatch("signature") }
     }
 
     /// AES mode: check `msg_signature` over (token, timestamp, nonce, Encrypt), decrypt, check the
@@ -64,15 +72,16 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         guard let given = request.queryValue("msg_signature") else { throw .missingSignature("msg_signature") }
         let timestamp = request.queryValue("timestamp") ?? ""
         let nonce = request.queryValue("nonce") ?? ""
-        let expected = signature([token, timestamp, nonce, encrypted])
-        guard SignatureSupport.constantTimeEqual(given.lowercased(), expected) else {
+        guard isValidSignature(given, over: [token, timestamp, nonce, encrypted]) else {
             throw .signatureMismatch("msg_signature")
         }
         guard let aesKey = secrets.wechatEncodingAESKey else { throw .notConfigured("WeChat EncodingAESKey") }
         guard let appID = secrets.wechatAppID else { throw .notConfigured("WeChat AppID") }
         let cipher = try WeChatCipher(encodingAESKey: aesKey)
         let (inner, foundAppID) = try cipher.decrypt(base64: encrypted)
-        guard SignatureSupport.constantTimeEqual(foundAppID, appID) else { throw .signatureMismatch("AppID") }
+        // The AppID is no secret (the message is already authenticated by `msg_signature`): a plain
+        // comparison that catches a message meant for another account.
+        guard foundAppID == appID else { throw .signatureMismatch("AppID") }
         return try SimpleXMLElement.parse(inner)
     }
 }

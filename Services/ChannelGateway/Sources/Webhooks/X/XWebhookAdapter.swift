@@ -38,8 +38,9 @@ public struct XWebhookAdapter: WebhookAdapter {
         guard header.hasPrefix("sha256="), let given = SignatureSupport.decodeBase64(String(header.dropFirst(7))),
             given.count == 32
         else { throw .malformedSignature(signatureHeader, reason: "expected sha256=<base64 of 32 bytes>") }
-        let expected = SignatureSupport.hmacSHA256(key: secret, message: request.body)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: request.body) else {
+            throw .signatureMismatch(signatureHeader)
+        }
     }
 
     static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
