@@ -175,7 +175,8 @@ struct FakeWebhooksAcceptedByInboundTests {
             crc, XWebhookAdapter(), .init(signingSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"))
         #expect(crcReply.flatMap { WireJSON.parse(Array($0.utf8)) } == WireJSON.parse(Array(crc.expectedBody.utf8)))
         let linkedIn = WebhookHandshake.linkedIn(
-            url: "https://g/webhooks/linkedin/c", clientSecret: "cs", challengeCode: "f6e8a2f4")
+            url: "https://g/webhooks/linkedin/c", clientSecret: "cs",
+            challengeCode: "f6e8a2f4-0c9e-4b8a-9c39-0f0e3c7d1a55")
         let linkedInReply = try handshakeReply(linkedIn, LinkedInWebhookAdapter(), .init(signingSecret: "cs"))
         #expect(
             linkedInReply.flatMap { WireJSON.parse(Array($0.utf8)) }
