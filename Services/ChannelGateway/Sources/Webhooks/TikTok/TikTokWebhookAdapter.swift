@@ -14,15 +14,15 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
     ) throws(WebhookError) -> WebhookOutcome {
         guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
         guard let secret = secrets.signingSecret else { throw .notConfigured("client secret") }
-        try Self.verifySignature(request, secret: secret, now: now, window: secrets.tiktokReplayWindow)
+        try Self.verifySignature(request, secret: secret, now: now, window: secrets.replayWindow)
         return .events(try Self.events(in: request.body), reply: .emptyOK)
     }
 
-    /// `s` = hex HMAC-SHA256(secret, `t` + "." + raw body); `t` must lie within `window` seconds
-    /// of `now` in either direction (clock skew), which stops replays of captured requests.
+    /// `s` = hex HMAC-SHA256(secret, `t` + "." + raw body); `t` must lie within `window` of `now`
+    /// in either direction (clock skew), which stops replays of captured requests.
     /// Decision: the Business platform is assumed to use the Developers scheme (§6.2 unconfirmed).
     static func verifySignature(
-        _ request: WebhookRequest, secret: String, now: Date, window: Double
+        _ request: WebhookRequest, secret: String, now: Date, window: ReplayWindow
     ) throws(WebhookError) {
         guard let header = request.header(signatureHeader) else { throw .missingSignature(signatureHeader) }
         var timestamp: String?
@@ -45,10 +45,7 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
         guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: signed) else {
             throw .signatureMismatch(signatureHeader)
         }
-        let nowSeconds = now.timeIntervalSince1970
-        guard abs(nowSeconds - Double(signedAt)) <= window else {
-            throw .staleTimestamp(signedAt: signedAt, now: Int64(nowSeconds), window: window)
-        }
+        try window.check(signedAt: signedAt, now: now)
     }
 
     static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
