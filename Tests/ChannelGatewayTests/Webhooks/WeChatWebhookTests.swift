@@ -253,7 +253,7 @@ struct WeChatWebhookTests {
     @Test func eventsDedupOnSenderAndTime() throws {
         let subscribe = try event(message("event", "<Event><![CDATA[subscribe]]></Event>", msgID: nil))
         #expect(subscribe.kind == .accountEvent)
-        #expect(subscribe.eventID == "ogdotwSc_MmEEsJs9-ABZ1QL_4r4:1790004010")
+        #expect(subscribe.eventID == "ogdotwSc_MmEEsJs9-ABZ1QL_4r4:1790004010:subscribe")
         #expect(subscribe.text == "subscribe")
         let click = try event(
             message("event", "<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[MENU_HELP]]></EventKey>", msgID: nil))

@@ -56,7 +56,11 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
         // `content` is a JSON document inside a string: parse it again, numbers kept as text.
         let contentText = try root.string("content")
         let content = try JSONNode.parse(Array(contentText.utf8), root: "content")
-        let envelopeTime = try root.optional("create_time")?.unixSeconds()
-        return [try TikTokComment(content: content, businessID: openID, envelopeTime: envelopeTime).event()]
+        let createTime = try root.optional("create_time")
+        let envelopeTime = try createTime?.unixSeconds()
+        let envelopeSeconds = try createTime?.int64()
+        let comment = TikTokComment(
+            content: content, businessID: openID, envelopeTime: envelopeTime, envelopeSeconds: envelopeSeconds)
+        return [try comment.event()]
     }
 }

@@ -68,6 +68,9 @@ public struct XWebhookAdapter: WebhookAdapter {
         }
     }
 
+    /// Event ids: a DM is its event `id` and a tweet its `id_str` (snowflakes, unique across both,
+    /// repeated on a retry or replay, §4.5); a deletion is `delete:<tweet id>`, so that it is not
+    /// taken for a re-delivery of the tweet it removes.
     static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
         let root = try JSONNode.parse(body)
         let forUserID = try root.id("for_user_id")
