@@ -94,15 +94,16 @@ func wechatCases() throws -> [BenchCase] {
     let aesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
     let secrets = WebhookSecrets(
         verifyToken: "wxtoken", wechatEncodingAESKey: aesKey, wechatAppID: "wx1234567890abcdef")
+    // Signed at `now`: the adapter refuses timestamps outside its replay window.
     let query = [
-        ("signature", sha1Signature(["wxtoken", "1790000000", "123456"])), ("timestamp", "1790000000"),
+        ("signature", sha1Signature(["wxtoken", "1790002100", "123456"])), ("timestamp", "1790002100"),
         ("nonce", "123456"),
     ]
     let plain = BenchCase(
         name: "WeChat text (plain)", platform: .wechat,
         request: WebhookRequest(
             method: "POST", path: "/", query: query.map { .init(name: $0.0, value: $0.1) }, body: Array(wechatXML.utf8)),
-        secrets: WebhookSecrets(verifyToken: "wxtoken"))
+        secrets: WebhookSecrets(verifyToken: "wxtoken", wechatAllowPlaintext: true))
     guard let key = Data(base64Encoded: aesKey + "=") else { throw CocoaError(.coderInvalidValue) }
     let message = Array(wechatXML.utf8)
     var block: [UInt8] = Array(repeating: 7, count: 16)
@@ -117,7 +118,7 @@ func wechatCases() throws -> [BenchCase] {
         "<xml><ToUserName><![CDATA[gh_866835093fea]]></ToUserName><Encrypt><![CDATA[\(encrypted)]]></Encrypt></xml>"
     let aesQuery =
         query + [
-            ("encrypt_type", "aes"), ("msg_signature", sha1Signature(["wxtoken", "1790000000", "123456", encrypted])),
+            ("encrypt_type", "aes"), ("msg_signature", sha1Signature(["wxtoken", "1790002100", "123456", encrypted])),
         ]
     let aes = BenchCase(
         name: "WeChat text (AES)", platform: .wechat,

@@ -137,9 +137,12 @@ struct FakeWebhooksAcceptedByInboundTests {
         let xml = WebhookPayloads.weChatText(
             toUserName: "gh_866835093fea", fromOpenID: "ogdot", content: "我的订单到哪了？", msgID: 6_349_323_426_230_210_995,
             createTime: 1_790_004_000)
+        // Received a few seconds after WeChat signed it: the adapter holds `timestamp` to its window.
+        let receivedAt = Date(timeIntervalSince1970: 1_790_004_003)
         let plain = WeChatWebhookSigner.signed(
             xml: xml, url: "https://g/webhooks/wechat/c", token: "wxtoken", timestamp: "1790004000", nonce: "123456")
-        let out = try WeChatWebhookAdapter().handle(request(plain), secrets: .init(verifyToken: "wxtoken"), now: Date())
+        let out = try WeChatWebhookAdapter().handle(
+            request(plain), secrets: .init(verifyToken: "wxtoken", wechatAllowPlaintext: true), now: receivedAt)
         #expect(events(out).first?.text == "我的订单到哪了？")
         let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
         let encrypted = try WeChatWebhookSigner.signedEncrypted(
@@ -148,18 +151,18 @@ struct FakeWebhooksAcceptedByInboundTests {
         let aesOut = try WeChatWebhookAdapter().handle(
             request(encrypted),
             secrets: .init(verifyToken: "wxtoken", wechatEncodingAESKey: key, wechatAppID: "wx1234567890abcdef"),
-            now: Date())
+            now: receivedAt)
         #expect(events(aesOut).first?.text == "我的订单到哪了？")
     }
 
     private func handshakeReply(
-        _ handshake: WebhookHandshake, _ adapter: some WebhookAdapter, _ secrets: WebhookSecrets
+        _ handshake: WebhookHandshake, _ adapter: some WebhookAdapter, _ secrets: WebhookSecrets, now: Date = Date()
     )
         throws -> String?
     {
         var get = request(SignedWebhook(url: handshake.url, headers: [:], body: []))
         get.method = "GET"
-        guard case .handshake(let reply) = try adapter.handle(get, secrets: secrets, now: Date()) else { return nil }
+        guard case .handshake(let reply) = try adapter.handle(get, secrets: secrets, now: now) else { return nil }
         return String(decoding: reply.body, as: UTF8.self)
     }
 
@@ -175,7 +178,8 @@ struct FakeWebhooksAcceptedByInboundTests {
             crc, XWebhookAdapter(), .init(signingSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"))
         #expect(crcReply.flatMap { WireJSON.parse(Array($0.utf8)) } == WireJSON.parse(Array(crc.expectedBody.utf8)))
         let linkedIn = WebhookHandshake.linkedIn(
-            url: "https://g/webhooks/linkedin/c", clientSecret: "cs", challengeCode: "f6e8a2f4")
+            url: "https://g/webhooks/linkedin/c", clientSecret: "cs",
+            challengeCode: "f6e8a2f4-0c9e-4b8a-9c39-0f0e3c7d1a55")
         let linkedInReply = try handshakeReply(linkedIn, LinkedInWebhookAdapter(), .init(signingSecret: "cs"))
         #expect(
             linkedInReply.flatMap { WireJSON.parse(Array($0.utf8)) }
@@ -183,6 +187,9 @@ struct FakeWebhooksAcceptedByInboundTests {
         let weChat = WebhookHandshake.weChat(
             url: "https://g/webhooks/wechat/c", token: "wxtoken", timestamp: "1790000000", nonce: "123456",
             echostr: "e123")
-        #expect(try handshakeReply(weChat, WeChatWebhookAdapter(), .init(verifyToken: "wxtoken")) == "e123")
+        #expect(
+            try handshakeReply(
+                weChat, WeChatWebhookAdapter(), .init(verifyToken: "wxtoken"),
+                now: Date(timeIntervalSince1970: 1_790_000_010)) == "e123")
     }
 }

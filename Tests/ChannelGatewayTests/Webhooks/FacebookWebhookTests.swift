@@ -106,7 +106,7 @@ struct FacebookWebhookTests {
     @Test func organicComment() throws {
         let event = try #require(try handle(feed(Self.organicComment)).first)
         #expect(event.kind == .comment)
-        #expect(event.eventID == "222000222_333000333:add")
+        #expect(event.eventID == "222000222_333000333:add:1790000095")
         #expect(event.messageID == "222000222_333000333")
         #expect(event.threadKey == "111000111_222000222/222000222_333000333")
         #expect(event.parentPostID == "111000111_222000222")
@@ -187,7 +187,7 @@ struct FacebookWebhookTests {
             """#
         let event = try #require(try handle(feed(value)).first)
         #expect(event.kind == .deletion)
-        #expect(event.eventID == "222000222_333000333:remove")
+        #expect(event.eventID == "222000222_333000333:remove:1790000500")
     }
 
     @Test func visitorWallPosts() throws {
@@ -264,7 +264,7 @@ struct FacebookWebhookTests {
                {"field":"ratings","value":{"review_text":"ok"}}]}]}
             """#
         let events = try handle(json)
-        #expect(events.map(\.eventID) == ["m_standby", "222000222_333000333:add"])
+        #expect(events.map(\.eventID) == ["m_standby", "222000222_333000333:add:1790000095"])
         #expect(events.map(\.accountID) == ["111000111", "222000222"])
     }
 

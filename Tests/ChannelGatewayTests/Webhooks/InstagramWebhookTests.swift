@@ -55,6 +55,7 @@ struct InstagramWebhookTests {
         let deleted = try #require(try handle(messaging(#"{"mid":"m3","is_deleted":true}"#)).first)
         #expect(deleted.kind == .deletion)
         #expect(deleted.messageID == "m3")
+        #expect(deleted.eventID == "delete:m3")
         let unsupported = try #require(try handle(messaging(#"{"mid":"m4","is_unsupported":true}"#)).first)
         #expect(unsupported.isUnsupported)
         #expect(unsupported.kind == .directMessage)

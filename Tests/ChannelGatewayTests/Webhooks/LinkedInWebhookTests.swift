@@ -94,6 +94,35 @@ struct LinkedInWebhookTests {
         #expect(error?.httpStatus == 403)
     }
 
+    @Test func challengeRefusesCodesThatAreNotUUIDs() throws {
+        // The oracle: the response for "hmacsha256=" + body is that body's X-LI-Signature, and a
+        // POST signed with it is accepted.
+        let body = #"{"notifications":[]}"#
+        let code = "hmacsha256=" + body
+        let bodyMAC = TestSigning.hex(TestSigning.hmacSHA256("li-client-secret", Array(code.utf8)))
+        var forged = post(body)
+        forged.headers[0].value = bodyMAC
+        #expect(try adapter.handle(forged, secrets: secrets, now: TestSigning.now).events.isEmpty)
+        let refused = [
+            code, "890e4fd7-3f6c-4a4b-9b3c-8a7c6e2a1f0", "890e4fd7-3f6c-4a4b-9b3c-8a7c6e2a1f000",
+            "890e4fd7 3f6c-4a4b-9b3c-8a7c6e2a1f00", "890e4fd7-3f6c-4a4b-9b3c-8a7c6e2a1fzz",
+            "890e4fd73f6c4a4b9b3c8a7c6e2a1f00",
+        ]
+        for refusedCode in refused {
+            let request = WebhookRequest(
+                method: "GET", path: "/", query: TestSigning.query([("challengeCode", refusedCode)]))
+            let error = webhookError { () throws(WebhookError) in
+                try adapter.handle(request, secrets: secrets, now: TestSigning.now)
+            }
+            #expect(error?.httpStatus == 400, "\(refusedCode)")
+            #expect(!String(describing: error).contains(bodyMAC))
+        }
+        let upperCase = WebhookRequest(
+            method: "GET", path: "/",
+            query: TestSigning.query([("challengeCode", "890E4FD7-3F6C-4A4B-9B3C-8A7C6E2A1F00")]))
+        #expect(try adapter.handle(upperCase, secrets: secrets, now: TestSigning.now).isHandshake)
+    }
+
     @Test func signatureFailures() {
         let json = envelope(Self.notification(action: "COMMENT"))
         #expect(

@@ -85,7 +85,7 @@ struct TikTokWebhookTests {
         }
         #expect(stale == .staleTimestamp(signedAt: 1_790_001_000, now: 1_790_002_100, window: 300))
         #expect(stale?.httpStatus == 401)
-        let wider = WebhookSecrets(signingSecret: "tt-client-secret", tiktokReplayWindow: 3600)
+        let wider = WebhookSecrets(signingSecret: "tt-client-secret", replayWindow: ReplayWindow(seconds: 3600))
         #expect((try? adapter.handle(post(json, t: 1_790_001_000), secrets: wider, now: TestSigning.now)) != nil)
         #expect(
             webhookError { () throws(WebhookError) in

@@ -11,23 +11,25 @@ struct WeChatWebhookTests {
     static let aesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
     static let appID = "wx1234567890abcdef"
     let secrets = WebhookSecrets(verifyToken: "wxtoken", wechatEncodingAESKey: aesKey, wechatAppID: appID)
-    /// Plaintext-mode channel: token only.
-    let plainSecrets = WebhookSecrets(verifyToken: "wxtoken")
+    /// Plaintext-mode channel: token only, plaintext explicitly allowed.
+    let plainSecrets = WebhookSecrets(verifyToken: "wxtoken", wechatAllowPlaintext: true)
+    /// The signed `timestamp` of the requests built here: 100 s before ``TestSigning/now``.
+    static let timestamp = "1790002000"
 
     static func sha1Hex(_ parts: [String]) -> String {
         TestSigning.hex(Array(Insecure.SHA1.hash(data: Array(parts.sorted().joined().utf8))))
     }
 
-    func query(timestamp: String = "1790000000", nonce: String = "123456", extra: [(String, String)] = [])
-        -> [WebhookRequest.QueryItem]
-    {
+    func query(
+        timestamp: String = WeChatWebhookTests.timestamp, nonce: String = "123456", extra: [(String, String)] = []
+    ) -> [WebhookRequest.QueryItem] {
         TestSigning.query(
             [("signature", Self.sha1Hex(["wxtoken", timestamp, nonce])), ("timestamp", timestamp), ("nonce", nonce)]
                 + extra)
     }
 
-    func post(_ xml: String) -> WebhookRequest {
-        WebhookRequest(method: "POST", path: "/", query: query(), body: Array(xml.utf8))
+    func post(_ xml: String, timestamp: String = WeChatWebhookTests.timestamp) -> WebhookRequest {
+        WebhookRequest(method: "POST", path: "/", query: query(timestamp: timestamp), body: Array(xml.utf8))
     }
 
     /// Independent WeChat encryption: random16 ‖ BE length ‖ xml ‖ appID, PKCS#7 to 32 bytes, AES-256-CBC.
@@ -44,12 +46,15 @@ struct WeChatWebhookTests {
         return sealed.base64EncodedString()
     }
 
-    func aesPost(encrypted: String, msgSignature: String? = nil) -> WebhookRequest {
-        let signature = msgSignature ?? Self.sha1Hex(["wxtoken", "1790000000", "123456", encrypted])
+    func aesPost(
+        encrypted: String, msgSignature: String? = nil, timestamp: String = WeChatWebhookTests.timestamp
+    ) -> WebhookRequest {
+        let signature = msgSignature ?? Self.sha1Hex(["wxtoken", timestamp, "123456", encrypted])
         let body =
             "<xml><ToUserName><![CDATA[gh_866835093fea]]></ToUserName><Encrypt><![CDATA[\(encrypted)]]></Encrypt></xml>"
         return WebhookRequest(
-            method: "POST", path: "/", query: query(extra: [("encrypt_type", "aes"), ("msg_signature", signature)]),
+            method: "POST", path: "/",
+            query: query(timestamp: timestamp, extra: [("encrypt_type", "aes"), ("msg_signature", signature)]),
             body: Array(body.utf8))
     }
 
@@ -71,19 +76,116 @@ struct WeChatWebhookTests {
     }
 
     @Test func handshakeEchoesVerbatim() throws {
+        // The §9.1 vector, received a minute after its timestamp.
+        let now = unixDate(1_790_000_060)
         let request = WebhookRequest(
-            method: "GET", path: "/", query: query(extra: [("echostr", "5837397520918711238")]))
-        let outcome = try adapter.handle(request, secrets: secrets, now: TestSigning.now)
+            method: "GET", path: "/",
+            query: query(timestamp: "1790000000", extra: [("echostr", "5837397520918711238")]))
+        let outcome = try adapter.handle(request, secrets: secrets, now: now)
         #expect(outcome.isHandshake)
         #expect(outcome.reply.bodyText == "5837397520918711238")
         #expect(request.queryValue("signature") == "8021d29e28697796341cfecb73ffe341a24d07f0")
         var wrong = request
         wrong.query[0].value = String(repeating: "0", count: 40)
         let error = webhookError { () throws(WebhookError) in
-            try adapter.handle(wrong, secrets: secrets, now: TestSigning.now)
+            try adapter.handle(wrong, secrets: secrets, now: now)
         }
         #expect(error == .handshakeRejected("signature does not match the token"))
         #expect(error?.httpStatus == 403)
+    }
+
+    @Test func replaysOutsideTheWindowAreRefused() throws {
+        // A push signed 2100 s before it arrives: the signature is right, the time is not.
+        let old = "1790000000"
+        let stale = WebhookError.staleTimestamp(signedAt: 1_790_000_000, now: 1_790_002_100, window: 300)
+        let plain = post(Self.text, timestamp: old)
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(plain, secrets: plainSecrets, now: TestSigning.now)
+            } == stale)
+        #expect(stale.httpStatus == 401)
+        let encrypted = try Self.encrypt(Self.text)
+        let aes = aesPost(encrypted: encrypted, timestamp: old)
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(aes, secrets: secrets, now: TestSigning.now)
+            } == stale)
+        // Signed in the future beyond the window (either direction counts).
+        let ahead = post(Self.text, timestamp: "1790002401")
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(ahead, secrets: plainSecrets, now: TestSigning.now)
+            } == .staleTimestamp(signedAt: 1_790_002_401, now: 1_790_002_100, window: 300))
+        // The same requests pass when they arrive in time, or with a wider configured window.
+        #expect(try adapter.handle(plain, secrets: plainSecrets, now: unixDate(1_790_000_100)).events.count == 1)
+        #expect(try adapter.handle(aes, secrets: secrets, now: unixDate(1_790_000_100)).events.count == 1)
+        let edge = post(Self.text, timestamp: "1790001800")
+        #expect(try adapter.handle(edge, secrets: plainSecrets, now: TestSigning.now).events.count == 1)
+        var wider = plainSecrets
+        wider.replayWindow = ReplayWindow(seconds: 3600)
+        #expect(try adapter.handle(plain, secrets: wider, now: TestSigning.now).events.count == 1)
+        // The echostr handshake too.
+        let handshake = WebhookRequest(
+            method: "GET", path: "/", query: query(timestamp: old, extra: [("echostr", "e1")]))
+        let error = webhookError { () throws(WebhookError) in
+            try adapter.handle(handshake, secrets: secrets, now: TestSigning.now)
+        }
+        #expect(error == .handshakeRejected("timestamp 1790000000 is outside the replay window"))
+        #expect(error?.httpStatus == 403)
+        var unixless = post(Self.text, timestamp: "soon")
+        unixless.query[0].value = Self.sha1Hex(["wxtoken", "soon", "123456"])
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(unixless, secrets: plainSecrets, now: TestSigning.now)
+            } == .malformedSignature("timestamp", reason: "not Unix seconds"))
+    }
+
+    @Test func plaintextNeedsAnExplicitOptIn() throws {
+        // Why: the plaintext signature does not cover the body, so a signed URL carries any body.
+        let forged = post(Self.text.replacingOccurrences(of: "我的订单到哪了？", with: "forged"))
+        #expect(try adapter.handle(forged, secrets: plainSecrets, now: TestSigning.now).events.first?.text == "forged")
+        let tokenOnly = WebhookSecrets(verifyToken: "wxtoken")
+        let error = webhookError { () throws(WebhookError) in
+            try adapter.handle(forged, secrets: tokenOnly, now: TestSigning.now)
+        }
+        #expect(error == .notConfigured("WeChat EncodingAESKey (plaintext mode needs wechatAllowPlaintext)"))
+        #expect(WebhookSecrets().wechatAllowPlaintext == false)
+        // The handshake carries no message and works either way.
+        let handshake = WebhookRequest(method: "GET", path: "/", query: query(extra: [("echostr", "e1")]))
+        #expect(try adapter.handle(handshake, secrets: tokenOnly, now: TestSigning.now).reply.bodyText == "e1")
+    }
+
+    @Test func tamperedCiphertextIsRefusedBeforeDecrypting() throws {
+        let encrypted = try Self.encrypt(Self.text)
+        let captured = aesPost(encrypted: encrypted)
+        var ciphertext = try #require(Data(base64Encoded: encrypted))
+        ciphertext[0] ^= 0x80
+        let tamperedEncrypt = ciphertext.base64EncodedString()
+        // The query (valid `signature`, the original `msg_signature`) stays; only Encrypt changes.
+        var tampered = captured
+        tampered.body = Array(
+            String(decoding: captured.body, as: UTF8.self).replacingOccurrences(of: encrypted, with: tamperedEncrypt)
+                .utf8)
+        #expect(tampered.body != captured.body)
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(tampered, secrets: secrets, now: TestSigning.now)
+            } == .signatureMismatch("msg_signature"))
+        // Not even a cipher is built: an unusable EncodingAESKey would fail first if it were.
+        let unusableKey = WebhookSecrets(verifyToken: "wxtoken", wechatEncodingAESKey: "short", wechatAppID: Self.appID)
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(tampered, secrets: unusableKey, now: TestSigning.now)
+            } == .signatureMismatch("msg_signature"))
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(captured, secrets: unusableKey, now: TestSigning.now)
+            } == .notConfigured("WeChat EncodingAESKey (43 base64 characters decoding to 32 bytes)"))
+        let garbage = aesPost(encrypted: "not base64!", msgSignature: captured.queryValue("msg_signature"))
+        #expect(
+            webhookError { () throws(WebhookError) in
+                try adapter.handle(garbage, secrets: secrets, now: TestSigning.now)
+            } == .signatureMismatch("msg_signature"))
     }
 
     @Test func plaintextTextMessage() throws {
@@ -151,7 +253,7 @@ struct WeChatWebhookTests {
     @Test func eventsDedupOnSenderAndTime() throws {
         let subscribe = try event(message("event", "<Event><![CDATA[subscribe]]></Event>", msgID: nil))
         #expect(subscribe.kind == .accountEvent)
-        #expect(subscribe.eventID == "ogdotwSc_MmEEsJs9-ABZ1QL_4r4:1790004010")
+        #expect(subscribe.eventID == "ogdotwSc_MmEEsJs9-ABZ1QL_4r4:1790004010:subscribe")
         #expect(subscribe.text == "subscribe")
         let click = try event(
             message("event", "<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[MENU_HELP]]></EventKey>", msgID: nil))

@@ -106,10 +106,21 @@ struct WebhookSupportTests {
                 == "a & b <3 'q' 😀 &unknown; & end")
     }
 
-    @Test func constantTimeCompare() {
-        #expect(SignatureSupport.constantTimeEqual("abc", "abc"))
-        #expect(!SignatureSupport.constantTimeEqual("abc", "abd"))
-        #expect(!SignatureSupport.constantTimeEqual("abc", "abcd"))
+    @Test func macDigestAndSharedSecretChecks() {
+        #expect(SignatureSupport.sharedSecretsEqual("abc", "abc"))
+        #expect(!SignatureSupport.sharedSecretsEqual("abc", "abd"))
+        #expect(!SignatureSupport.sharedSecretsEqual("abc", "abcd"))
+        let message = Array("message".utf8)
+        let mac = TestSigning.hmacSHA256("key", message)
+        #expect(SignatureSupport.isValidHMACSHA256(mac, key: "key", message: message))
+        #expect(!SignatureSupport.isValidHMACSHA256(mac, key: "other", message: message))
+        #expect(!SignatureSupport.isValidHMACSHA256(Array(mac.dropLast()), key: "key", message: message))
+        let sha1MAC = SignatureSupport.hmacSHA1(key: "key", message: message)
+        #expect(SignatureSupport.isValidHMACSHA1(sha1MAC, key: "key", message: message))
+        #expect(!SignatureSupport.isValidHMACSHA1(sha1MAC, key: "key", message: message + [0]))
+        let digest = SignatureSupport.sha1(message)
+        #expect(SignatureSupport.isValidSHA1(digest, of: message))
+        #expect(!SignatureSupport.isValidSHA1(digest + [0], of: message))
         #expect(SignatureSupport.decodeHex("0aFf") == [0x0A, 0xFF])
         #expect(SignatureSupport.decodeHex("0g") == nil)
         #expect(SignatureSupport.decodeHex("abc") == nil)

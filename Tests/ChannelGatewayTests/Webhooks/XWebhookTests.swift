@@ -56,6 +56,28 @@ struct XWebhookTests {
         #expect(missing?.httpStatus == 403)
     }
 
+    @Test func crcRefusesTokensThatCouldBeWebhookBodies() throws {
+        // The oracle: a CRC answer for this token is the signature of a POST with it as the body,
+        // and such a POST is accepted.
+        let body = #"{"for_user_id":"1"}"#
+        #expect(try adapter.handle(post(body), secrets: secrets, now: TestSigning.now).events.isEmpty)
+        let bodyMAC = Data(TestSigning.hmacSHA256("consumer-secret", Array(body.utf8))).base64EncodedString()
+        let refused = [body, "[1]", "a b", " 9b45", "9b45\n", "tok%7B", String(repeating: "a", count: 257)]
+        for token in refused {
+            let request = WebhookRequest(method: "GET", path: "/", query: TestSigning.query([("crc_token", token)]))
+            let error = webhookError { () throws(WebhookError) in
+                try adapter.handle(request, secrets: secrets, now: TestSigning.now)
+            }
+            #expect(error?.httpStatus == 400, "\(token)")
+            #expect(!String(describing: error).contains(bodyMAC))
+        }
+        let lastAllowed = String(repeating: "a", count: 255) + "="
+        for token in ["aZ09-_=+/", lastAllowed, "9b4507b3-9040-4669-9ca3-6b94edb50553"] {
+            let request = WebhookRequest(method: "GET", path: "/", query: TestSigning.query([("crc_token", token)]))
+            #expect(try adapter.handle(request, secrets: secrets, now: TestSigning.now).isHandshake)
+        }
+    }
+
     @Test func directMessageIsUnescapedAndNamed() throws {
         let event = try #require(try handle(Self.directMessage).first)
         #expect(event.kind == .directMessage)

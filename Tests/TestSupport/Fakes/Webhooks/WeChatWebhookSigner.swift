@@ -5,6 +5,10 @@ import _CryptoExtras
 /// WeChat Official Account pushes: the query `signature` (SHA-1 of the sorted token, timestamp,
 /// nonce) in plaintext mode; in AES mode also `encrypt_type=aes` and `msg_signature` over the
 /// sorted token, timestamp, nonce and `Encrypt` (CHANNELS.md §9.1–9.2).
+///
+/// `timestamp` is what WeChat puts in the query: the time of signing, in Unix seconds. The gateway
+/// refuses one outside its replay window (five minutes by default) of the time it receives the
+/// push, so pass the current time, or a time close to the `now` the receiving test uses.
 public enum WeChatWebhookSigner {
     public static func signature(token: String, timestamp: String, nonce: String) -> String {
         sha1Hex([token, timestamp, nonce])
@@ -14,7 +18,8 @@ public enum WeChatWebhookSigner {
         sha1Hex([token, timestamp, nonce, encrypt])
     }
 
-    /// A plaintext-mode push of `xml` to `url`.
+    /// A plaintext-mode push of `xml` to `url`; the gateway accepts these only for a channel with
+    /// `wechatAllowPlaintext` set.
     public static func signed(xml: String, url: String, token: String, timestamp: String, nonce: String)
         -> SignedWebhook
     {

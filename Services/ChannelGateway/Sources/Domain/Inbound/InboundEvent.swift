@@ -11,7 +11,9 @@ public struct InboundEvent: Sendable, Hashable {
     /// Twilio `To`, WeChat `ToUserName`); nil where the payload has none (Telegram).
     public var accountID: String?
     public var kind: InboundEventKind
-    /// The deduplication key CHANNELS.md §0 gives for this platform and kind.
+    /// The deduplication key (CHANNELS.md §0) for this platform and kind. The inbound log keeps
+    /// one event per (channel, event id), so it is unique per real platform event and the same for
+    /// a re-delivery of that event; each adapter documents how it builds it.
     public var eventID: String
     /// The platform's id of the message, comment or post this event is about.
     public var messageID: String?

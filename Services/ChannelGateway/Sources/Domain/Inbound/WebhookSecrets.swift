@@ -6,21 +6,26 @@ public struct WebhookSecrets: Sendable, Hashable {
     public var signingSecret: String?
     /// Shared token: Meta `hub.verify_token`, WeChat token, Telegram `secret_token`.
     public var verifyToken: String?
-    /// WeChat EncodingAESKey (43 base64 characters); nil means plaintext mode only.
+    /// WeChat EncodingAESKey (43 base64 characters) for AES ("safe") mode.
     public var wechatEncodingAESKey: String?
     /// WeChat AppID, checked against the tail of every decrypted message.
     public var wechatAppID: String?
-    /// How old a TikTok signature timestamp may be, in seconds (either direction).
-    public var tiktokReplayWindow: Double
+    /// Accept WeChat plaintext-mode pushes for a channel without an EncodingAESKey. Off by default:
+    /// in plaintext mode the query `signature` covers only token, timestamp and nonce, never the
+    /// body, so anyone holding one signed URL can post any message for the replay window's span.
+    public var wechatAllowPlaintext: Bool
+    /// How far a signed timestamp (TikTok `t=`, WeChat `timestamp`) may lie from the receipt time.
+    public var replayWindow: ReplayWindow
 
     public init(
         signingSecret: String? = nil, verifyToken: String? = nil, wechatEncodingAESKey: String? = nil,
-        wechatAppID: String? = nil, tiktokReplayWindow: Double = 300
+        wechatAppID: String? = nil, wechatAllowPlaintext: Bool = false, replayWindow: ReplayWindow = .standard
     ) {
         self.signingSecret = signingSecret
         self.verifyToken = verifyToken
         self.wechatEncodingAESKey = wechatEncodingAESKey
         self.wechatAppID = wechatAppID
-        self.tiktokReplayWindow = tiktokReplayWindow
+        self.wechatAllowPlaintext = wechatAllowPlaintext
+        self.replayWindow = replayWindow
     }
 }

@@ -2,6 +2,12 @@ import struct Foundation.Date
 
 /// One `feed` or `mention` change value: comments (organic and on ads/dark posts), replies,
 /// visitor wall posts, page-authored content and mentions (CHANNELS.md §1.3 d–i).
+///
+/// Event ids: Meta sends no id for a change, and the same comment or post changes many times (a
+/// second edit; hide → unhide → hide), so `<id>:<verb>` alone repeats and the inbound log would
+/// drop the later change as a duplicate. Every id is the object's id, the verb and the change's
+/// own `created_time` as the integer Meta sent (not `entry.time`: that is when Meta sent the
+/// batch, which a retry may change, so a re-delivery would look new).
 struct FacebookFeedChange {
     let value: JSONNode
     let pageID: String
@@ -20,6 +26,11 @@ struct FacebookFeedChange {
 
     private func occurredAt() throws(WebhookError) -> Date {
         try value.field("created_time").unixSeconds()
+    }
+
+    /// `created_time` as the integer it was sent as, for event ids.
+    private func changeTime() throws(WebhookError) -> Int64 {
+        try value.field("created_time").int64()
     }
 
     func event() throws(WebhookError) -> InboundEvent {
@@ -55,7 +66,7 @@ struct FacebookFeedChange {
         var event = InboundEvent(
             platform: .facebook, accountID: pageID,
             kind: baseKind(verb: verb, added: isPaid ? .darkPostComment : .comment),
-            eventID: "\(commentID):\(verb)", messageID: commentID,
+            eventID: "\(commentID):\(verb):\(try changeTime())", messageID: commentID,
             threadKey: "\(postID)/\(parentCommentID ?? commentID)", parentPostID: postID,
             parentCommentID: parentCommentID, author: author, text: try value.optionalString("message"),
             occurredAt: try occurredAt(), isOwn: author?.platformID == pageID, isPaid: isPaid)
@@ -79,7 +90,7 @@ struct FacebookFeedChange {
         let isOwn = author?.platformID == pageID
         var event = InboundEvent(
             platform: .facebook, accountID: pageID, kind: baseKind(verb: verb, added: isOwn ? .post : .wallPost),
-            eventID: "\(postID):\(verb)", messageID: postID, threadKey: postID, author: author,
+            eventID: "\(postID):\(verb):\(try changeTime())", messageID: postID, threadKey: postID, author: author,
             text: try value.optionalString("message"), occurredAt: try occurredAt(), isOwn: isOwn)
         let link = try value.optionalString("link")
         switch item {
@@ -108,10 +119,11 @@ struct FacebookFeedChange {
         let postID = try value.id("post_id")
         let targetID = (try value.optionalID("comment_id")) ?? postID
         let author = try author()
+        // A reaction added, removed and added again by one person differs only in its time.
+        let eventID = "\(targetID):\(item):\(verb):\(author?.platformID ?? ""):\(try changeTime())"
         return InboundEvent(
             platform: .facebook, accountID: pageID, kind: item == "reaction" || item == "like" ? .reaction : .post,
-            eventID: "\(targetID):\(item):\(verb):\(author?.platformID ?? "")", messageID: targetID, threadKey: postID,
-            parentPostID: postID, author: author,
+            eventID: eventID, messageID: targetID, threadKey: postID, parentPostID: postID, author: author,
             text: try value.optionalString(anyOf: "reaction_type", "message"),
             occurredAt: try occurredAt(), isOwn: author?.platformID == pageID,
             isUnsupported: item != "reaction" && item != "like")
@@ -125,7 +137,7 @@ struct FacebookFeedChange {
         let author = try author()
         return InboundEvent(
             platform: .facebook, accountID: pageID, kind: baseKind(verb: verb, added: .mention),
-            eventID: "mention:\(commentID ?? postID):\(verb)", messageID: commentID ?? postID,
+            eventID: "mention:\(commentID ?? postID):\(verb):\(try changeTime())", messageID: commentID ?? postID,
             threadKey: commentID.map { "\(postID)/\($0)" } ?? postID, parentPostID: commentID == nil ? nil : postID,
             author: author, text: try value.optionalString("message"), occurredAt: try occurredAt(),
             isOwn: author?.platformID == pageID)

@@ -33,6 +33,8 @@ struct InstagramChange {
         let selfScopedID = try from.optionalID("self_ig_scoped_id")
         var event = InboundEvent(
             platform: .instagram, accountID: accountID, kind: isPaid ? .darkPostComment : .comment,
+            // The comments field fires once, when a comment is made (no edit or hide verbs), so
+            // the comment id is unique per event and repeats on a re-delivery (§2.5).
             eventID: commentID, messageID: commentID, threadKey: "\(mediaID)/\(parentID ?? commentID)",
             parentPostID: mediaID, parentCommentID: parentID,
             author: InboundAuthor(platformID: authorID, handle: try from.optionalString("username")),
@@ -75,6 +77,8 @@ struct InstagramChange {
     }
 
     /// Mentions carry ids only; the content must be fetched (``ContentFetch/instagramMention``).
+    /// The id is `mention:` and the mentioning comment or media: one mention event per object, and
+    /// the prefix keeps it apart from a comments-field event for the same comment.
     func mentionEvent(entryTime: Date?) throws(WebhookError) -> InboundEvent {
         let mediaID = try value.id("media_id")
         let commentID = try value.optionalID("comment_id")

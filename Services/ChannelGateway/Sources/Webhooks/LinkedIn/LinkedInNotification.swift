@@ -43,6 +43,8 @@ struct LinkedInNotification {
             threadKey = "\(rootID)/\(contentID ?? "")"
         }
         return InboundEvent(
+            // `notificationId` is LinkedIn's id of this one notification (a second edit of a
+            // comment is a new notification), repeated by its 5-minute retries (§5.5).
             platform: .linkedin, accountID: organization, kind: kind, eventID: notificationID, messageID: contentID,
             threadKey: threadKey, parentPostID: postID, author: owner.map { InboundAuthor(platformID: $0) },
             text: directText ?? messageText, occurredAt: try node.field("lastModifiedAt").unixMilliseconds(),

@@ -18,6 +18,9 @@ public struct LinkedInWebhookAdapter: WebhookAdapter {
             guard let code = request.queryValue("challengeCode"), !code.isEmpty else {
                 throw .handshakeRejected("challengeCode is missing")
             }
+            guard Self.isChallengeCode(code) else {
+                throw .invalidValue("challengeCode", reason: "not a UUID (8-4-4-4-12 hex digits)")
+            }
             return .handshake(.json(Self.challengeResponse(code: code, clientSecret: secret)))
         case "POST":
             try Self.verifySignature(request, secret: secret)
@@ -30,6 +33,25 @@ public struct LinkedInWebhookAdapter: WebhookAdapter {
         default:
             throw .methodNotAllowed(request.method)
         }
+    }
+
+    /// Whether `code` is what LinkedIn sends as `challengeCode`: a UUID, 8-4-4-4-12 hex digits
+    /// (§5.1 says type 4; either case of hex is accepted, the version digit is not checked).
+    ///
+    /// The challenge response is HMAC-SHA256 with the client secret, the key of `X-LI-Signature`:
+    /// answering `hmacsha256=<body>` would hand out a valid signature for that body. A UUID can
+    /// never start with that prefix, so no answer can be replayed as a webhook.
+    static func isChallengeCode(_ code: String) -> Bool {
+        let bytes = Array(code.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard SignatureSupport.hexDigitValue(byte) != nil else { return false }
+            }
+        }
+        return true
     }
 
     /// `{"challengeCode":…,"challengeResponse":<hex HMAC-SHA256(client secret, challengeCode)>}`.
@@ -50,8 +72,10 @@ public struct LinkedInWebhookAdapter: WebhookAdapter {
         guard let given = SignatureSupport.decodeHex(header), given.count == 32 else {
             throw .malformedSignature(signatureHeader, reason: "expected 64 hex digits")
         }
-        let expected = SignatureSupport.hmacSHA256(key: secret, message: Array("hmacsha256=".utf8) + request.body)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        let signed = Array("hmacsha256=".utf8) + request.body
+        guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: signed) else {
+            throw .signatureMismatch(signatureHeader)
+        }
     }
 
     /// Parses one page of `GET /rest/organizationalEntityNotifications?q=criteria…` (the pull

@@ -3,6 +3,13 @@ import struct Foundation.Date
 /// Parses one `entry[].messaging[]` item, the Messenger-platform shape that Facebook Messenger and
 /// Instagram DMs share: messages (text, attachments, echoes), deliveries, reads, reactions, edits
 /// and postbacks.
+///
+/// Event ids (the inbound log keeps one event per channel and id, so two real events must never
+/// share one and a re-delivery must repeat it): a message is its `mid`; everything else that
+/// names a `mid` is prefixed with its kind (`delete:`, `delivery:`, `read:`, `reaction:`,
+/// `edit:`, `postback:`) so it is never taken for the message it is about, and carries what makes
+/// it one occurrence — the edit count, or the reaction and the platform's integer ms `timestamp`.
+/// No id contains a formatted floating-point time.
 enum MetaMessaging {
     static func events(from item: JSONNode, accountID: String, platform: Platform) throws(WebhookError)
         -> [InboundEvent]
@@ -12,6 +19,7 @@ enum MetaMessaging {
         let isFromUs = senderID == accountID
         let customerID = isFromUs ? (recipientID ?? senderID) : senderID
         let occurredAt = try item.field("timestamp").unixMilliseconds()
+        let millis = try item.field("timestamp").int64()
         var event = InboundEvent(
             platform: platform, accountID: accountID, kind: .directMessage, eventID: "", threadKey: customerID,
             author: InboundAuthor(platformID: senderID), occurredAt: occurredAt, isOwn: isFromUs)
@@ -59,10 +67,13 @@ enum MetaMessaging {
         if let reaction = try item.optional("reaction") {
             let messageID = try reaction.id("mid")
             let action = (try reaction.optionalString("action")) ?? "react"
+            let emoji = try reaction.optionalString(anyOf: "emoji", "reaction")
             event.kind = .reaction
-            event.eventID = "reaction:\(messageID):\(senderID):\(action):\(occurredAt.timeIntervalSince1970)"
+            // React, unreact and react again to one message are three events: the action, the
+            // emoji and the integer ms time tell them apart; a re-delivery repeats all of them.
+            event.eventID = "reaction:\(messageID):\(action):\(emoji ?? ""):\(millis)"
             event.repliesToMessageID = messageID
-            event.text = try reaction.optionalString(anyOf: "emoji", "reaction")
+            event.text = emoji
             return [event]
         }
         if let edit = try item.optional("message_edit") {
@@ -70,14 +81,16 @@ enum MetaMessaging {
             event.kind = .edit
             event.messageID = messageID
             let editCount = try edit.optional("num_edit")?.int64()
-            event.eventID = "edit:\(messageID):\(editCount ?? 0)"
+            // `num_edit` numbers the edits of one message; without it, the edit's integer ms time.
+            event.eventID = editCount.map { "edit:\(messageID):\($0)" } ?? "edit:\(messageID):at:\(millis)"
             event.text = try edit.optionalString("text")
             return [event]
         }
         if let postback = try item.optional("postback") {
             let mid = try postback.optionalString("mid")
-            event.eventID = mid ?? "postback:\(senderID):\(occurredAt.timeIntervalSince1970)"
-            event.messageID = try postback.optionalString("mid")
+            // The postback's own `mid`, else who tapped and when (integer ms).
+            event.eventID = mid.map { "postback:\($0)" } ?? "postback:\(senderID):\(millis)"
+            event.messageID = mid
             event.text = try postback.optionalString(anyOf: "title", "payload")
             return [event]
         }
@@ -96,7 +109,10 @@ enum MetaMessaging {
             event.isOwn = true
         }
         if try message.optionalBool("is_deleted") == true {
+            // An unsend names the message it removes: keyed apart from it, or the log would drop
+            // the deletion as a re-delivery of the message.
             event.kind = .deletion
+            event.eventID = "delete:\(mid)"
             return event
         }
         event.text = try message.optionalString("text")

@@ -30,7 +30,7 @@ enum MetaWebhook {
         guard request.queryValue("hub.mode") == "subscribe" else {
             throw .handshakeRejected("hub.mode is not \"subscribe\"")
         }
-        guard let token = request.queryValue("hub.verify_token"), SignatureSupport.constantTimeEqual(token, expected)
+        guard let token = request.queryValue("hub.verify_token"), SignatureSupport.sharedSecretsEqual(token, expected)
         else { throw .handshakeRejected("hub.verify_token does not match") }
         guard let challenge = request.queryValue("hub.challenge"), !challenge.isEmpty else {
             throw .handshakeRejected("hub.challenge is missing")
@@ -45,8 +45,9 @@ enum MetaWebhook {
         guard header.hasPrefix("sha256="), let given = SignatureSupport.decodeHex(String(header.dropFirst(7))),
             given.count == 32
         else { throw .malformedSignature(signatureHeader, reason: "expected sha256=<64 hex digits>") }
-        let expected = SignatureSupport.hmacSHA256(key: secret, message: request.body)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: request.body) else {
+            throw .signatureMismatch(signatureHeader)
+        }
     }
 }
 

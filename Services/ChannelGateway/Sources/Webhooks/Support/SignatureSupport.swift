@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 
-/// Byte-level helpers shared by the signature schemes: HMACs, digests, hex and base64, and a
-/// comparison whose time does not depend on where the inputs differ.
+/// Byte-level helpers shared by the signature schemes: HMACs and digests, their verification, hex
+/// and base64. Every check of a MAC or digest goes through swift-crypto, whose comparison takes
+/// time that does not depend on where the inputs differ.
 enum SignatureSupport {
     static func hmacSHA256(key: String, message: some DataProtocol) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8))))
@@ -16,16 +17,29 @@ enum SignatureSupport {
         Array(Insecure.SHA1.hash(data: message))
     }
 
-    /// Compares in time that depends only on the lengths.
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
+    /// Whether `mac` is HMAC-SHA256(`key`, `message`) (Meta, X, LinkedIn, TikTok).
+    static func isValidHMACSHA256(_ mac: [UInt8], key: String, message: some DataProtocol) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: SymmetricKey(data: Array(key.utf8)))
     }
 
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        constantTimeEqual(Array(lhs.utf8), Array(rhs.utf8))
+    /// Whether `mac` is HMAC-SHA1(`key`, `message`) (Twilio).
+    static func isValidHMACSHA1(_ mac: [UInt8], key: String, message: some DataProtocol) -> Bool {
+        HMAC<Insecure.SHA1>.isValidAuthenticationCode(
+            mac, authenticating: message, using: SymmetricKey(data: Array(key.utf8)))
+    }
+
+    /// Whether `digest` is SHA-1(`message`) (WeChat, whose signatures are plain digests over a
+    /// string that contains the secret token, not HMACs).
+    static func isValidSHA1(_ digest: [UInt8], of message: some DataProtocol) -> Bool {
+        Insecure.SHA1.hash(data: message) == digest
+    }
+
+    /// Compares two shared secrets that are sent as they are, not as a MAC (Telegram's
+    /// `secret_token` header, Meta's `hub.verify_token`). Both sides are hashed first and the
+    /// digests compared by swift-crypto, so neither the length nor the first difference leaks
+    /// through timing.
+    static func sharedSecretsEqual(_ lhs: String, _ rhs: String) -> Bool {
+        SHA256.hash(data: Array(lhs.utf8)) == SHA256.hash(data: Array(rhs.utf8))
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

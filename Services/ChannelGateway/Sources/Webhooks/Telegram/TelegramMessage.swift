@@ -23,6 +23,7 @@ struct TelegramMessage {
         let replyTo = try node.optional("reply_to_message")?.optionalID("message_id")
         let text = try node.optionalString(anyOf: "text", "caption")
         var event = InboundEvent(
+            // `update_id` numbers every update, an edit included, and a retry repeats it (§7.5).
             platform: .telegram, accountID: nil, kind: kind, eventID: String(updateID),
             // Message ids are unique per chat only.
             messageID: "\(chatID):\(messageID)", threadKey: chatID,

@@ -6,6 +6,8 @@ struct TikTokComment {
     let content: JSONNode
     let businessID: String
     let envelopeTime: Date?
+    /// The envelope's `create_time` in seconds, already range-checked as ``envelopeTime``.
+    let envelopeSeconds: Int64?
 
     func event() throws(WebhookError) -> InboundEvent {
         let commentID = try content.id("comment_id")
@@ -15,7 +17,7 @@ struct TikTokComment {
         let parentID = try content.optionalID("parent_comment_id").flatMap { $0 == "0" ? nil : $0 }
         let topLevelID = isReply ? (parentID ?? commentID) : commentID
         let author = try content.optionalID("unique_identifier").map { InboundAuthor(platformID: $0) }
-        let millis = try content.optional("timestamp")?.int64()
+        let contentMillis = try content.optional("timestamp")?.int64()
         let occurredAt: Date
         if let stamp = try content.optional("timestamp") {
             occurredAt = try stamp.unixMilliseconds()
@@ -24,6 +26,9 @@ struct TikTokComment {
         } else {
             throw .missingField("content.timestamp")
         }
+        // Without `timestamp`, the envelope's time: `envelopeTime` exists, so `envelopeSeconds`
+        // is within ±2^40 and times 1000 cannot overflow.
+        let millis = contentMillis ?? envelopeSeconds.map { $0 * 1000 } ?? 0
         let kind: InboundEventKind
         var isUnsupported = false
         switch action {
@@ -37,8 +42,10 @@ struct TikTokComment {
         let text = try content.optionalString("text")
         var event = InboundEvent(
             platform: .tiktok, accountID: businessID, kind: kind,
-            // No event id exists: (comment_id, comment_action, timestamp) per CHANNELS.md §6.5.
-            eventID: "\(commentID):\(action):\(millis.map(String.init) ?? "")", messageID: commentID,
+            // No event id exists: (comment_id, comment_action, timestamp) per CHANNELS.md §6.5. The
+            // action alone repeats (hidden → public → hidden); its integer ms time does not, and a
+            // re-delivery carries the same one.
+            eventID: "\(commentID):\(action):\(millis)", messageID: commentID,
             threadKey: "\(videoID)/\(topLevelID)", parentPostID: videoID, parentCommentID: isReply ? parentID : nil,
             author: author, text: text, occurredAt: occurredAt, isUnsupported: isUnsupported)
         // Whether the payload carries the text is unconfirmed: without it, fetch the comment.

@@ -14,15 +14,15 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
     ) throws(WebhookError) -> WebhookOutcome {
         guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
         guard let secret = secrets.signingSecret else { throw .notConfigured("client secret") }
-        try Self.verifySignature(request, secret: secret, now: now, window: secrets.tiktokReplayWindow)
+        try Self.verifySignature(request, secret: secret, now: now, window: secrets.replayWindow)
         return .events(try Self.events(in: request.body), reply: .emptyOK)
     }
 
-    /// `s` = hex HMAC-SHA256(secret, `t` + "." + raw body); `t` must lie within `window` seconds
-    /// of `now` in either direction (clock skew), which stops replays of captured requests.
+    /// `s` = hex HMAC-SHA256(secret, `t` + "." + raw body); `t` must lie within `window` of `now`
+    /// in either direction (clock skew), which stops replays of captured requests.
     /// Decision: the Business platform is assumed to use the Developers scheme (§6.2 unconfirmed).
     static func verifySignature(
-        _ request: WebhookRequest, secret: String, now: Date, window: Double
+        _ request: WebhookRequest, secret: String, now: Date, window: ReplayWindow
     ) throws(WebhookError) {
         guard let header = request.header(signatureHeader) else { throw .missingSignature(signatureHeader) }
         var timestamp: String?
@@ -41,12 +41,11 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
         guard let signature, let given = SignatureSupport.decodeHex(signature), given.count == 32 else {
             throw .malformedSignature(signatureHeader, reason: "s=<64 hex digits> is missing or malformed")
         }
-        let expected = SignatureSupport.hmacSHA256(key: secret, message: Array("\(timestamp).".utf8) + request.body)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
-        let nowSeconds = now.timeIntervalSince1970
-        guard abs(nowSeconds - Double(signedAt)) <= window else {
-            throw .staleTimestamp(signedAt: signedAt, now: Int64(nowSeconds), window: window)
+        let signed = Array("\(timestamp).".utf8) + request.body
+        guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: signed) else {
+            throw .signatureMismatch(signatureHeader)
         }
+        try window.check(signedAt: signedAt, now: now)
     }
 
     static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
@@ -57,7 +56,11 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
         // `content` is a JSON document inside a string: parse it again, numbers kept as text.
         let contentText = try root.string("content")
         let content = try JSONNode.parse(Array(contentText.utf8), root: "content")
-        let envelopeTime = try root.optional("create_time")?.unixSeconds()
-        return [try TikTokComment(content: content, businessID: openID, envelopeTime: envelopeTime).event()]
+        let createTime = try root.optional("create_time")
+        let envelopeTime = try createTime?.unixSeconds()
+        let envelopeSeconds = try createTime?.int64()
+        let comment = TikTokComment(
+            content: content, businessID: openID, envelopeTime: envelopeTime, envelopeSeconds: envelopeSeconds)
+        return [try comment.event()]
     }
 }

@@ -33,6 +33,7 @@ struct TwilioMessage {
         let to = try required("To")
         let body = value("Body") ?? ""
         var event = InboundEvent(
+            // An incoming message is its MessageSid, which a retry repeats (§8.5).
             platform: .twilio, accountID: to, kind: .directMessage, eventID: messageSID, messageID: messageSID,
             threadKey: from, author: InboundAuthor(platformID: from), text: body.isEmpty ? nil : body,
             // Twilio sends no timestamp: receipt time is the best there is.
@@ -86,6 +87,8 @@ struct TwilioMessage {
         let customer = value("To") ?? ""
         let errorCode = value("ErrorCode").flatMap { $0.isEmpty ? nil : $0 }
         return InboundEvent(
+            // One callback per status of our message: `<MessageSid>:<status>`, so sent, delivered
+            // and read are three events and never collide with an incoming message's bare sid.
             platform: .twilio, accountID: ours, kind: .deliveryStatus, eventID: "\(messageSID):\(status)",
             messageID: messageSID, threadKey: customer, occurredAt: now,
             deliveryStatus: DeliveryStatusUpdate(

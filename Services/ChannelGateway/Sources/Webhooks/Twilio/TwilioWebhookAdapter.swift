@@ -47,7 +47,8 @@ public struct TwilioWebhookAdapter: WebhookAdapter {
             throw .malformedSignature(signatureHeader, reason: "expected base64 of a 20-byte HMAC-SHA1")
         }
         let message = Array(signedString(url: request.publicURL, params: params).utf8)
-        let expected = SignatureSupport.hmacSHA1(key: authToken, message: message)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        guard SignatureSupport.isValidHMACSHA1(given, key: authToken, message: message) else {
+            throw .signatureMismatch(signatureHeader)
+        }
     }
 }

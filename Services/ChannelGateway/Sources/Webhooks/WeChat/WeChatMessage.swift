@@ -24,8 +24,9 @@ struct WeChatMessage {
         }
         var event = InboundEvent(
             platform: .wechat, accountID: account, kind: .directMessage,
-            // Events have no MsgId: FromUserName + CreateTime (§9.3c).
-            eventID: msgID ?? "\(openID):\(createTime)", messageID: msgID, threadKey: openID,
+            // A message is its MsgId. Without one (events, §9.3c): FromUserName + CreateTime and
+            // what happened, so that two things one user does in the same second stay two.
+            eventID: msgID ?? "\(openID):\(seconds):\(type)", messageID: msgID, threadKey: openID,
             author: InboundAuthor(platformID: openID), occurredAt: Date(timeIntervalSince1970: Double(seconds)))
         switch type {
         case "text":
@@ -58,6 +59,10 @@ struct WeChatMessage {
             let name = try required("Event")
             let key = xml.childText("EventKey").flatMap { $0.isEmpty ? nil : $0 }
             event.text = key.map { "\(name) \($0)" } ?? name
+            if msgID == nil {
+                // The event and its key: a menu click and a second click in the same second differ.
+                event.eventID = "\(openID):\(seconds):\(name)" + (key.map { ":\($0)" } ?? "")
+            }
         default:
             event.isUnsupported = true
         }

@@ -1,8 +1,11 @@
 public import Foundation
 
 /// WeChat Official Account pushes (CHANNELS.md §9): the `echostr` GET handshake, and XML POSTs in
-/// plaintext or AES ("safe") mode, both checked with the query `signature`, AES mode also with
-/// `msg_signature`. Replies `success` so that WeChat neither retries nor shows an error.
+/// AES ("safe") mode or, only where a channel opts in, plaintext mode. Every request is checked
+/// with the query `signature` and its `timestamp` must lie in the replay window (the signature
+/// covers token, timestamp and nonce only, so without the window a signed URL is valid forever);
+/// AES mode also checks `msg_signature`, which covers the ciphertext, before decrypting. Replies
+/// `success` so that WeChat neither retries nor shows an error.
 public struct WeChatWebhookAdapter: WebhookAdapter {
     public static let platform = Platform.wechat
     static let success = WebhookReply(status: 200, contentType: "text/plain", body: Array("success".utf8))
@@ -16,14 +19,19 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         switch request.method {
         case "GET":
             guard let echo = request.queryValue("echostr") else { throw .handshakeRejected("echostr is missing") }
+            let signedAt: Int64
             do {
-                try Self.verifyQuerySignature(request, token: token)
+                signedAt = try Self.verifyQuerySignature(request, token: token)
             } catch {
                 throw .handshakeRejected("signature does not match the token")
             }
+            guard secrets.replayWindow.contains(signedAt: signedAt, now: now) else {
+                throw .handshakeRejected("timestamp \(signedAt) is outside the replay window")
+            }
             return .handshake(WebhookReply(status: 200, contentType: "text/plain", body: Array(echo.utf8)))
         case "POST":
-            try Self.verifyQuerySignature(request, token: token)
+            let signedAt = try Self.verifyQuerySignature(request, token: token)
+            try secrets.replayWindow.check(signedAt: signedAt, now: now)
             var xml = try SimpleXMLElement.parse(request.body)
             if request.queryValue("encrypt_type") == "aes" || xml.childText("Encrypt") != nil {
                 xml = try Self.decryptedMessage(request, outer: xml, token: token, secrets: secrets)
@@ -31,6 +39,9 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
                 // The plaintext signature does not cover the body: once a channel is in AES mode a
                 // plaintext push is a downgrade, not a message.
                 throw .missingSignature("Encrypt (the channel is configured for AES mode)")
+            } else if !secrets.wechatAllowPlaintext {
+                // Nothing authenticates a plaintext body; a channel has to choose that explicitly.
+                throw .notConfigured("WeChat EncodingAESKey (plaintext mode needs wechatAllowPlaintext)")
             }
             return .events([try WeChatMessage(xml: xml).event()], reply: Self.success)
         default:
@@ -38,25 +49,39 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         }
     }
 
-    /// SHA-1 hex of the lexicographically sorted, concatenated parts.
-    static func signature(_ parts: [String]) -> String {
-        let joined = parts.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }.joined()
-        return SignatureSupport.hex(SignatureSupport.sha1(Array(joined.utf8)))
+    /// The lexicographically sorted, concatenated parts: what WeChat's SHA-1 signatures cover.
+    static func signedBytes(_ parts: [String]) -> [UInt8] {
+        Array(parts.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }.joined().utf8)
     }
 
-    static func verifyQuerySignature(_ request: WebhookRequest, token: String) throws(WebhookError) {
+    /// SHA-1 hex of the lexicographically sorted, concatenated parts.
+    static func signature(_ parts: [String]) -> String {
+        SignatureSupport.hex(SignatureSupport.sha1(signedBytes(parts)))
+    }
+
+    /// Whether `given` (hex, either case) is the SHA-1 of `parts`; checked by swift-crypto in
+    /// constant time. Anything that is not 40 hex digits simply does not match.
+    static func isValidSignature(_ given: String, over parts: [String]) -> Bool {
+        guard let digest = SignatureSupport.decodeHex(given), digest.count == 20 else { return false }
+        return SignatureSupport.isValidSHA1(digest, of: signedBytes(parts))
+    }
+
+    /// Checks the query `signature` and returns the signed `timestamp` (Unix seconds), which the
+    /// caller holds against the replay window.
+    static func verifyQuerySignature(_ request: WebhookRequest, token: String) throws(WebhookError) -> Int64 {
         guard let given = request.queryValue("signature") else { throw .missingSignature("signature") }
         guard let timestamp = request.queryValue("timestamp"), let nonce = request.queryValue("nonce") else {
             throw .missingSignature("timestamp and nonce")
         }
-        let expected = signature([token, timestamp, nonce])
-        guard SignatureSupport.constantTimeEqual(given.lowercased(), expected) else {
-            throw .signatureMismatch("signature")
+        guard isValidSignature(given, over: [token, timestamp, nonce]) else { throw .signatureMismatch("signature") }
+        guard let signedAt = Int64(timestamp) else {
+            throw .malformedSignature("timestamp", reason: "not Unix seconds")
         }
+        return signedAt
     }
 
-    /// AES mode: check `msg_signature` over (token, timestamp, nonce, Encrypt), decrypt, check the
-    /// AppID, and parse the inner XML.
+    /// AES mode: check `msg_signature` over (token, timestamp, nonce, Encrypt) first — nothing
+    /// unauthenticated reaches the cipher — then decrypt, check the AppID, and parse the inner XML.
     static func decryptedMessage(
         _ request: WebhookRequest, outer: SimpleXMLElement, token: String, secrets: WebhookSecrets
     ) throws(WebhookError) -> SimpleXMLElement {
@@ -64,15 +89,16 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         guard let given = request.queryValue("msg_signature") else { throw .missingSignature("msg_signature") }
         let timestamp = request.queryValue("timestamp") ?? ""
         let nonce = request.queryValue("nonce") ?? ""
-        let expected = signature([token, timestamp, nonce, encrypted])
-        guard SignatureSupport.constantTimeEqual(given.lowercased(), expected) else {
+        guard isValidSignature(given, over: [token, timestamp, nonce, encrypted]) else {
             throw .signatureMismatch("msg_signature")
         }
         guard let aesKey = secrets.wechatEncodingAESKey else { throw .notConfigured("WeChat EncodingAESKey") }
         guard let appID = secrets.wechatAppID else { throw .notConfigured("WeChat AppID") }
         let cipher = try WeChatCipher(encodingAESKey: aesKey)
         let (inner, foundAppID) = try cipher.decrypt(base64: encrypted)
-        guard SignatureSupport.constantTimeEqual(foundAppID, appID) else { throw .signatureMismatch("AppID") }
+        // The AppID is no secret (the message is already authenticated by `msg_signature`): a plain
+        // comparison that catches a message meant for another account.
+        guard foundAppID == appID else { throw .signatureMismatch("AppID") }
         return try SimpleXMLElement.parse(inner)
     }
 }

@@ -35,6 +35,7 @@ struct WhatsAppMessage {
         let type = try node.string("type")
         let customer = try customer(isEcho: isEcho)
         var event = InboundEvent(
+            // Every message, reaction and echo has its own wamid (§3.5: dedupe on `messages[].id`).
             platform: .whatsapp, accountID: phoneNumberID, kind: .directMessage, eventID: messageID,
             messageID: messageID, threadKey: customer.platformID,
             repliesToMessageID: try node.optional("context")?.optionalString("id"),

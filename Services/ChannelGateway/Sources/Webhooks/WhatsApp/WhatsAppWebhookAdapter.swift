@@ -44,7 +44,9 @@ public struct WhatsAppWebhookAdapter: WebhookAdapter {
         return events
     }
 
-    /// A status of one of our outbound messages; deduplicated on (`id`, `status`).
+    /// A status of one of our outbound messages. Its id is `<wamid>:<status>` (§3.5): one message
+    /// goes through sent, delivered and read, each a separate event, while a re-delivery of one
+    /// status repeats its id; the wamid alone would drop every status after the first.
     static func statusEvent(_ status: JSONNode, phoneNumberID: String) throws(WebhookError) -> InboundEvent {
         let messageID = try status.id("id")
         let platformStatus = try status.string("status")

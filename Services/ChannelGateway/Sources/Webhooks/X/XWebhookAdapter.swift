@@ -18,12 +18,37 @@ public struct XWebhookAdapter: WebhookAdapter {
             guard let token = request.queryValue("crc_token"), !token.isEmpty else {
                 throw .handshakeRejected("crc_token is missing")
             }
+            guard Self.isCRCToken(token) else {
+                throw .invalidValue("crc_token", reason: "not 1 to 256 characters of A-Z a-z 0-9 - _ = + /")
+            }
             return .handshake(.json(Self.crcResponse(token: token, consumerSecret: secret)))
         case "POST":
             try Self.verifySignature(request, secret: secret)
             return .events(try Self.events(in: request.body), reply: .emptyOK)
         default:
             throw .methodNotAllowed(request.method)
+        }
+    }
+
+    /// Whether `token` has the shape of what X sends as `crc_token`: a short random token (the
+    /// §4.1 vector is a UUID) of letters, digits, `-`, `_`, `=`, `+` and `/`, at most 256 of them.
+    ///
+    /// The CRC answer is the HMAC that also signs POST bodies: answering any token would sign any
+    /// body a caller chose (`GET ?crc_token={"for_user_id":…}` hands out a valid
+    /// `x-twitter-webhooks-signature` for that body). No body made of these characters is a JSON
+    /// object, so no answer can be replayed as a webhook.
+    static func isCRCToken(_ token: String) -> Bool {
+        let bytes = token.utf8
+        guard (1...256).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "="),
+                UInt8(ascii: "+"), UInt8(ascii: "/"):
+                return true
+            default:
+                return false
+            }
         }
     }
 
@@ -38,10 +63,14 @@ public struct XWebhookAdapter: WebhookAdapter {
         guard header.hasPrefix("sha256="), let given = SignatureSupport.decodeBase64(String(header.dropFirst(7))),
             given.count == 32
         else { throw .malformedSignature(signatureHeader, reason: "expected sha256=<base64 of 32 bytes>") }
-        let expected = SignatureSupport.hmacSHA256(key: secret, message: request.body)
-        guard SignatureSupport.constantTimeEqual(given, expected) else { throw .signatureMismatch(signatureHeader) }
+        guard SignatureSupport.isValidHMACSHA256(given, key: secret, message: request.body) else {
+            throw .signatureMismatch(signatureHeader)
+        }
     }
 
+    /// Event ids: a DM is its event `id` and a tweet its `id_str` (snowflakes, unique across both,
+    /// repeated on a retry or replay, §4.5); a deletion is `delete:<tweet id>`, so that it is not
+    /// taken for a re-delivery of the tweet it removes.
     static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
         let root = try JSONNode.parse(body)
         let forUserID = try root.id("for_user_id")
