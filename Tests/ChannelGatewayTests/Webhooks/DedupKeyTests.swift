@@ -91,7 +91,8 @@ struct DedupKeyTests {
 
     static func whatsAppStatus(_ status: String, at time: Int) -> Delivery {
         whatsApp(
-            #""statuses":[{"id":"wamid.OUT1","status":"\#(status)","timestamp":"\#(time)","recipient_id":"16505551234"}]"#)
+            #""statuses":[{"id":"wamid.OUT1","status":"\#(status)","timestamp":"\#(time)","recipient_id":"16505551234"}]"#
+        )
     }
 
     static func same(_ request: WebhookRequest) -> Delivery {
@@ -337,7 +338,8 @@ struct DedupKeyTests {
                     TelegramWebhookTests().post(
                         TelegramWebhookTests.message
                             .replacingOccurrences(of: "912345678", with: "912345679")
-                            .replacingOccurrences(of: #""message":{"#, with: #""edited_message":{"edit_date":1790003060,"#)
+                            .replacingOccurrences(
+                                of: #""message":{"#, with: #""edited_message":{"edit_date":1790003060,"#)
                     )),
             ],
             expectedIDs: ["912345678", "912345679"]),
