@@ -74,7 +74,7 @@ var targets: [Target] = [
         name: "InboxKitTests",
         dependencies: [
             "InboxKit", "InboxAPI", "TestSupport", grpcCore, grpcProtobuf, postgres,
-            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "JWTKit", package: "jwt-kit"),
         ],
         swiftSettings: swiftSettings
     ),

@@ -16,14 +16,19 @@ struct InboxCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inboxctl",
         abstract: "Operator commands for Social Inbox.",
-        subcommands: [MintToken.self, CheckHealth.self]
+        subcommands: [MintToken.self, GenerateKeys.self, CheckHealth.self]
     )
 }
 
 struct MintToken: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Mint a bearer token, signed with TOKEN_SIGNING_KEY from the environment."
+        abstract: "Mint a bearer token.",
+        discussion: """
+            Signs with TOKEN_PRIVATE_KEY (kid:<Ed25519 private key>, the issuer key whose public half the \
+            services hold in TOKEN_PUBLIC_KEYS) or, for local runs, TOKEN_SIGNING_KEY (HS256). Lifetimes \
+            are bounded: operator 12 h, admin and agent 7 days, service 1 day.
+            """
     )
 
     @Option(help: "operator, admin, agent or service.")
@@ -38,8 +43,8 @@ struct MintToken: AsyncParsableCommand {
     @Option(help: "The token's subject (default: the agent id, or the role).")
     var subject: String?
 
-    @Option(help: "Hours until the token expires.")
-    var hours: Int = 24
+    @Option(help: "Hours until the token expires (operator at most 12, admin and agent 168, service 24).")
+    var hours: Int = 8
 
     func validate() throws {
         guard let role = Caller.Role(rawValue: self.role) else {
@@ -52,16 +57,18 @@ struct MintToken: AsyncParsableCommand {
         if role == .agent, (self.agent ?? "").isEmpty {
             throw ValidationError("--agent is required for the role agent")
         }
-        guard (1...(24 * 366)).contains(self.hours) else {
-            throw ValidationError("--hours must be from 1 to \(24 * 366)")
+        let maximum = Int(TokenAuthority.maximumLifetime(for: role).components.seconds / 3600)
+        guard (1...maximum).contains(self.hours) else {
+            throw ValidationError("--hours must be from 1 to \(maximum) for the role \(role.rawValue)")
         }
     }
 
     func run() async throws {
-        let environment = Environment.process
-        let key = try environment.string("TOKEN_SIGNING_KEY")
-        guard key.utf8.count >= ServiceConfiguration.minimumSigningKeyLength else {
-            throw ConfigurationError(variable: "TOKEN_SIGNING_KEY", problem: "must be at least 32 characters")
+        let keys = try TokenKeys.load(
+            from: .process, needsServiceKey: false, issuerPrivateKeyVariable: "TOKEN_PRIVATE_KEY")
+        guard keys.signingKeyID != nil else {
+            throw ConfigurationError(
+                variable: "TOKEN_PRIVATE_KEY", problem: "is required to mint tokens (or TOKEN_SIGNING_KEY for HS256)")
         }
         let role = Caller.Role(rawValue: self.role)!
         let caller = Caller(
@@ -70,8 +77,37 @@ struct MintToken: AsyncParsableCommand {
             agentID: self.agent,
             subject: self.subject ?? self.agent ?? role.rawValue
         )
-        let authority = await TokenAuthority(signingKey: key)
+        let authority = try await TokenAuthority(keys: keys)
         print(try await authority.mint(caller, lifetime: .seconds(self.hours * 3600)))
+    }
+}
+
+struct GenerateKeys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Print a new Ed25519 key pair for tokens, as the environment variables take them.",
+        discussion: """
+            Run it twice: once for the issuer (keep TOKEN_PRIVATE_KEY with inboxctl only; give the \
+            services TOKEN_PUBLIC_KEYS) and once for the services (SERVICE_TOKEN_KEY). To rotate, \
+            generate a new pair with a new --kid and list both public keys until old tokens expire.
+            """
+    )
+
+    @Option(help: "The key id (the JWT header's kid).")
+    var kid: String
+
+    func validate() throws {
+        guard !self.kid.isEmpty,
+            self.kid.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
+        else {
+            throw ValidationError("--kid must be letters, digits, '-', '_' or '.'")
+        }
+    }
+
+    func run() async throws {
+        let pair = TokenAuthority.newEd25519KeyPair()
+        print("private \(self.kid):\(pair.privateKey)")
+        print("public  \(self.kid):\(pair.publicKey)")
     }
 }
 

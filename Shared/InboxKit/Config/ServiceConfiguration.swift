@@ -10,8 +10,8 @@ public struct ServiceConfiguration: Sendable {
     public var grpcHost: String
     public var grpcPort: Int
     public var logLevel: Logger.Level
-    /// `TOKEN_SIGNING_KEY`: the shared HMAC key that signs and verifies bearer tokens.
-    public var tokenSigningKey: String
+    /// The keys that verify bearer tokens and sign this service's own (``TokenKeys``).
+    public var tokenKeys: TokenKeys
     /// `*_ADDR` of the services this one calls (default 127.0.0.1 and their default ports).
     public var peers: [InboxService: HostAndPort]
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
@@ -31,7 +31,7 @@ public struct ServiceConfiguration: Sendable {
         grpcHost: String = "0.0.0.0",
         grpcPort: Int? = nil,
         logLevel: Logger.Level = .info,
-        tokenSigningKey: String,
+        tokenKeys: TokenKeys,
         peers: [InboxService: HostAndPort] = [:],
         databaseMaxConnections: Int = 10,
         metricsPort: Int? = nil,
@@ -43,7 +43,7 @@ public struct ServiceConfiguration: Sendable {
         self.grpcHost = grpcHost
         self.grpcPort = grpcPort ?? service.defaultGRPCPort
         self.logLevel = logLevel
-        self.tokenSigningKey = tokenSigningKey
+        self.tokenKeys = tokenKeys
         self.peers = peers
         self.databaseMaxConnections = databaseMaxConnections
         self.metricsPort = metricsPort ?? service.defaultMetricsPort
@@ -56,13 +56,7 @@ public struct ServiceConfiguration: Sendable {
 
     public static func load(_ service: InboxService, from environment: Environment) throws -> ServiceConfiguration {
         let database = try DatabaseURL(parsing: environment.string("DATABASE_URL"))
-        let key = try environment.string("TOKEN_SIGNING_KEY")
-        guard key.utf8.count >= Self.minimumSigningKeyLength else {
-            throw ConfigurationError(
-                variable: "TOKEN_SIGNING_KEY",
-                problem: "must be at least \(Self.minimumSigningKeyLength) characters"
-            )
-        }
+        let keys = try TokenKeys.load(from: environment, needsServiceKey: true)
         var peers: [InboxService: HostAndPort] = [:]
         for peer in service.peers {
             peers[peer] = try environment.address(
@@ -76,12 +70,27 @@ public struct ServiceConfiguration: Sendable {
             grpcHost: try environment.string("GRPC_HOST", default: "0.0.0.0"),
             grpcPort: try environment.port("GRPC_PORT", default: service.defaultGRPCPort),
             logLevel: try environment.logLevel(),
-            tokenSigningKey: key,
+            tokenKeys: keys,
             peers: peers,
             databaseMaxConnections: try environment.integer("DATABASE_MAX_CONNECTIONS", default: 10, range: 1...500),
             metricsPort: try environment.port("METRICS_PORT", default: service.defaultMetricsPort),
             shutdownDrain: .seconds(try environment.integer("SHUTDOWN_DRAIN_SECONDS", default: 0, range: 0...300)),
             shutdownGrace: .seconds(try environment.integer("SHUTDOWN_GRACE_SECONDS", default: 10, range: 1...600))
         )
+    }
+}
+
+extension ServiceConfiguration {
+    /// A configuration whose tokens are HS256 with `tokenSigningKey` (local runs and tests).
+    public init(
+        service: InboxService, database: DatabaseURL, grpcHost: String = "0.0.0.0", grpcPort: Int? = nil,
+        logLevel: Logger.Level = .info, tokenSigningKey: String, peers: [InboxService: HostAndPort] = [:],
+        databaseMaxConnections: Int = 10, metricsPort: Int? = nil, shutdownDrain: Duration = .zero,
+        shutdownGrace: Duration = .seconds(10)
+    ) {
+        self.init(
+            service: service, database: database, grpcHost: grpcHost, grpcPort: grpcPort, logLevel: logLevel,
+            tokenKeys: .hmac(tokenSigningKey), peers: peers, databaseMaxConnections: databaseMaxConnections,
+            metricsPort: metricsPort, shutdownDrain: shutdownDrain, shutdownGrace: shutdownGrace)
     }
 }

@@ -27,7 +27,7 @@ public struct ServiceRuntime: Sendable {
             ),
             backgroundLogger: logger
         )
-        self.authority = await TokenAuthority(signingKey: configuration.tokenSigningKey)
+        self.authority = try await TokenAuthority(keys: configuration.tokenKeys)
         self.health = HealthStatus(services: [configuration.service.grpcServiceName])
         self.peers = try PeerClients(
             addresses: configuration.peers,
