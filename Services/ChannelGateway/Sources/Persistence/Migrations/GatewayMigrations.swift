@@ -76,6 +76,18 @@ enum GatewayMigrations {
                 CREATE INDEX outbound_deliveries_by_platform_id
                     ON outbound_deliveries (channel_id, platform_message_id) WHERE platform_message_id IS NOT NULL;
                 """
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "WeChat access tokens shared by the replicas",
+            sql: """
+                CREATE TABLE wechat_access_tokens (
+                    app_id text PRIMARY KEY,
+                    token text NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    fetched_at timestamptz NOT NULL
+                );
+                """
+        ),
     ]
 }
