@@ -39,6 +39,8 @@ var targets: [Target] = [
             "InboxAPI", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging, lifecycle, crypto, hummingbird,
             .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ],
         path: "Shared/InboxKit",
         swiftSettings: swiftSettings
@@ -138,6 +140,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: targets
 )

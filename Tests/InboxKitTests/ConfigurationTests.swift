@@ -1,3 +1,4 @@
+import Foundation
 import InboxKit
 import Testing
 
@@ -97,5 +98,32 @@ struct ConfigurationTests {
         #expect(HostAndPort(":50051") == nil)
         #expect(HostAndPort("host:") == nil)
         #expect(HostAndPort("host:65536") == nil)
+    }
+
+    /// Secrets mounted as files (a Kubernetes Secret volume): `CONFIG_DIRECTORY` names the
+    /// directory, each file one setting; a variable in the environment wins over its file.
+    @Test func settingsComeFromFilesInConfigDirectoryToo() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "postgres://inbox_policy:from-file@db.internal:5432/inbox\n".write(
+            to: directory.appendingPathComponent("database-url"), atomically: true, encoding: .utf8)
+        try String(repeating: "f", count: 40).write(
+            to: directory.appendingPathComponent("token-signing-key"), atomically: true, encoding: .utf8)
+        try "7\n".write(
+            to: directory.appendingPathComponent("shutdown-drain-seconds"), atomically: true, encoding: .utf8)
+
+        let environment = try await Environment.load(variables: [
+            "CONFIG_DIRECTORY": directory.path, "SHUTDOWN_DRAIN_SECONDS": "3",
+        ])
+        let configuration = try ServiceConfiguration.load(.policyService, from: environment)
+        #expect(configuration.database.password == "from-file")
+        #expect(configuration.tokenKeys == .hmac(String(repeating: "f", count: 40)))
+        #expect(configuration.shutdownDrain == .seconds(3))
+
+        await #expect(throws: ConfigurationError.self) {
+            try await Environment.load(variables: ["CONFIG_DIRECTORY": directory.appendingPathComponent("missing").path]
+            )
+        }
     }
 }

@@ -1,4 +1,6 @@
+public import Configuration
 import Logging
+import SystemPackage
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -6,22 +8,61 @@ import Logging
     import Foundation
 #endif
 
-/// Typed reads of environment variables. Every failure is a ``ConfigurationError`` naming the
-/// variable; an empty value counts as unset.
+/// Typed reads of the configuration, through swift-configuration: environment variables first,
+/// then — when `CONFIG_DIRECTORY` names one — one file per setting in that directory (a
+/// Kubernetes Secret or Docker secret mounted as files: `DATABASE_URL` is the file
+/// `database-url`, `TOKEN_SIGNING_KEY` is `token-signing-key`), so secrets need not sit in the
+/// environment. Every failure is a ``ConfigurationError`` naming the variable; an empty value
+/// counts as unset.
 public struct Environment: Sendable {
-    public let values: [String: String]
+    let reader: ConfigReader
 
+    /// Exactly these variables (tests, `inboxctl`).
     public init(_ values: [String: String]) {
-        self.values = values
+        self.reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: values))
     }
 
-    /// The process environment.
+    public init(reader: ConfigReader) {
+        self.reader = reader
+    }
+
+    /// The process environment only.
     public static var process: Environment {
         Environment(ProcessInfo.processInfo.environment)
     }
 
+    /// The process environment, then the files of `CONFIG_DIRECTORY` when it is set.
+    public static func processAndFiles() async throws -> Environment {
+        try await Self.load(variables: ProcessInfo.processInfo.environment)
+    }
+
+    /// `variables`, then the files of the directory its `CONFIG_DIRECTORY` names.
+    public static func load(variables values: [String: String]) async throws -> Environment {
+        let variables = EnvironmentVariablesProvider(environmentVariables: values)
+        guard let directory = Environment(values).optionalString("CONFIG_DIRECTORY") else {
+            return Environment(reader: ConfigReader(provider: variables))
+        }
+        do {
+            let files = try await DirectoryFilesProvider(directoryPath: FilePath(directory))
+            return Environment(reader: ConfigReader(providers: [variables, files]))
+        } catch {
+            throw ConfigurationError(variable: "CONFIG_DIRECTORY", problem: "cannot be read: \(directory)")
+        }
+    }
+
+    /// The configuration key of a variable name: `DATABASE_URL` is `database.url`, which the
+    /// environment provider reads as `DATABASE_URL` and the files provider as `database-url`.
+    static func key(_ name: String) -> ConfigKey {
+        ConfigKey(name.lowercased().split(separator: "_").map(String.init))
+    }
+
     public func optionalString(_ name: String) -> String? {
-        guard let value = self.values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+        let secret = ["KEY", "SECRET", "PASSWORD", "URL"].contains { name.hasSuffix($0) }
+        guard
+            let value = self.reader.string(forKey: Self.key(name), isSecret: secret)?
+                .trimmingCharacters(in: .whitespacesAndNewlines),
+            !value.isEmpty
+        else {
             return nil
         }
         return value

@@ -7,10 +7,16 @@ public import Logging
 public enum ServiceMain {
     public static func run(
         _ service: InboxService,
-        environment: Environment = .process,
+        environment given: Environment? = nil,
         _ body: @Sendable (Environment, Logger) async throws -> Void
     ) async -> Never {
         let level: Logger.Level
+        let environment: Environment
+        do {
+            if let given { environment = given } else { environment = try await Environment.processAndFiles() }
+        } catch {
+            Self.fail(service, "configuration error: \(error)", code: 2)
+        }
         do {
             level = try environment.logLevel()
         } catch {
