@@ -190,8 +190,8 @@ for bench in try benchCases() {
         print("| \(bench.name) | invalid fixture: \(error) | | | |")
         continue
     }
-    guard case .events(let events, _) = firstOutcome, !events.isEmpty else {
-        print("| \(bench.name) | fixture yields no events | | | |")
+    guard case .events(let events, let unparsed, _) = firstOutcome, !events.isEmpty, unparsed.isEmpty else {
+        print("| \(bench.name) | fixture yields no events, or UNPARSED entries | | | |")
         continue
     }
     let perRound = max(1, iterations / rounds)
@@ -199,7 +199,8 @@ for bench in try benchCases() {
     for _ in 0..<rounds {
         let elapsed = try clock.measure {
             for _ in 0..<perRound {
-                if case .events(let events, _) = try adapter.handle(bench.request, secrets: bench.secrets, now: now) {
+                let outcome = try adapter.handle(bench.request, secrets: bench.secrets, now: now)
+                if case .events(let events, _, _) = outcome {
                     eventCount &+= events.count
                 }
             }

@@ -21,7 +21,7 @@ struct FakeWebhooksAcceptedByInboundTests {
     }
 
     private func events(_ outcome: WebhookOutcome) -> [InboundEvent] {
-        if case .events(let events, _) = outcome { return events }
+        if case .events(let events, _, _) = outcome { return events }
         return []
     }
 

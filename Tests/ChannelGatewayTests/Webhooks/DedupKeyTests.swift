@@ -289,6 +289,24 @@ struct DedupKeyTests {
             ],
             expectedIDs: ["wamid.IN1", "wamid.IN2"]),
         Case(
+            name: "WhatsApp message edited twice by the customer, then revoked", platform: .whatsapp,
+            secrets: TestSigning.metaSecrets,
+            deliveries: [
+                whatsApp(
+                    #""messages":[{"from":"16505551234","id":"wamid.IN1","timestamp":"1749416400","type":"text","text":{"body":"Red"}}]"#
+                ),
+                whatsApp(
+                    #""messages":[{"from":"16505551234","id":"wamid.IN1","timestamp":"1749416460","type":"edit","edit":{"original_message_id":"wamid.IN1","message":{"type":"text","text":{"body":"Blue"}}}}]"#
+                ),
+                whatsApp(
+                    #""messages":[{"from":"16505551234","id":"wamid.IN1","timestamp":"1749416520","type":"edit","edit":{"original_message_id":"wamid.IN1","message":{"type":"text","text":{"body":"Green"}}}}]"#
+                ),
+                whatsApp(
+                    #""messages":[{"from":"16505551234","id":"wamid.REV","timestamp":"1749416580","type":"revoke","revoke":{"original_message_id":"wamid.IN1"}}]"#
+                ),
+            ],
+            expectedIDs: ["wamid.IN1", "edit:wamid.IN1:1749416460", "edit:wamid.IN1:1749416520", "delete:wamid.IN1"]),
+        Case(
             name: "WhatsApp statuses of one message: sent, delivered, read", platform: .whatsapp,
             secrets: TestSigning.metaSecrets,
             deliveries: [
@@ -307,6 +325,19 @@ struct DedupKeyTests {
                     )),
             ],
             expectedIDs: ["958501034212564996", "1770000000000000001", "delete:1770000000000000001"]),
+        Case(
+            name: "X access revoked, granted again and revoked again", platform: .x, secrets: XWebhookTests().secrets,
+            deliveries: [
+                same(XWebhookTests().post(XWebhookTests.revoke)),
+                same(
+                    XWebhookTests().post(
+                        XWebhookTests.revoke.replacingOccurrences(
+                            of: "2018-05-24T09:48:12", with: "2018-06-01T10:00:00"))),
+            ],
+            expectedIDs: [
+                "revoke:63046977:13090192:2018-05-24T09:48:12+00:00",
+                "revoke:63046977:13090192:2018-06-01T10:00:00+00:00",
+            ]),
         Case(
             name: "LinkedIn comment, two edits, deletion", platform: .linkedin,
             secrets: LinkedInWebhookTests().secrets,

@@ -142,8 +142,21 @@ struct FacebookWebhookTests {
         let event = try #require(try handle(feed(value)).first)
         #expect(event.kind == .darkPostComment)
         #expect(event.isPaid)
-        let ineligibleOnly = value.replacingOccurrences(of: #""is_published":false"#, with: #""is_published":true"#)
-        #expect(try handle(feed(ineligibleOnly)).first?.isPaid == true)
+    }
+
+    /// CHANNELS.md §1.3e: only `is_published: false` marks a dark post; a published post is
+    /// organic whatever its `promotion_status` (organic reels report "ineligible" too).
+    @Test func publishedPostIsOrganicWhateverItsPromotionStatus() throws {
+        for status in ["ineligible", "active", "inactive"] {
+            let value = Self.organicComment.replacingOccurrences(
+                of: #""promotion_status":"inactive""#, with: #""promotion_status":"\#(status)""#)
+            let event = try #require(try handle(feed(value)).first)
+            #expect(event.kind == .comment, "\(status)")
+            #expect(!event.isPaid, "\(status)")
+        }
+        let unpublished = Self.organicComment.replacingOccurrences(
+            of: #""is_published":true"#, with: #""is_published":false"#)
+        #expect(try handle(feed(unpublished)).first?.kind == .darkPostComment)
     }
 
     @Test func commentWithoutPostObjectAsksForVisibilityFetch() throws {
@@ -295,26 +308,152 @@ struct FacebookWebhookTests {
             }?.httpStatus == 403)
     }
 
-    @Test func malformedFeedValuesNameTheField() {
+    func outcome(_ json: String) throws(WebhookError) -> WebhookOutcome {
+        try adapter.handle(TestSigning.metaPost(json), secrets: TestSigning.metaSecrets, now: TestSigning.now)
+    }
+
+    @Test func malformedFeedValuesAreKeptUnparsedNamingTheField() throws {
         let missingPost =
             #"{"from":{"id":"1","name":"x"},"item":"comment","verb":"add","comment_id":"1_2","created_time":1}"#
-        #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(
-                    TestSigning.metaPost(feed(missingPost)), secrets: TestSigning.metaSecrets, now: TestSigning.now)
-            } == .missingField("entry[0].changes[0].value.post_id"))
+        let missing = try outcome(feed(missingPost))
+        #expect(missing.events.isEmpty)
+        #expect(missing.unparsed.map(\.error) == [.missingField("entry[0].changes[0].value.post_id")])
+        #expect(missing.unparsed.first?.path == "entry[0].changes[0]")
+        #expect(missing.unparsed.first?.accountID == "111000111")
         let badTime =
             #"{"from":{"id":"1"},"item":"comment","verb":"add","post_id":"1_1","comment_id":"1_2","created_time":true}"#
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(
-                    TestSigning.metaPost(feed(badTime)), secrets: TestSigning.metaSecrets, now: TestSigning.now)
-            } == .wrongType("entry[0].changes[0].value.created_time", expected: "integer, found boolean"))
-        let wrongObject = #"{"object":"instagram","entry":[]}"#
+            try outcome(feed(badTime)).unparsed.first?.error
+                == .wrongType("entry[0].changes[0].value.created_time", expected: "integer, found boolean"))
+    }
+
+    /// A signed JSON body with another envelope is Meta's all the same: kept whole at `(root)`.
+    @Test func otherEnvelopeIsKeptWhole() throws {
+        let wrongObject = try outcome(#"{"object":"instagram","entry":[]}"#)
+        #expect(wrongObject.events.isEmpty)
+        #expect(wrongObject.unparsed.first?.path == "(root)")
+        #expect(wrongObject.unparsed.first?.rawText == #"{"entry":[],"object":"instagram"}"#)
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(
-                    TestSigning.metaPost(wrongObject), secrets: TestSigning.metaSecrets, now: TestSigning.now)
-            } == .invalidValue("object", reason: #"expected "page", found "instagram""#))
+            wrongObject.unparsed.first?.error
+                == .invalidValue("object", reason: #"expected "page", found "instagram""#))
+        #expect(try outcome("[1,2]").unparsed.first?.error == .wrongType("(root)", expected: "object, found array"))
+        // Not JSON at all: refused.
+        #expect(
+            webhookError { () throws(WebhookError) in try outcome(#"{"object":"page","#) }?.httpStatus == 400)
+    }
+
+    /// One batch, two entries: in each, the items that parse become events and the one that does
+    /// not is kept UNPARSED at its path; an entry whose id is unreadable is kept whole.
+    @Test func malformedItemsAreKeptBesideTheValidOnes() throws {
+        let json = #"""
+            {"object":"page","entry":[
+             {"id":"111000111","time":1790000000999,"messaging":[
+               {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000100,
+                "message":{"mid":"m_ok","text":"Hi"}},
+               {"recipient":{"id":"111000111"},"timestamp":1790000000200,"message":{"mid":"m_bad","text":"?"}}]},
+             {"id":"111000111","time":1790000100,"changes":[
+               {"field":"feed","value":\#(Self.organicComment)},
+               {"field":"feed","value":{"item":"comment","verb":"add","post_id":"111000111_2"}}]},
+             {"time":1790000100,"changes":[]}]}
+            """#
+        let result = try outcome(json)
+        #expect(result.events.map(\.eventID) == ["m_ok", "222000222_333000333:add:1790000095"])
+        #expect(result.unparsed.map(\.path) == ["entry[0].messaging[1]", "entry[1].changes[1]", "entry[2]"])
+        #expect(
+            result.unparsed.map(\.error) == [
+                .missingField("entry[0].messaging[1].sender"), .missingField("entry[1].changes[1].value.comment_id"),
+                .missingField("entry[2].id"),
+            ])
+        #expect(result.unparsed.map(\.accountID) == ["111000111", "111000111", nil])
+        #expect(result.unparsed.allSatisfy { $0.platform == .facebook && $0.receivedAt == TestSigning.now })
+        #expect(
+            result.unparsed[0].rawText
+                == #"{"message":{"mid":"m_bad","text":"?"},"recipient":{"id":"111000111"},"timestamp":1790000000200}"#)
+        #expect(result.reply == .emptyOK)
+    }
+
+    @Test func ignoredFieldWithoutValueYieldsNothing() throws {
+        let json = #"""
+            {"object":"page","entry":[{"id":"111000111","time":1790000100,"changes":[
+              {"field":"ratings"},{"field":"feed","value":\#(Self.organicComment)}]}]}
+            """#
+        let result = try outcome(json)
+        #expect(result.events.count == 1)
+        #expect(result.unparsed.isEmpty)
+    }
+
+    /// Legacy `fallback` attachments send `payload` as a string or null with `url`/`title` beside
+    /// it; a string payload on any attachment must not fail the message.
+    @Test func fallbackAndStringPayloadAttachments() throws {
+        let json = #"""
+            {"object":"page","entry":[{"id":"111000111","time":1790000000300,"messaging":[
+             {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000200,
+              "message":{"mid":"m_fb","attachments":[{"type":"fallback","payload":"legacy share","title":"Our shop",
+                "url":"https://www.example.com/shop"}]}},
+             {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000210,
+              "message":{"mid":"m_null","attachments":[{"type":"fallback","payload":null,"title":"Shared"}]}},
+             {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"timestamp":1790000000220,
+              "message":{"mid":"m_str","attachments":[{"type":"image","payload":"not an object"}]}}]}]}
+            """#
+        let result = try outcome(json)
+        #expect(result.unparsed.isEmpty)
+        #expect(result.events.map(\.eventID) == ["m_fb", "m_null", "m_str"])
+        #expect(
+            result.events[0].attachments == [
+                InboundAttachment(kind: .link, url: "https://www.example.com/shop", title: "Our shop")
+            ])
+        #expect(!result.events[0].isUnsupported)
+        #expect(result.events[1].attachments == [InboundAttachment(kind: .other, title: "Shared")])
+        #expect(result.events[1].isUnsupported)
+        #expect(result.events[2].attachments == [InboundAttachment(kind: .image)])
+    }
+
+    /// Meta leaves `timestamp` out of some receipts: the time is then the receipt's watermark.
+    @Test func receiptsWithoutTimestampTakeTheWatermark() throws {
+        let json = #"""
+            {"object":"page","entry":[{"id":"111000111","time":1790000000999,"messaging":[
+            {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},
+             "delivery":{"mids":["m_Out001"],"watermark":1790000000440}},
+            {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},"read":{"watermark":1790000000455}},
+            {"sender":{"id":"7000000000000001"},"recipient":{"id":"111000111"},
+             "message":{"mid":"m_untimed","text":"hi"}}]}]}
+            """#
+        let result = try outcome(json)
+        #expect(result.unparsed.isEmpty)
+        #expect(
+            result.events.map(\.eventID) == ["delivery:m_Out001", "read:7000000000000001:1790000000455", "m_untimed"])
+        #expect(
+            result.events.map(\.occurredAt) == [
+                unixDate(1_790_000_000.44), unixDate(1_790_000_000.455),
+                // Anything else without a timestamp: the entry's time, the nearest platform time.
+                unixDate(1_790_000_000.999),
+            ])
+    }
+
+    /// Real visitor posts arrive without `created_time`: dated `entry.time`, with an id that a
+    /// re-delivery in a re-stamped batch repeats.
+    @Test func visitorPostWithoutCreatedTimeTakesTheEntryTime() throws {
+        let post = #"""
+            {"from":{"id":"7000000000000005","name":"Visitor"},"item":"status","verb":"add",
+             "post_id":"111000111_777000777","published":1,"message":"Open today?"}
+            """#
+        let result = try outcome(feed(post))
+        #expect(result.unparsed.isEmpty)
+        let event = try #require(result.events.first)
+        #expect(event.kind == .wallPost)
+        #expect(event.occurredAt == unixDate(1_790_000_100))
+        #expect(event.eventID == "111000111_777000777:add:untimed")
+        let restamped = feed(post).replacingOccurrences(of: #""time":1790000100"#, with: #""time":1790000160"#)
+        #expect(try handle(restamped).first?.eventID == event.eventID)
+        // Two edits without a time differ by their text.
+        let edit1 = post.replacingOccurrences(of: #""verb":"add""#, with: #""verb":"edited""#)
+        let edit2 = edit1.replacingOccurrences(of: "Open today?", with: "Open tomorrow?")
+        let id1 = try #require(try handle(feed(edit1)).first?.eventID)
+        let id2 = try #require(try handle(feed(edit2)).first?.eventID)
+        #expect(id1.hasPrefix("111000111_777000777:edited:untimed:"))
+        #expect(id1 != id2)
+        // A comment without created_time, too.
+        let comment = Self.organicComment.replacingOccurrences(of: #""created_time":1790000095,"#, with: "")
+        #expect(try handle(feed(comment)).first?.occurredAt == unixDate(1_790_000_100))
     }
 }

@@ -169,6 +169,30 @@ struct InstagramWebhookTests {
                 == .instagramMention(igUserID: "17841400000000001", mediaID: "17918195224117851", commentID: nil))
     }
 
+    /// A change or DM that does not parse is kept UNPARSED at its path; a field we ignore needs no
+    /// `value`; the rest of the batch still becomes events.
+    @Test func malformedItemsAreKeptBesideTheValidOnes() throws {
+        let json = #"""
+            {"object":"instagram","entry":[{"id":"17841400000000001","time":1790001100,
+              "messaging":[{"sender":{"id":"9100000000000001"},"recipient":{"id":"17841400000000001"},
+                "message":{"mid":"m_untimed","attachments":[{"type":"share","payload":"legacy"}]}}],
+              "changes":[
+               {"field":"comments","value":{"from":{"id":"9100000000000002","username":"a"},"media":{"id":"18"},"id":"179","text":"hi"}},
+               {"field":"comments","value":{"from":{"id":"9100000000000003"},"id":"180","text":"no media"}},
+               {"field":"message_reactions"},
+               {"field":"mentions","value":{"media_id":"1791"}}]}]}
+            """#
+        let outcome = try adapter.handle(
+            TestSigning.metaPost(json), secrets: TestSigning.metaSecrets, now: TestSigning.now)
+        #expect(outcome.events.map(\.eventID) == ["m_untimed", "179", "mention:1791"])
+        // The DM without `timestamp` takes the entry's time (seconds here).
+        #expect(outcome.events.first?.occurredAt == unixDate(1_790_001_100))
+        #expect(outcome.events.first?.attachments == [InboundAttachment(kind: .share)])
+        #expect(outcome.unparsed.map(\.path) == ["entry[0].changes[1]"])
+        #expect(outcome.unparsed.first?.error == .missingField("entry[0].changes[1].value.media"))
+        #expect(outcome.unparsed.first?.accountID == "17841400000000001")
+    }
+
     @Test func signatureFailures() {
         let json = messaging(#"{"mid":"m5","text":"hello"}"#)
         var tampered = TestSigning.metaPost(json)

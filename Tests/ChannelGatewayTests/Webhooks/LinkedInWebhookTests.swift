@@ -171,20 +171,35 @@ struct LinkedInWebhookTests {
         }
     }
 
-    @Test func malformedNotifications() {
-        let noTime = envelope(
-            Self.notification(action: "COMMENT").replacingOccurrences(of: #""lastModifiedAt":1691574506310,"#, with: "")
-        )
+    /// One notification that does not parse is kept UNPARSED at its path; the others in the POST
+    /// still become events.
+    @Test func malformedNotificationIsKeptBesideTheValidOnes() throws {
+        let noTime = Self.notification(action: "COMMENT", id: "2")
+            .replacingOccurrences(of: #""lastModifiedAt":1691574506310,"#, with: "")
+        let badID = Self.notification(action: "COMMENT", id: "1.5e3")
+        let json = envelope(Self.notification(action: "COMMENT", id: "1"), noTime, badID)
+        let outcome = try adapter.handle(post(json), secrets: secrets, now: TestSigning.now)
+        #expect(outcome.events.map(\.eventID) == ["1"])
+        #expect(outcome.unparsed.map(\.path) == ["notifications[1]", "notifications[2]"])
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(post(noTime), secrets: secrets, now: TestSigning.now)
-            }
-                == .missingField("notifications[0].lastModifiedAt"))
-        let badID = envelope(Self.notification(action: "COMMENT", id: "1.5e3"))
-        #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(post(badID), secrets: secrets, now: TestSigning.now)
-            }
-                == .invalidValue("notifications[0].notificationId", reason: "id 1.5e3 is not an integer"))
+            outcome.unparsed.map(\.error) == [
+                .missingField("notifications[1].lastModifiedAt"),
+                .invalidValue("notifications[2].notificationId", reason: "id 1.5e3 is not an integer"),
+            ])
+        #expect(outcome.unparsed.allSatisfy { $0.accountID == "urn:li:organization:96072893" })
+        // The raw text is the item itself, re-serialised: it parses to the same value.
+        let raw = try #require(outcome.unparsed.first?.rawText)
+        let reparsed = try RawJSON.parse(Array(raw.utf8))
+        let original = try RawJSON.parse(Array(noTime.utf8))
+        #expect(reparsed == original)
+        #expect(outcome.reply.status == 200)
+    }
+
+    @Test func envelopeWithoutNotificationsIsKeptWhole() throws {
+        let outcome = try adapter.handle(post(#"{"type":"OTHER"}"#), secrets: secrets, now: TestSigning.now)
+        #expect(outcome.events.isEmpty)
+        #expect(outcome.unparsed.map(\.path) == ["(root)"])
+        #expect(outcome.unparsed.first?.error == .missingField("notifications"))
+        #expect(outcome.unparsed.first?.rawText == #"{"type":"OTHER"}"#)
     }
 }

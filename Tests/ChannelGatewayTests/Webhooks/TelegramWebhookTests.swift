@@ -106,22 +106,38 @@ struct TelegramWebhookTests {
             } == .methodNotAllowed("GET"))
     }
 
-    @Test func malformedUpdates() {
+    /// A JSON update that does not parse is accepted and kept whole as UNPARSED: Telegram would
+    /// retry it and then give up on it.
+    @Test func malformedUpdatesAreKeptUnparsed() throws {
+        let cases: [(String, WebhookError)] = [
+            (#"{"message":{}}"#, .missingField("update_id")),
+            (
+                #"{"update_id":1,"message":{"message_id":1,"chat":{"id":1},"date":"yesterday"}}"#,
+                .invalidValue("message.date", reason: "yesterday is not a 64-bit integer")
+            ),
+            (#"{"update_id":1,"message":{"message_id":1,"date":1}}"#, .missingField("message.chat")),
+        ]
+        for (json, error) in cases {
+            let outcome = try adapter.handle(post(json), secrets: secrets, now: TestSigning.now)
+            #expect(outcome.events.isEmpty)
+            let entry = try #require(outcome.unparsed.first)
+            #expect(entry.error == error)
+            #expect(entry.path == "(root)")
+            #expect(entry.accountID == nil)
+            // Re-serialised: the same value, members sorted by key.
+            let reparsed = try RawJSON.parse(Array(entry.rawText.utf8))
+            let original = try RawJSON.parse(Array(json.utf8))
+            #expect(reparsed == original)
+        }
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(post(#"{"message":{}}"#), secrets: secrets, now: TestSigning.now)
-            } == .missingField("update_id"))
-        #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(
-                    post(#"{"update_id":1,"message":{"message_id":1,"chat":{"id":1},"date":"yesterday"}}"#),
-                    secrets: secrets, now: TestSigning.now)
-            } == .invalidValue("message.date", reason: "yesterday is not a 64-bit integer"))
-        #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(
-                    post(#"{"update_id":1,"message":{"message_id":1,"date":1}}"#), secrets: secrets,
-                    now: TestSigning.now)
-            } == .missingField("message.chat"))
+            try adapter.handle(post(#"{"message":{}}"#), secrets: secrets, now: TestSigning.now).unparsed.first?
+                .rawText == #"{"message":{}}"#)
+    }
+
+    @Test func bodyThatIsNotJSONIsRefused() {
+        let error = webhookError { () throws(WebhookError) in
+            try adapter.handle(post(#"{"update_id":1,"#), secrets: secrets, now: TestSigning.now)
+        }
+        #expect(error?.httpStatus == 400)
     }
 }

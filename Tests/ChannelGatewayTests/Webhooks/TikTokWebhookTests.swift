@@ -127,29 +127,35 @@ struct TikTokWebhookTests {
         }
     }
 
-    @Test func malformedContent() {
+    /// A JSON envelope whose `content` does not parse — not JSON itself, not a string, missing a
+    /// field — is accepted and kept whole as UNPARSED, routed by `user_openid`.
+    @Test func malformedContentIsKeptUnparsed() throws {
         let notJSON =
             #"{"client_key":"k","event":"comment.update","create_time":1,"user_openid":"o","content":"{not json"}"#
-        guard
-            case .malformedBody = webhookError({ () throws(WebhookError) in
-                try adapter.handle(post(notJSON), secrets: secrets, now: TestSigning.now)
-            })
-        else {
-            Issue.record("expected malformedBody")
+        let notJSONEntry = try #require(
+            try adapter.handle(post(notJSON), secrets: secrets, now: TestSigning.now).unparsed.first)
+        guard case .malformedBody = notJSONEntry.error else {
+            Issue.record("expected malformedBody, got \(notJSONEntry.error)")
             return
         }
+        #expect(notJSONEntry.accountID == "o")
+        #expect(notJSONEntry.path == "(root)")
         let object =
             #"{"client_key":"k","event":"comment.update","create_time":1,"user_openid":"o","content":{"comment_id":1}}"#
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(post(object), secrets: secrets, now: TestSigning.now)
-            }
+            try adapter.handle(post(object), secrets: secrets, now: TestSigning.now).unparsed.first?.error
                 == .wrongType("content", expected: "string, found object"))
         let noVideo = Self.envelope(content: #"{"comment_id":1,"comment_action":"insert","timestamp":1}"#)
+        let outcome = try adapter.handle(post(noVideo), secrets: secrets, now: TestSigning.now)
+        #expect(outcome.events.isEmpty)
+        #expect(outcome.unparsed.map(\.error) == [.missingField("content.video_id")])
+        #expect(outcome.unparsed.first?.accountID == "-000AbCdEfGh-business-open-id")
+    }
+
+    @Test func bodyThatIsNotJSONIsRefused() {
         #expect(
             webhookError { () throws(WebhookError) in
-                try adapter.handle(post(noVideo), secrets: secrets, now: TestSigning.now)
-            }
-                == .missingField("content.video_id"))
+                try adapter.handle(post(#"{"event":"#), secrets: secrets, now: TestSigning.now)
+            }?.httpStatus == 400)
     }
 }

@@ -159,18 +159,32 @@ struct TwilioWebhookTests {
         #expect(
             webhookError { () throws(WebhookError) in try handle("MessageSid=SM1&From=%2B1&To=%2B2&Body=100%") }
                 == .malformedBody("form field 3: bad percent escape"))
-        #expect(
-            webhookError { () throws(WebhookError) in try handle("From=%2B1&To=%2B2&Body=hi") }
-                == .missingField("MessageSid"))
-        #expect(
-            webhookError { () throws(WebhookError) in
-                try handle("MessageSid=SM1&From=%2B1&To=%2B2&NumMedia=2&MediaUrl0=u")
-            }
-                == .missingField("MediaUrl1"))
-        #expect(
-            webhookError { () throws(WebhookError) in
-                try handle("MessageSid=SM1&From=%2B1&To=%2B2&NumMedia=99999999999999999999")
-            }
-                == .invalidValue("NumMedia", reason: "99999999999999999999 is not a count from 0 to 10"))
+    }
+
+    /// Well-formed form data that is not a message we can read is accepted and kept whole as
+    /// UNPARSED (the body's text, routed by `To`), never refused: Twilio would retry once and drop it.
+    @Test func unreadableMessagesAreKeptUnparsed() throws {
+        let cases: [(String, WebhookError)] = [
+            ("From=%2B1&To=%2B2&Body=hi", .missingField("MessageSid")),
+            ("MessageSid=SM1&From=%2B1&To=%2B2&NumMedia=2&MediaUrl0=u", .missingField("MediaUrl1")),
+            (
+                "MessageSid=SM1&From=%2B1&To=%2B2&NumMedia=99999999999999999999",
+                .invalidValue("NumMedia", reason: "99999999999999999999 is not a count from 0 to 10")
+            ),
+        ]
+        for (body, error) in cases {
+            let outcome = try handle(body)
+            #expect(outcome.events.isEmpty)
+            let entry = try #require(outcome.unparsed.first)
+            #expect(outcome.unparsed.count == 1)
+            #expect(entry.error == error)
+            #expect(entry.path == "(root)")
+            #expect(entry.rawText == body)
+            #expect(entry.accountID == "+2")
+            #expect(entry.platform == .twilio)
+            #expect(entry.receivedAt == TestSigning.now)
+            #expect(outcome.reply.bodyText == #"<?xml version="1.0" encoding="UTF-8"?><Response/>"#)
+        }
+    }
     }
 }

@@ -337,14 +337,9 @@ struct WeChatWebhookTests {
                 == .signatureMismatch("signature"))
     }
 
-    @Test func malformedXML() {
+    @Test func bodiesThatAreNotXMLAreRefused() {
         let cases: [(String, WebhookError)] = [
             ("<xml><ToUserName>a</ToUserName>", .malformedBody("invalid XML at byte 31: unterminated element <xml>")),
-            (message("text", ""), .missingField("xml.Content")),
-            (
-                message("text", "<Content>x</Content>").replacingOccurrences(of: "1790004010", with: "soon"),
-                .invalidValue("xml.CreateTime", reason: "soon is not Unix seconds")
-            ),
             ("<xml><a></b></xml>", .malformedBody("invalid XML at byte 11: </b> closes <a>")),
         ]
         for (xml, expected) in cases {
@@ -352,6 +347,32 @@ struct WeChatWebhookTests {
                 webhookError { () throws(WebhookError) in
                     try adapter.handle(post(xml), secrets: plainSecrets, now: TestSigning.now)
                 } == expected)
+        }
+    }
+
+    /// Well-formed XML that is not a message we can read is accepted ("success") and kept whole
+    /// as UNPARSED — in AES mode the decrypted XML — routed by `ToUserName`.
+    @Test func unreadableMessagesAreKeptUnparsed() throws {
+        let cases: [(String, WebhookError)] = [
+            (message("text", ""), .missingField("xml.Content")),
+            (
+                message("text", "<Content>x</Content>").replacingOccurrences(of: "1790004010", with: "soon"),
+                .invalidValue("xml.CreateTime", reason: "soon is not Unix seconds")
+            ),
+        ]
+        for (xml, expected) in cases {
+            let plain = try adapter.handle(post(xml), secrets: plainSecrets, now: TestSigning.now)
+            let encrypted = try Self.encrypt(xml)
+            let aes = try adapter.handle(aesPost(encrypted: encrypted), secrets: secrets, now: TestSigning.now)
+            for outcome in [plain, aes] {
+                #expect(outcome.events.isEmpty)
+                let entry = try #require(outcome.unparsed.first)
+                #expect(entry.error == expected)
+                #expect(entry.path == "(root)")
+                #expect(entry.rawText == xml)
+                #expect(entry.accountID == "gh_866835093fea")
+                #expect(outcome.reply.bodyText == "success")
+            }
         }
     }
 }

@@ -4,7 +4,10 @@ import Testing
 @testable import ChannelGateway
 
 /// Thousands of deterministic mutations of valid payloads per platform, each re-signed so that
-/// the parser is what gets exercised. Every outcome must be events or a 400-class WebhookError.
+/// the parser is what gets exercised. The rule (DESIGN §2): a signed delivery whose body is still
+/// well-formed JSON, XML or form data is always accepted — its items become events or UNPARSED
+/// records, never a thrown WebhookError; only a mutation that breaks the body's syntax may be
+/// refused, and then with a 400. Nothing may crash.
 @Suite("Webhook fuzzing")
 struct WebhookFuzzTests {
     static let iterations = 3000
@@ -17,6 +20,15 @@ struct WebhookFuzzTests {
         let sign: @Sendable ([UInt8]) -> WebhookRequest
 
         var description: String { platform.rawValue }
+
+        /// Whether `body` is well-formed in the platform's format (what the adapter must accept).
+        func isWellFormed(_ body: [UInt8]) -> Bool {
+            switch platform {
+            case .twilio: (try? FormDecoding.decode(body)) != nil
+            case .wechat: (try? SimpleXMLElement.parse(body)) != nil
+            default: (try? RawJSON.parse(body)) != nil
+            }
+        }
     }
 
     static func meta(_ platform: Platform, _ seeds: [String]) -> Target {
@@ -110,7 +122,7 @@ struct WebhookFuzzTests {
     ]
 
     @Test(arguments: targets)
-    func mutatedPayloadsNeverCrashAndFailAsMalformed(target: Target) {
+    func wellFormedMutationsAreAcceptedAndOthersFailAsMalformed(target: Target) {
         let adapter = WebhookAdapters.adapter(for: target.platform)
         var mutator = WebhookMutator(seed: 0x5EED_0000 + UInt64(target.platform.rawValue.utf8.count))
         for seed in target.seeds {
@@ -122,10 +134,30 @@ struct WebhookFuzzTests {
         for iteration in 0..<Self.iterations {
             let seed = Array(target.seeds[iteration % target.seeds.count].utf8)
             let body = mutator.mutate(seed)
-            check(adapter: adapter, request: target.sign(body), target: target, parsed: &parsed)
+            check(
+                adapter: adapter, request: target.sign(body), target: target, wellFormed: target.isWellFormed(body),
+                parsed: &parsed)
         }
         // Some mutations (inside strings) must still parse, or the seeds themselves are broken.
         #expect(parsed > Self.iterations / 100)
+    }
+
+    /// Well-formed mutations do yield UNPARSED records (a field renamed, a value of another type),
+    /// so the fuzzing reaches the keep-it-raw path and not only the happy one.
+    @Test(arguments: targets)
+    func someWellFormedMutationsAreKeptUnparsed(target: Target) {
+        let adapter = WebhookAdapters.adapter(for: target.platform)
+        var mutator = WebhookMutator(seed: 0xFEED_0000 + UInt64(target.platform.rawValue.utf8.count))
+        var kept = 0
+        for iteration in 0..<Self.iterations {
+            let body = mutator.mutate(Array(target.seeds[iteration % target.seeds.count].utf8))
+            if case .events(_, let unparsed, _)? = try? adapter.handle(
+                target.sign(body), secrets: target.secrets, now: TestSigning.now)
+            {
+                kept += unparsed.count
+            }
+        }
+        #expect(kept > 0)
     }
 
     @Test(arguments: targets)
@@ -146,10 +178,14 @@ struct WebhookFuzzTests {
         }
     }
 
+    /// One mutated request: a well-formed body must be accepted (events and UNPARSED records, each
+    /// complete); any other body may only be refused as malformed (400). `allowAppID` admits the
+    /// AppID mismatch a garbled WeChat ciphertext can decrypt to.
     func check(
-        adapter: any WebhookAdapter, request: WebhookRequest, target: Target, parsed: inout Int,
+        adapter: any WebhookAdapter, request: WebhookRequest, target: Target, wellFormed: Bool, parsed: inout Int,
         allowAppID: Bool = false
     ) {
+        let bodyText = String(decoding: request.body, as: UTF8.self).prefix(300)
         do {
             let outcome = try adapter.handle(request, secrets: target.secrets, now: TestSigning.now)
             parsed += 1
@@ -157,12 +193,22 @@ struct WebhookFuzzTests {
                 #expect(event.platform == target.platform)
                 #expect(!event.eventID.isEmpty)
             }
+            for entry in outcome.unparsed {
+                #expect(entry.platform == target.platform)
+                #expect(!entry.path.isEmpty)
+                #expect(entry.receivedAt == TestSigning.now)
+                if target.platform != .twilio, target.platform != .wechat {
+                    // JSON items are re-serialised: the raw text must parse again.
+                    let reparses = (try? RawJSON.parse(Array(entry.rawText.utf8))) != nil
+                    #expect(reparses, "\(entry.rawText.prefix(200))")
+                }
+            }
         } catch {
             let isAppIDMismatch = allowAppID && error == .signatureMismatch("AppID")
-            if error.httpStatus != 400, !isAppIDMismatch {
-                Issue.record(
-                    "\(target.platform): \(error) for body \(String(decoding: request.body, as: UTF8.self).prefix(300))"
-                )
+            if wellFormed, !isAppIDMismatch {
+                Issue.record("\(target.platform): a well-formed signed body was refused: \(error) for body \(bodyText)")
+            } else if error.httpStatus != 400, !isAppIDMismatch {
+                Issue.record("\(target.platform): \(error) for body \(bodyText)")
             }
         }
     }
@@ -175,7 +221,10 @@ struct WebhookFuzzTests {
         for _ in 0..<Self.iterations {
             let content = String(decoding: mutator.mutate(Array(TikTokWebhookTests.reply.utf8)), as: UTF8.self)
             let body = Array(TikTokWebhookTests.envelope(content: content).utf8)
-            check(adapter: adapter, request: target.sign(body), target: target, parsed: &parsed)
+            // Content that is not JSON is still a well-formed envelope: kept UNPARSED, not refused.
+            check(
+                adapter: adapter, request: target.sign(body), target: target, wellFormed: target.isWellFormed(body),
+                parsed: &parsed)
         }
         #expect(parsed > Self.iterations / 100)
     }
@@ -191,19 +240,24 @@ struct WebhookFuzzTests {
         var parsed = 0
         for iteration in 0..<Self.iterations {
             let encrypted: String
+            let wellFormed: Bool
             if iteration % 2 == 0 {
-                // A well-encrypted but mutated inner message.
+                // A well-encrypted but mutated inner message: once decrypted and authenticated it is
+                // the body, so well-formed inner XML must be accepted.
                 let inner = mutator.mutate(Array(WeChatWebhookTests.text.utf8))
                 encrypted = try cipher.encrypt(
                     message: inner, appID: WeChatWebhookTests.appID, random: Array(repeating: 1, count: 16))
+                wellFormed = (try? SimpleXMLElement.parse(inner)) != nil
             } else {
-                // A mutated ciphertext (base64 text and, through it, the AES blocks).
+                // A mutated ciphertext (base64 text and, through it, the AES blocks): what cannot be
+                // decrypted fails decryption, part of authenticating an AES push (400).
                 let valid = try WeChatWebhookTests.encrypt(WeChatWebhookTests.text)
                 encrypted = String(decoding: mutator.mutate(Array(valid.utf8)), as: UTF8.self)
+                wellFormed = false
             }
             check(
-                adapter: adapter, request: wechat.aesPost(encrypted: encrypted), target: target, parsed: &parsed,
-                allowAppID: true)
+                adapter: adapter, request: wechat.aesPost(encrypted: encrypted), target: target, wellFormed: wellFormed,
+                parsed: &parsed, allowAppID: true)
         }
         #expect(parsed > Self.iterations / 100)
     }

@@ -48,7 +48,14 @@ enum TestSigning {
 extension WebhookOutcome {
     /// The events, or a test failure when the outcome is a handshake.
     var events: [InboundEvent] {
-        if case .events(let events, _) = self { return events }
+        if case .events(let events, _, _) = self { return events }
+        Issue.record("expected events, got \(self)")
+        return []
+    }
+
+    /// The items kept raw as UNPARSED, or a test failure when the outcome is a handshake.
+    var unparsed: [UnparsedEntry] {
+        if case .events(_, let unparsed, _) = self { return unparsed }
         Issue.record("expected events, got \(self)")
         return []
     }
@@ -56,7 +63,7 @@ extension WebhookOutcome {
     var reply: WebhookReply {
         switch self {
         case .handshake(let reply): reply
-        case .events(_, let reply): reply
+        case .events(_, _, let reply): reply
         }
     }
 

@@ -187,26 +187,89 @@ struct WhatsAppWebhookTests {
         #expect(event.text == "typed in the app")
     }
 
-    @Test func malformedMessagesNameTheField() {
-        let noBody = envelope(messages: message(type: "text", #""text":{}"#))
+    /// A message that does not parse is kept UNPARSED at its path, with the error naming the field;
+    /// the messages and statuses beside it still become events.
+    @Test func malformedMessageIsKeptBesideTheValidOnes() throws {
+        let messages = #"""
+            [{"from":"16505551234","id":"wamid.OK1","timestamp":"1749416400","type":"text","text":{"body":"first"}},
+             {"from":"16505551234","id":"wamid.BAD","timestamp":"1749416401","type":"text","text":{}},
+             {"from":"16505551234","id":"wamid.BAD2","timestamp":"soon","type":"text","text":{"body":"x"}},
+             {"from":"16505551234","id":"wamid.OK2","timestamp":"1749416402","type":"text","text":{"body":"third"}}],
+            "statuses":[{"id":"wamid.OUT1","status":"read"},
+                        {"id":"wamid.OUT1","status":"delivered","timestamp":"1750030080","recipient_id":"16505551234"}]
+            """#
+        let outcome = try adapter.handle(
+            TestSigning.metaPost(envelope(messages: messages)), secrets: TestSigning.metaSecrets, now: TestSigning.now)
+        #expect(outcome.events.map(\.eventID) == ["wamid.OK1", "wamid.OK2", "wamid.OUT1:delivered"])
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(TestSigning.metaPost(noBody), secrets: TestSigning.metaSecrets, now: TestSigning.now)
-            } == .missingField("entry[0].changes[0].value.messages[0].text.body"))
-        let badTimestamp = envelope(messages: message(type: "text", #""text":{"body":"x"}"#))
-            .replacingOccurrences(of: "\"1749416400\"", with: "\"soon\"")
+            outcome.unparsed.map(\.path) == [
+                "entry[0].changes[0].value.messages[1]", "entry[0].changes[0].value.messages[2]",
+                "entry[0].changes[0].value.statuses[0]",
+            ])
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(
-                    TestSigning.metaPost(badTimestamp), secrets: TestSigning.metaSecrets, now: TestSigning.now)
-            }
-                == .invalidValue(
-                    "entry[0].changes[0].value.messages[0].timestamp", reason: "soon is not a 64-bit integer"))
-        let huge = envelope(messages: message(type: "text", #""text":{"body":"x"}"#))
-            .replacingOccurrences(of: "\"1749416400\"", with: "123456789012345678901234567890")
+            outcome.unparsed.map(\.error) == [
+                .missingField("entry[0].changes[0].value.messages[1].text.body"),
+                .invalidValue(
+                    "entry[0].changes[0].value.messages[2].timestamp", reason: "soon is not a 64-bit integer"),
+                .missingField("entry[0].changes[0].value.statuses[0].timestamp"),
+            ])
+        #expect(outcome.unparsed.allSatisfy { $0.accountID == "106540352242922" })
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(TestSigning.metaPost(huge), secrets: TestSigning.metaSecrets, now: TestSigning.now)
-            }?.httpStatus == 400)
+            outcome.unparsed.first?.rawText
+                == #"{"from":"16505551234","id":"wamid.BAD","text":{},"timestamp":"1749416401","type":"text"}"#)
+        #expect(outcome.unparsed.first?.errorDescription.contains("messages[1].text.body") == true)
+        #expect(outcome.reply == .emptyOK)
+    }
+
+    @Test func changeWithoutMetadataIsKeptWholeAndOtherFieldsNeedNoValue() throws {
+        let json = #"""
+            {"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[
+              {"field":"account_update"},
+              {"field":"messages","value":{"messages":[]}},
+              {"field":"messages","value":{"metadata":{"phone_number_id":"106540352242922"},
+                "messages":[{"from":"16505551234","id":"wamid.OK","timestamp":"1749416400","type":"text","text":{"body":"hi"}}]}}]}]}
+            """#
+        let outcome = try adapter.handle(
+            TestSigning.metaPost(json), secrets: TestSigning.metaSecrets, now: TestSigning.now)
+        #expect(outcome.events.map(\.eventID) == ["wamid.OK"])
+        #expect(outcome.unparsed.map(\.path) == ["entry[0].changes[1]"])
+        #expect(outcome.unparsed.first?.error == .missingField("entry[0].changes[1].value.metadata"))
+        #expect(outcome.unparsed.first?.accountID == nil)
+    }
+
+    @Test func editByTheCustomerIsAnEditOfTheOriginal() throws {
+        let edit = #"""
+            [{"from":"16505551234","id":"wamid.EDIT1","timestamp":"1749416500","type":"edit",
+              "edit":{"original_message_id":"wamid.ORIG","message":{"type":"text","text":{"body":"Blue, not red"}}}}]
+            """#
+        let event = try #require(try handle(envelope(messages: edit)).first)
+        #expect(event.kind == .edit)
+        #expect(event.messageID == "wamid.ORIG")
+        #expect(event.text == "Blue, not red")
+        #expect(event.eventID == "edit:wamid.EDIT1:1749416500")
+        #expect(event.threadKey == "user.9373795779eb6441")
+        #expect(event.occurredAt == unixDate(1_749_416_500))
+        #expect(!event.isUnsupported)
+        // A second edit of the same message is another event, even if it reused the item id.
+        let second = edit.replacingOccurrences(of: "1749416500", with: "1749416560")
+        #expect(try handle(envelope(messages: second)).first?.eventID == "edit:wamid.EDIT1:1749416560")
+        let caption = #"""
+            [{"from":"16505551234","id":"wamid.EDIT2","timestamp":"1749416600","type":"edit",
+              "edit":{"original_message_id":"wamid.IMG","message":{"type":"image","image":{"caption":"New caption","id":"1"}}}}]
+            """#
+        #expect(try handle(envelope(messages: caption)).first?.text == "New caption")
+    }
+
+    @Test func revokeByTheCustomerIsADeletion() throws {
+        let revoke = #"""
+            [{"from":"16505551234","id":"wamid.REV1","timestamp":"1749416700","type":"revoke",
+              "revoke":{"original_message_id":"wamid.ORIG"}}]
+            """#
+        let event = try #require(try handle(envelope(messages: revoke)).first)
+        #expect(event.kind == .deletion)
+        #expect(event.messageID == "wamid.ORIG")
+        #expect(event.eventID == "delete:wamid.ORIG")
+        #expect(!event.isUnsupported)
+        #expect(event.occurredAt == unixDate(1_749_416_700))
     }
 }

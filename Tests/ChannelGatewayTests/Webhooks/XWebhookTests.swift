@@ -186,15 +186,74 @@ struct XWebhookTests {
             .httpStatus == 401)
     }
 
-    @Test func malformedBodies() {
+    /// A JSON body whose envelope is not an activity envelope is kept whole at `(root)`; an
+    /// activity array item that does not parse is kept at its path beside the items that do.
+    @Test func malformedBodiesAreKeptUnparsed() throws {
+        let noUser = try adapter.handle(post(#"{"direct_message_events":[]}"#), secrets: secrets, now: TestSigning.now)
+        #expect(noUser.unparsed.map(\.error) == [.missingField("for_user_id")])
+        #expect(noUser.unparsed.first?.path == "(root)")
+        let notArray = try adapter.handle(
+            post(#"{"for_user_id":"1","tweet_create_events":{}}"#), secrets: secrets, now: TestSigning.now)
+        #expect(notArray.unparsed.map(\.error) == [.wrongType("tweet_create_events", expected: "array, found object")])
+        #expect(notArray.unparsed.first?.accountID == "1")
         #expect(
             webhookError { () throws(WebhookError) in
-                try adapter.handle(post(#"{"direct_message_events":[]}"#), secrets: secrets, now: TestSigning.now)
-            } == .missingField("for_user_id"))
+                try adapter.handle(post("not json"), secrets: secrets, now: TestSigning.now)
+            }?.httpStatus == 400)
+    }
+
+    @Test func malformedTweetIsKeptBesideTheValidOnes() throws {
+        let json = #"""
+            {"for_user_id":"2244994945",
+             "tweet_create_events":[
+               {"id_str":"1770000000000000002","text":"no user here","timestamp_ms":"1773748800000"},
+               {"id_str":"1770000000000000003","text":"@brandaccount hi","user":{"id_str":"3805104374","screen_name":"jdoe"},
+                "entities":{"user_mentions":[{"id_str":"2244994945"}]},"timestamp_ms":"1773748801000"}],
+             "tweet_delete_events":[{"status":{"id":"1770000000000000001"},"timestamp_ms":"1773748900000"}]}
+            """#
+        let outcome = try adapter.handle(post(json), secrets: secrets, now: TestSigning.now)
+        #expect(outcome.events.map(\.eventID) == ["1770000000000000003"])
+        #expect(outcome.events.first?.kind == .mention)
+        #expect(outcome.unparsed.map(\.path) == ["tweet_create_events[0]", "tweet_delete_events[0]"])
         #expect(
-            webhookError { () throws(WebhookError) in
-                try adapter.handle(
-                    post(#"{"for_user_id":"1","tweet_create_events":{}}"#), secrets: secrets, now: TestSigning.now)
-            } == .wrongType("tweet_create_events", expected: "array, found object"))
+            outcome.unparsed.map(\.error) == [
+                .missingField("tweet_create_events[0].user"), .missingField("tweet_delete_events[0].status.user_id"),
+            ])
+        #expect(outcome.unparsed.allSatisfy { $0.accountID == "2244994945" && $0.platform == .x })
+    }
+
+    @Test func deletionOfOurOwnTweetIsOwn() throws {
+        let json = #"""
+            {"for_user_id":"2244994945","tweet_delete_events":[
+              {"status":{"id":"1770000000000000001","user_id":"2244994945"},"timestamp_ms":"1773748900000"},
+              {"status":{"id":"1770000000000000002","user_id":"3805104374"},"timestamp_ms":"1773748901000"}]}
+            """#
+        let events = try handle(json)
+        #expect(events.map(\.kind) == [.deletion, .deletion])
+        #expect(events.map(\.isOwn) == [true, false])
+        #expect(events.map(\.eventID) == ["delete:1770000000000000001", "delete:1770000000000000002"])
+    }
+
+    static let revoke = #"""
+        {"user_event":{"revoke":{"date_time":"2018-05-24T09:48:12+00:00","target":{"app_id":"13090192"},"source":{"user_id":"63046977"}}}}
+        """#
+
+    @Test func revokedAccessIsAChannelSignal() throws {
+        let outcome = try adapter.handle(post(Self.revoke), secrets: secrets, now: TestSigning.now)
+        #expect(outcome.unparsed.isEmpty)
+        let event = try #require(outcome.events.first)
+        #expect(outcome.events.count == 1)
+        #expect(event.kind == .subscriptionRevoked)
+        #expect(event.accountID == "63046977")
+        #expect(event.eventID == "revoke:63046977:13090192:2018-05-24T09:48:12+00:00")
+        #expect(event.occurredAt == unixDate(1_527_155_292))
+        #expect(event.text == nil)
+        // A re-delivery repeats the id; a later revocation (after access was granted again) does not.
+        #expect(try handle(Self.revoke).map(\.eventID) == [event.eventID])
+        let later = Self.revoke.replacingOccurrences(of: "2018-05-24T09:48:12", with: "2018-06-01T10:00:00")
+        #expect(try handle(later).first?.eventID != event.eventID)
+        // Without date_time: the receipt time (no platform time encloses it).
+        let undated = Self.revoke.replacingOccurrences(of: #""date_time":"2018-05-24T09:48:12+00:00","#, with: "")
+        #expect(try handle(undated).first?.occurredAt == TestSigning.now)
     }
 }

@@ -96,6 +96,9 @@ public enum InboundEventKind: String, Sendable, Hashable, CaseIterable {
     case reaction
     /// An account-level event without content (WeChat subscribe, menu click, scan).
     case accountEvent
+    /// The account revoked our app's access (X `user_event.revoke`): a channel-level signal, no
+    /// content; the pipeline marks the channel SUBSCRIPTION_REVOKED.
+    case subscriptionRevoked
 }
 
 /// Who wrote the content, in the platform's terms.

@@ -28,7 +28,11 @@ public struct WebhookReply: Sendable, Hashable {
 public enum WebhookOutcome: Sendable, Hashable {
     /// A subscription/verification handshake: answer with the reply, store nothing.
     case handshake(WebhookReply)
-    /// Verified, normalised events (possibly none, e.g. a typing indicator); answer with the reply
-    /// only after the events are committed, so that a failure makes the platform retry.
-    case events([InboundEvent], reply: WebhookReply)
+    /// A verified delivery, parsed item by item: the normalised events (possibly none, e.g. a
+    /// typing indicator) and every item that did not parse, kept raw (``UnparsedEntry``). Answer
+    /// with the reply only after both are committed, so that a failure makes the platform retry.
+    ///
+    /// A signed delivery whose body is well-formed JSON, XML or form data always ends here, even
+    /// when nothing in it parses; only a body that is not that at all is refused (400).
+    case events([InboundEvent], unparsed: [UnparsedEntry], reply: WebhookReply)
 }

@@ -8,9 +8,17 @@ import struct Foundation.Date
 /// drop the later change as a duplicate. Every id is the object's id, the verb and the change's
 /// own `created_time` as the integer Meta sent (not `entry.time`: that is when Meta sent the
 /// batch, which a retry may change, so a re-delivery would look new).
+///
+/// Time: `created_time`, which real visitor posts and some feed changes leave out. Without it the
+/// event is dated `entry.time`, the nearest platform time (when Meta sent the batch), and the id
+/// ends in `untimed` plus — for anything but an `add`, which happens once per object — a digest
+/// of the change's text, so that two edits differ while a re-delivery in a re-stamped batch
+/// repeats its id.
 struct FacebookFeedChange {
     let value: JSONNode
     let pageID: String
+    /// The enclosing `entry.time`, for changes without `created_time`.
+    let entryTime: Date?
 
     /// `from{id,name}` as documented for `feed`, or `sender_id`/`sender_name` as seen in `mention`
     /// and older payloads — both accepted.
@@ -25,12 +33,18 @@ struct FacebookFeedChange {
     }
 
     private func occurredAt() throws(WebhookError) -> Date {
-        try value.field("created_time").unixSeconds()
+        if let created = try value.optional("created_time") { return try created.unixSeconds() }
+        guard let entryTime else { throw .missingField(value.path + ".created_time") }
+        return entryTime
     }
 
-    /// `created_time` as the integer it was sent as, for event ids.
-    private func changeTime() throws(WebhookError) -> Int64 {
-        try value.field("created_time").int64()
+    /// What makes the change one occurrence in its event id: `created_time` as the integer it was
+    /// sent as, else `untimed` and (unless the verb is `add`) a digest of the text.
+    private func changeTime(verb: String) throws(WebhookError) -> String {
+        if let created = try value.optional("created_time") { return String(try created.int64()) }
+        guard verb != "add" else { return "untimed" }
+        let text = (try value.optionalString(anyOf: "message", "reaction_type")) ?? ""
+        return "untimed:" + SignatureSupport.hex(Array(SignatureSupport.sha1(Array(text.utf8)).prefix(8)))
     }
 
     func event() throws(WebhookError) -> InboundEvent {
@@ -59,14 +73,13 @@ struct FacebookFeedChange {
         let parentCommentID = parentID.flatMap { $0 == postID ? nil : $0 }
         let author = try author()
         let post = try value.optional("post")
-        // An ad creative / dark post is unpublished, or "ineligible" for boosting because it is one.
-        let isUnpublished = try post?.optionalBool("is_published") == false
-        let isAdCreative = try post?.optionalString("promotion_status") == "ineligible"
-        let isPaid = isUnpublished || isAdCreative
+        // Only an unpublished post is a dark (ad) post (CHANNELS.md §1.3e): a published post is
+        // organic whatever its `promotion_status` — organic reels report "ineligible" too.
+        let isPaid = try post?.optionalBool("is_published") == false
         var event = InboundEvent(
             platform: .facebook, accountID: pageID,
             kind: baseKind(verb: verb, added: isPaid ? .darkPostComment : .comment),
-            eventID: "\(commentID):\(verb):\(try changeTime())", messageID: commentID,
+            eventID: "\(commentID):\(verb):\(try changeTime(verb: verb))", messageID: commentID,
             threadKey: "\(postID)/\(parentCommentID ?? commentID)", parentPostID: postID,
             parentCommentID: parentCommentID, author: author, text: try value.optionalString("message"),
             occurredAt: try occurredAt(), isOwn: author?.platformID == pageID, isPaid: isPaid)
@@ -90,7 +103,8 @@ struct FacebookFeedChange {
         let isOwn = author?.platformID == pageID
         var event = InboundEvent(
             platform: .facebook, accountID: pageID, kind: baseKind(verb: verb, added: isOwn ? .post : .wallPost),
-            eventID: "\(postID):\(verb):\(try changeTime())", messageID: postID, threadKey: postID, author: author,
+            eventID: "\(postID):\(verb):\(try changeTime(verb: verb))", messageID: postID, threadKey: postID,
+            author: author,
             text: try value.optionalString("message"), occurredAt: try occurredAt(), isOwn: isOwn)
         let link = try value.optionalString("link")
         switch item {
@@ -120,7 +134,7 @@ struct FacebookFeedChange {
         let targetID = (try value.optionalID("comment_id")) ?? postID
         let author = try author()
         // A reaction added, removed and added again by one person differs only in its time.
-        let eventID = "\(targetID):\(item):\(verb):\(author?.platformID ?? ""):\(try changeTime())"
+        let eventID = "\(targetID):\(item):\(verb):\(author?.platformID ?? ""):\(try changeTime(verb: verb))"
         return InboundEvent(
             platform: .facebook, accountID: pageID, kind: item == "reaction" || item == "like" ? .reaction : .post,
             eventID: eventID, messageID: targetID, threadKey: postID, parentPostID: postID, author: author,
@@ -137,7 +151,8 @@ struct FacebookFeedChange {
         let author = try author()
         return InboundEvent(
             platform: .facebook, accountID: pageID, kind: baseKind(verb: verb, added: .mention),
-            eventID: "mention:\(commentID ?? postID):\(verb):\(try changeTime())", messageID: commentID ?? postID,
+            eventID: "mention:\(commentID ?? postID):\(verb):\(try changeTime(verb: verb))",
+            messageID: commentID ?? postID,
             threadKey: commentID.map { "\(postID)/\($0)" } ?? postID, parentPostID: commentID == nil ? nil : postID,
             author: author, text: try value.optionalString("message"), occurredAt: try occurredAt(),
             isOwn: author?.platformID == pageID)

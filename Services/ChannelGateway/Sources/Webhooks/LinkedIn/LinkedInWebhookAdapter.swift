@@ -24,15 +24,33 @@ public struct LinkedInWebhookAdapter: WebhookAdapter {
             return .handshake(.json(Self.challengeResponse(code: code, clientSecret: secret)))
         case "POST":
             try Self.verifySignature(request, secret: secret)
-            let root = try JSONNode.parse(request.body)
-            var events: [InboundEvent] = []
-            for notification in try root.array("notifications") {
-                events.append(try LinkedInNotification(node: notification).event())
-            }
-            return .events(events, reply: .emptyOK)
+            return try Self.parse(request.body, now: now).outcome(reply: .emptyOK)
         default:
             throw .methodNotAllowed(request.method)
         }
+    }
+
+    /// Every `notifications[]` item on its own: one that does not parse is kept UNPARSED at its
+    /// path (`notifications[3]`, routed by its `organizationalEntity` when that can be read) and
+    /// the rest still become events. A JSON body without a `notifications` array is kept whole at
+    /// `(root)`.
+    static func parse(_ body: [UInt8], now: Date) throws(WebhookError) -> InboundBatch {
+        let root = try JSONNode.parse(body)
+        var batch = InboundBatch(platform: .linkedin, receivedAt: now)
+        let notifications: [JSONNode]
+        do {
+            notifications = try root.array("notifications")
+        } catch {
+            batch.keep(root, accountID: nil, error: error)
+            return batch
+        }
+        for notification in notifications {
+            let organization = try? notification.optionalString("organizationalEntity")
+            batch.add(notification, accountID: organization) { (node) throws(WebhookError) -> [InboundEvent] in
+                [try LinkedInNotification(node: node).event()]
+            }
+        }
+        return batch
     }
 
     /// Whether `code` is what LinkedIn sends as `challengeCode`: a UUID, 8-4-4-4-12 hex digits

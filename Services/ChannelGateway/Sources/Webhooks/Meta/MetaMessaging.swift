@@ -10,16 +10,34 @@ import struct Foundation.Date
 /// `edit:`, `postback:`) so it is never taken for the message it is about, and carries what makes
 /// it one occurrence — the edit count, or the reaction and the platform's integer ms `timestamp`.
 /// No id contains a formatted floating-point time.
+///
+/// Time: the item's `timestamp` (ms). Meta leaves it out of some receipts: a delivery or read
+/// without one takes its time from its `watermark` (every message up to it was delivered or read
+/// then), and anything else without one from `entryTime`, the batch's `entry.time` — the nearest
+/// platform time there is. Ids that use the time then use that one; for an `entry.time` a
+/// re-delivery in a re-stamped batch may get a new id, a duplicate rather than a lost event.
 enum MetaMessaging {
-    static func events(from item: JSONNode, accountID: String, platform: Platform) throws(WebhookError)
-        -> [InboundEvent]
-    {
+    static func events(
+        from item: JSONNode, accountID: String, platform: Platform, entryTime: Date?
+    ) throws(WebhookError) -> [InboundEvent] {
         let senderID = try item.field("sender").id("id")
         let recipientID = try item.optional("recipient")?.optionalID("id")
         let isFromUs = senderID == accountID
         let customerID = isFromUs ? (recipientID ?? senderID) : senderID
-        let occurredAt = try item.field("timestamp").unixMilliseconds()
-        let millis = try item.field("timestamp").int64()
+        let stamp = try item.optional("timestamp")
+        let receipt = try item.optional(anyOf: "delivery", "read")
+        let occurredAt: Date
+        if let stamp {
+            occurredAt = try stamp.unixMilliseconds()
+        } else if let watermark = try receipt?.optional("watermark") {
+            occurredAt = try watermark.unixMilliseconds()
+        } else if let entryTime {
+            occurredAt = entryTime
+        } else {
+            throw .missingField(item.path + ".timestamp")
+        }
+        // `occurredAt` came from an integer ms value (or `entry.time`), so this is exact.
+        let millis = (try stamp?.int64()) ?? Int64((occurredAt.timeIntervalSince1970 * 1000).rounded())
         var event = InboundEvent(
             platform: platform, accountID: accountID, kind: .directMessage, eventID: "", threadKey: customerID,
             author: InboundAuthor(platformID: senderID), occurredAt: occurredAt, isOwn: isFromUs)
@@ -117,24 +135,10 @@ enum MetaMessaging {
         }
         event.text = try message.optionalString("text")
         event.repliesToMessageID = try message.optional("reply_to")?.optionalString("mid")
-        for attachment in try message.optionalArray("attachments") {
-            let type = try attachment.string("type")
-            let url = try attachment.optional("payload")?.optionalString("url")
-            let kind: InboundAttachment.Kind
-            switch type {
-            case "image": kind = .image
-            case "video": kind = .video
-            case "audio": kind = .audio
-            case "file": kind = .file
-            case "reel", "ig_reel", "share", "story_mention", "ig_post": kind = .share
-            case "location": kind = .location
-            case "sticker", "like_heart": kind = .sticker
-            default:
-                kind = .other
-                event.isUnsupported = true
-            }
-            event.attachments.append(
-                InboundAttachment(kind: kind, url: url, title: try attachment.optionalString("title")))
+        for node in try message.optionalArray("attachments") {
+            let (attachment, isSupported) = try Self.attachment(node)
+            event.attachments.append(attachment)
+            if !isSupported { event.isUnsupported = true }
         }
         if try message.optionalBool("is_unsupported") == true {
             event.isUnsupported = true
@@ -143,5 +147,39 @@ enum MetaMessaging {
             event.isUnsupported = true
         }
         return event
+    }
+
+    /// One `message.attachments[]` item and whether we can show it. `payload` is an object with
+    /// `url` in the documented shapes, but legacy `fallback` shares (unsupported links, old
+    /// shares) send it as a string or null with `url` and `title` beside it: a `payload` that is
+    /// not an object is ignored instead of failing the message, and a top-level `url` counts. A
+    /// `fallback` with a URL is a link; without one only its title is left (other, unsupported).
+    private static func attachment(_ node: JSONNode) throws(WebhookError)
+        -> (attachment: InboundAttachment, isSupported: Bool)
+    {
+        let type = (try node.optionalString("type")) ?? ""
+        var url: String?
+        if let payload = try node.optional("payload"), case .object = payload.value {
+            url = try payload.optionalString("url")
+        }
+        if url == nil {
+            url = try node.optionalString("url")
+        }
+        let kind: InboundAttachment.Kind
+        var isSupported = true
+        switch type {
+        case "image": kind = .image
+        case "video": kind = .video
+        case "audio": kind = .audio
+        case "file": kind = .file
+        case "reel", "ig_reel", "share", "story_mention", "ig_post": kind = .share
+        case "location": kind = .location
+        case "sticker", "like_heart": kind = .sticker
+        case "fallback" where url != nil: kind = .link
+        default:
+            kind = .other
+            isSupported = false
+        }
+        return (InboundAttachment(kind: kind, url: url, title: try node.optionalString("title")), isSupported)
     }
 }

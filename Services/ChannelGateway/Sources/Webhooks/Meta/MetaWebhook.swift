@@ -1,12 +1,18 @@
+import struct Foundation.Date
+
 /// What Facebook, Instagram and WhatsApp share: the `hub.*` GET handshake, the
 /// `X-Hub-Signature-256` check and the `{"object":…,"entry":[…]}` envelope.
 enum MetaWebhook {
     static let signatureHeader = "X-Hub-Signature-256"
 
     /// Verifies the request and returns the handshake reply for GET, or the parsed envelope's
-    /// entries for POST.
+    /// entries for POST. The signature is checked before anything is parsed; a body that is not
+    /// JSON is refused (400). A JSON body whose envelope is not `{"object": <expected>, "entry":
+    /// [...]}` is still Meta's, signed: it is kept whole in `batch` as UNPARSED at `(root)` and
+    /// yields no entries, so that Meta neither retries it nor disables the subscription.
     static func open(
-        _ request: WebhookRequest, secrets: WebhookSecrets, object expectedObject: String
+        _ request: WebhookRequest, secrets: WebhookSecrets, object expectedObject: String,
+        into batch: inout InboundBatch
     ) throws(WebhookError) -> MetaRequest {
         switch request.method {
         case "GET":
@@ -14,14 +20,35 @@ enum MetaWebhook {
         case "POST":
             try verifySignature(request, secrets: secrets)
             let root = try JSONNode.parse(request.body)
-            let object = try root.string("object")
-            guard object == expectedObject else {
-                throw .invalidValue("object", reason: "expected \"\(expectedObject)\", found \"\(object)\"")
+            do {
+                return .entries(try envelopeEntries(of: root, object: expectedObject))
+            } catch {
+                batch.keep(root, accountID: nil, error: error)
+                return .entries([])
             }
-            return .entries(try root.array("entry"))
         default:
             throw .methodNotAllowed(request.method)
         }
+    }
+
+    /// The `entry` items of an envelope that is `{"object": <expected>, "entry": [...]}`.
+    private static func envelopeEntries(
+        of root: JSONNode, object expectedObject: String
+    ) throws(WebhookError) -> [JSONNode] {
+        let object = try root.string("object")
+        guard object == expectedObject else {
+            throw .invalidValue("object", reason: "expected \"\(expectedObject)\", found \"\(object)\"")
+        }
+        return try root.array("entry")
+    }
+
+    /// `entry.time`, when Meta sent the batch: milliseconds in Messenger deliveries, seconds in
+    /// feed ones (both seen), told apart by size. Only a fallback for items that carry no time of
+    /// their own, so a malformed one counts as absent rather than failing the entry.
+    static func entryTime(_ entry: JSONNode) -> Date? {
+        guard let node = try? entry.optional("time"), let value = try? node.int64() else { return nil }
+        if value > 100_000_000_000 { return try? node.unixMilliseconds() }
+        return try? node.unixSeconds()
     }
 
     /// `hub.mode=subscribe` with the right `hub.verify_token` → the challenge as plain text.

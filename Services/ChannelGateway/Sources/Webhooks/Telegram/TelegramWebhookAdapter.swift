@@ -19,11 +19,21 @@ public struct TelegramWebhookAdapter: WebhookAdapter {
         guard let given = request.header(Self.secretHeader) else { throw .missingSignature(Self.secretHeader) }
         // A plain shared secret, not a MAC: compared without leaking timing all the same.
         guard SignatureSupport.sharedSecretsEqual(given, expected) else { throw .signatureMismatch(Self.secretHeader) }
-        return .events(try Self.events(in: request.body), reply: .emptyOK)
+        return try Self.parse(request.body, now: now).outcome(reply: .emptyOK)
     }
 
-    static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
+    /// One `Update` per body: JSON whose update does not parse is kept whole as UNPARSED at
+    /// `(root)` rather than refused, or Telegram would retry it and then drop it.
+    static func parse(_ body: [UInt8], now: Date) throws(WebhookError) -> InboundBatch {
         let update = try JSONNode.parse(body)
+        var batch = InboundBatch(platform: .telegram, receivedAt: now)
+        batch.add(update, accountID: nil) { (update) throws(WebhookError) -> [InboundEvent] in
+            try Self.events(in: update)
+        }
+        return batch
+    }
+
+    static func events(in update: JSONNode) throws(WebhookError) -> [InboundEvent] {
         let updateID = try update.field("update_id").int64()
         let kinds: [(String, InboundEventKind)] = [
             ("message", .directMessage), ("edited_message", .edit), ("channel_post", .post),

@@ -15,7 +15,7 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
         guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
         guard let secret = secrets.signingSecret else { throw .notConfigured("client secret") }
         try Self.verifySignature(request, secret: secret, now: now, window: secrets.replayWindow)
-        return .events(try Self.events(in: request.body), reply: .emptyOK)
+        return try Self.parse(request.body, now: now).outcome(reply: .emptyOK)
     }
 
     /// `s` = hex HMAC-SHA256(secret, `t` + "." + raw body); `t` must lie within `window` of `now`
@@ -48,8 +48,21 @@ public struct TikTokWebhookAdapter: WebhookAdapter {
         try window.check(signedAt: signedAt, now: now)
     }
 
-    static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
+    /// One event per body. A body that is JSON but whose envelope or `content` does not parse
+    /// (including `content` that is not JSON itself) is kept whole as UNPARSED at `(root)` — the
+    /// envelope carries the account and the time the content needs — routed by `user_openid` when
+    /// that can be read.
+    static func parse(_ body: [UInt8], now: Date) throws(WebhookError) -> InboundBatch {
         let root = try JSONNode.parse(body)
+        var batch = InboundBatch(platform: .tiktok, receivedAt: now)
+        let openID = try? root.optionalString("user_openid")
+        batch.add(root, accountID: openID) { (root) throws(WebhookError) -> [InboundEvent] in
+            try Self.events(in: root)
+        }
+        return batch
+    }
+
+    static func events(in root: JSONNode) throws(WebhookError) -> [InboundEvent] {
         let event = try root.string("event")
         let openID = try root.string("user_openid")
         guard event == "comment.update" else { return [] }

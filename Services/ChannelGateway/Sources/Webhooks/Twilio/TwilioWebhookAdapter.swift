@@ -19,7 +19,18 @@ public struct TwilioWebhookAdapter: WebhookAdapter {
         guard !request.publicURL.isEmpty else { throw .notConfigured("public URL of the webhook (Twilio signs it)") }
         let params = try FormDecoding.decode(request.body)
         try Self.verifySignature(request, params: params, authToken: token)
-        return .events([try TwilioMessage(params: params, now: now).event()], reply: Self.emptyTwiML)
+        // One message per body: well-formed form data that is not a message we can read is kept
+        // whole as UNPARSED (the body's text, routed by `To`) rather than refused.
+        var batch = InboundBatch(platform: .twilio, receivedAt: now)
+        do {
+            batch.add([try TwilioMessage(params: params, now: now).event()])
+        } catch {
+            let ourNumber = params.first { $0.name == "To" }?.value
+            batch.keep(
+                path: "(root)", rawText: String(decoding: request.body, as: UTF8.self), accountID: ourNumber,
+                error: error)
+        }
+        return batch.outcome(reply: Self.emptyTwiML)
     }
 
     /// The string Twilio signs: the full URL, then every POST parameter sorted by name (byte

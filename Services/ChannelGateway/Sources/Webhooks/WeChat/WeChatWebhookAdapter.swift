@@ -32,9 +32,11 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         case "POST":
             let signedAt = try Self.verifyQuerySignature(request, token: token)
             try secrets.replayWindow.check(signedAt: signedAt, now: now)
-            var xml = try SimpleXMLElement.parse(request.body)
+            var message = request.body
+            var xml = try SimpleXMLElement.parse(message)
             if request.queryValue("encrypt_type") == "aes" || xml.childText("Encrypt") != nil {
-                xml = try Self.decryptedMessage(request, outer: xml, token: token, secrets: secrets)
+                message = try Self.decryptedMessage(request, outer: xml, token: token, secrets: secrets)
+                xml = try SimpleXMLElement.parse(message)
             } else if secrets.wechatEncodingAESKey != nil {
                 // The plaintext signature does not cover the body: once a channel is in AES mode a
                 // plaintext push is a downgrade, not a message.
@@ -43,7 +45,17 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
                 // Nothing authenticates a plaintext body; a channel has to choose that explicitly.
                 throw .notConfigured("WeChat EncodingAESKey (plaintext mode needs wechatAllowPlaintext)")
             }
-            return .events([try WeChatMessage(xml: xml).event()], reply: Self.success)
+            // One message per push: well-formed XML that is not a message we can read is kept
+            // whole as UNPARSED (the decrypted XML's text, routed by `ToUserName`), not refused.
+            var batch = InboundBatch(platform: .wechat, receivedAt: now)
+            do {
+                batch.add([try WeChatMessage(xml: xml).event()])
+            } catch {
+                batch.keep(
+                    path: "(root)", rawText: String(decoding: message, as: UTF8.self),
+                    accountID: xml.childText("ToUserName"), error: error)
+            }
+            return batch.outcome(reply: Self.success)
         default:
             throw .methodNotAllowed(request.method)
         }
@@ -81,10 +93,11 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
     }
 
     /// AES mode: check `msg_signature` over (token, timestamp, nonce, Encrypt) first — nothing
-    /// unauthenticated reaches the cipher — then decrypt, check the AppID, and parse the inner XML.
+    /// unauthenticated reaches the cipher — then decrypt and check the AppID; returns the inner
+    /// XML's bytes.
     static func decryptedMessage(
         _ request: WebhookRequest, outer: SimpleXMLElement, token: String, secrets: WebhookSecrets
-    ) throws(WebhookError) -> SimpleXMLElement {
+    ) throws(WebhookError) -> [UInt8] {
         guard let encrypted = outer.childText("Encrypt") else { throw .missingField("xml.Encrypt") }
         guard let given = request.queryValue("msg_signature") else { throw .missingSignature("msg_signature") }
         let timestamp = request.queryValue("timestamp") ?? ""
@@ -99,6 +112,6 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         // The AppID is no secret (the message is already authenticated by `msg_signature`): a plain
         // comparison that catches a message meant for another account.
         guard foundAppID == appID else { throw .signatureMismatch("AppID") }
-        return try SimpleXMLElement.parse(inner)
+        return inner
     }
 }

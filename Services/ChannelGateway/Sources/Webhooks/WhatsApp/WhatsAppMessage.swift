@@ -97,9 +97,44 @@ struct WhatsAppMessage {
         case "system":
             event.kind = .accountEvent
             event.text = try node.field("system").optionalString("body")
+        case "edit":
+            try fillEdit(of: &event)
+        case "revoke":
+            // The customer deleted an earlier message: a deletion of that message. A message is
+            // revoked at most once, so `delete:<original id>` is unique per real event (and, as for
+            // Messenger unsends, kept apart from the message's own id).
+            let originalID = try node.field("revoke").id("original_message_id")
+            event.kind = .deletion
+            event.messageID = originalID
+            event.eventID = "delete:\(originalID)"
         default:
             // "unsupported" and any type newer than this code.
             event.isUnsupported = true
+        }
+    }
+
+    /// `type: "edit"`: the customer edited an earlier message (text, or a media caption). Shape
+    /// per the Cloud API's edit webhook reference (not in CHANNELS.md; assumption written down):
+    /// `edit: {original_message_id, message: {type, text: {body}} | {type, <type>: {caption}}}`.
+    /// The event is about the original message, so that is its message id. The item's own `id`
+    /// may be the original's (the reference does not say), so the event id adds the integer
+    /// `timestamp` as sent: two edits differ, a re-delivery repeats both parts.
+    private func fillEdit(of event: inout InboundEvent) throws(WebhookError) {
+        let edit = try node.field("edit")
+        let originalID = try edit.id("original_message_id")
+        event.kind = .edit
+        event.eventID = "edit:\(event.eventID):\(try node.field("timestamp").int64())"
+        event.messageID = originalID
+        guard let message = try edit.optional("message") else { return }
+        if let text = try message.optional("text") {
+            event.text = try text.optionalString("body")
+        } else if let type = try message.optionalString("type"), let media = try message.optional(type),
+            case .object = media.value
+        {
+            event.text = try media.optionalString("caption")
+        }
+        if let context = try message.optional("context") {
+            event.repliesToMessageID = try context.optionalString("id")
         }
     }
 }

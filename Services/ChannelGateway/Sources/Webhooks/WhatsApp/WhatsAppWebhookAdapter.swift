@@ -2,6 +2,10 @@ public import struct Foundation.Date
 
 /// WhatsApp Business Cloud API webhooks (CHANNELS.md §3): the `messages` field with `messages[]`
 /// (every message type) and `statuses[]`, and Coexistence `smb_message_echoes`.
+///
+/// Every entry, change, `messages[]`, `message_echoes[]` and `statuses[]` item is parsed on its
+/// own: one that does not parse is kept UNPARSED at its path
+/// (`entry[0].changes[0].value.messages[1]`) and the rest still become events.
 public struct WhatsAppWebhookAdapter: WebhookAdapter {
     public static let platform = Platform.whatsapp
 
@@ -10,38 +14,63 @@ public struct WhatsAppWebhookAdapter: WebhookAdapter {
     public func handle(
         _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
-        switch try MetaWebhook.open(request, secrets: secrets, object: "whatsapp_business_account") {
+        var batch = InboundBatch(platform: .whatsapp, receivedAt: now)
+        switch try MetaWebhook.open(request, secrets: secrets, object: "whatsapp_business_account", into: &batch) {
         case .handshake(let reply):
             return .handshake(reply)
         case .entries(let entries):
-            var events: [InboundEvent] = []
             for entry in entries {
-                for change in try entry.optionalArray("changes") {
-                    let field = try change.string("field")
-                    guard field == "messages" || field == "smb_message_echoes" else { continue }
-                    events += try Self.events(in: try change.field("value"))
+                let changes: [JSONNode]
+                do {
+                    changes = try entry.optionalArray("changes")
+                } catch {
+                    batch.keep(entry, accountID: nil, error: error)
+                    continue
+                }
+                for change in changes {
+                    Self.parse(change, into: &batch)
                 }
             }
-            return .events(events, reply: .emptyOK)
+            return batch.outcome(reply: .emptyOK)
         }
     }
 
-    static func events(in value: JSONNode) throws(WebhookError) -> [InboundEvent] {
-        let phoneNumberID = try value.field("metadata").id("phone_number_id")
-        let contacts = try value.optionalArray("contacts")
-        var events: [InboundEvent] = []
-        for message in try value.optionalArray("messages") {
-            let message = WhatsAppMessage(node: message, phoneNumberID: phoneNumberID, contacts: contacts)
-            events.append(try message.event(isEcho: false))
+    /// One change: the field first (others need no `value`), then the value's envelope, then each
+    /// item on its own. Items are routed by the value's `metadata.phone_number_id`.
+    static func parse(_ change: JSONNode, into batch: inout InboundBatch) {
+        let phoneNumberID: String
+        let contacts: [JSONNode]
+        let messages: [JSONNode]
+        let echoes: [JSONNode]
+        let statuses: [JSONNode]
+        do {
+            let field = try change.string("field")
+            guard field == "messages" || field == "smb_message_echoes" else { return }
+            let value = try change.field("value")
+            phoneNumberID = try value.field("metadata").id("phone_number_id")
+            contacts = try value.optionalArray("contacts")
+            messages = try value.optionalArray("messages")
+            echoes = try value.optionalArray("message_echoes")
+            statuses = try value.optionalArray("statuses")
+        } catch {
+            batch.keep(change, accountID: nil, error: error)
+            return
         }
-        for echo in try value.optionalArray("message_echoes") {
-            let message = WhatsAppMessage(node: echo, phoneNumberID: phoneNumberID, contacts: contacts)
-            events.append(try message.event(isEcho: true))
+        for message in messages {
+            batch.add(message, accountID: phoneNumberID) { (node) throws(WebhookError) -> [InboundEvent] in
+                [try WhatsAppMessage(node: node, phoneNumberID: phoneNumberID, contacts: contacts).event(isEcho: false)]
+            }
         }
-        for status in try value.optionalArray("statuses") {
-            events.append(try statusEvent(status, phoneNumberID: phoneNumberID))
+        for echo in echoes {
+            batch.add(echo, accountID: phoneNumberID) { (node) throws(WebhookError) -> [InboundEvent] in
+                [try WhatsAppMessage(node: node, phoneNumberID: phoneNumberID, contacts: contacts).event(isEcho: true)]
+            }
         }
-        return events
+        for status in statuses {
+            batch.add(status, accountID: phoneNumberID) { (node) throws(WebhookError) -> [InboundEvent] in
+                [try Self.statusEvent(node, phoneNumberID: phoneNumberID)]
+            }
+        }
     }
 
     /// A status of one of our outbound messages. Its id is `<wamid>:<status>` (§3.5): one message

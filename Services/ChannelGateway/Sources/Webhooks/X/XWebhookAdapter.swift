@@ -1,8 +1,13 @@
 public import Foundation
 
 /// X Account Activity API webhooks (CHANNELS.md §4): the CRC GET, `direct_message_events`,
-/// `tweet_create_events` and `tweet_delete_events`. Other activity arrays (favourites, follows,
-/// typing, read markers) carry nothing for the inbox and yield no events.
+/// `tweet_create_events`, `tweet_delete_events` and `user_event` (access revoked). Other activity
+/// arrays (favourites, follows, typing, read markers) carry nothing for the inbox and yield no
+/// events.
+///
+/// Every array item is parsed on its own: one that does not parse is kept UNPARSED at its path
+/// (`tweet_create_events[1]`) and the rest still become events. A JSON body whose top level is
+/// not an activity envelope (not an object, no `for_user_id`) is kept whole at `(root)`.
 public struct XWebhookAdapter: WebhookAdapter {
     public static let platform = Platform.x
     static let signatureHeader = "x-twitter-webhooks-signature"
@@ -24,7 +29,7 @@ public struct XWebhookAdapter: WebhookAdapter {
             return .handshake(.json(Self.crcResponse(token: token, consumerSecret: secret)))
         case "POST":
             try Self.verifySignature(request, secret: secret)
-            return .events(try Self.events(in: request.body), reply: .emptyOK)
+            return try Self.parse(request.body, now: now).outcome(reply: .emptyOK)
         default:
             throw .methodNotAllowed(request.method)
         }
@@ -70,30 +75,103 @@ public struct XWebhookAdapter: WebhookAdapter {
 
     /// Event ids: a DM is its event `id` and a tweet its `id_str` (snowflakes, unique across both,
     /// repeated on a retry or replay, §4.5); a deletion is `delete:<tweet id>`, so that it is not
-    /// taken for a re-delivery of the tweet it removes.
-    static func events(in body: [UInt8]) throws(WebhookError) -> [InboundEvent] {
+    /// taken for a re-delivery of the tweet it removes; a revocation is described at
+    /// ``userEventEvents(_:now:)``.
+    static func parse(_ body: [UInt8], now: Date) throws(WebhookError) -> InboundBatch {
         let root = try JSONNode.parse(body)
-        let forUserID = try root.id("for_user_id")
-        let users = try root.optional("users")
-        var events: [InboundEvent] = []
-        for dm in try root.optionalArray("direct_message_events") {
-            if let event = try XDirectMessage(node: dm, forUserID: forUserID, users: users).event() {
-                events.append(event)
+        var batch = InboundBatch(platform: .x, receivedAt: now)
+        let userEvent: JSONNode?
+        let subscribedUserID: String?
+        let users: JSONNode?
+        let messages: [JSONNode]
+        let tweets: [JSONNode]
+        let deletions: [JSONNode]
+        do {
+            userEvent = try root.optional("user_event")
+            if userEvent != nil, !root.has("for_user_id") {
+                // A user event comes on its own, without `for_user_id`.
+                subscribedUserID = nil
+                users = nil
+                messages = []
+                tweets = []
+                deletions = []
+            } else {
+                subscribedUserID = try root.id("for_user_id")
+                users = try root.optional("users")
+                messages = try root.optionalArray("direct_message_events")
+                tweets = try root.optionalArray("tweet_create_events")
+                deletions = try root.optionalArray("tweet_delete_events")
+            }
+        } catch {
+            batch.keep(root, accountID: try? root.optionalID("for_user_id"), error: error)
+            return batch
+        }
+        if let userEvent {
+            let revoker = try? userEvent.optional("revoke")?.optional("source")?.optionalID("user_id")
+            batch.add(userEvent, accountID: revoker) { (node) throws(WebhookError) -> [InboundEvent] in
+                try Self.userEventEvents(node, now: now)
             }
         }
-        for tweet in try root.optionalArray("tweet_create_events") {
-            events.append(try XTweet(node: tweet, forUserID: forUserID).event())
+        guard let forUserID = subscribedUserID else { return batch }
+        for message in messages {
+            batch.add(message, accountID: forUserID) { (node) throws(WebhookError) -> [InboundEvent] in
+                guard let event = try XDirectMessage(node: node, forUserID: forUserID, users: users).event() else {
+                    return []
+                }
+                return [event]
+            }
         }
-        for deletion in try root.optionalArray("tweet_delete_events") {
-            let status = try deletion.field("status")
-            let tweetID = try status.id("id")
-            events.append(
-                InboundEvent(
-                    platform: .x, accountID: forUserID, kind: .deletion, eventID: "delete:\(tweetID)",
-                    messageID: tweetID,
-                    threadKey: tweetID, author: InboundAuthor(platformID: try status.id("user_id")),
-                    occurredAt: try deletion.field("timestamp_ms").unixMilliseconds()))
+        for tweet in tweets {
+            batch.add(tweet, accountID: forUserID) { (node) throws(WebhookError) -> [InboundEvent] in
+                [try XTweet(node: node, forUserID: forUserID).event()]
+            }
         }
-        return events
+        for deletion in deletions {
+            batch.add(deletion, accountID: forUserID) { (node) throws(WebhookError) -> [InboundEvent] in
+                [try Self.deletionEvent(node, forUserID: forUserID)]
+            }
+        }
+        return batch
+    }
+
+    /// A `tweet_delete_events[]` item. Deleting one of our own tweets is our own act (`isOwn`),
+    /// like our own tweets in `tweet_create_events`; anyone else's is a customer's deletion.
+    static func deletionEvent(_ deletion: JSONNode, forUserID: String) throws(WebhookError) -> InboundEvent {
+        let status = try deletion.field("status")
+        let tweetID = try status.id("id")
+        let authorID = try status.id("user_id")
+        return InboundEvent(
+            platform: .x, accountID: forUserID, kind: .deletion, eventID: "delete:\(tweetID)", messageID: tweetID,
+            threadKey: tweetID, author: InboundAuthor(platformID: authorID),
+            occurredAt: try deletion.field("timestamp_ms").unixMilliseconds(), isOwn: authorID == forUserID)
+    }
+
+    /// `user_event.revoke`: a user revoked our app's access, a channel-level signal
+    /// (``InboundEventKind/subscriptionRevoked``) on which the pipeline marks the channel
+    /// SUBSCRIPTION_REVOKED. Not in CHANNELS.md; shape per X's Account Activity docs:
+    /// `{"user_event":{"revoke":{"date_time":"2018-05-24T09:48:12+00:00","target":{"app_id":"13090192"},
+    /// "source":{"user_id":"63046977"}}}}`. There is no `for_user_id`: the account is
+    /// `source.user_id`. The id is `revoke:<user id>:<app id>:<date_time as sent>` (a user may
+    /// revoke, grant again and revoke again; a re-delivery repeats all three). Its time is
+    /// `date_time`; without one, the receipt time — no platform time encloses it. Other user
+    /// events yield nothing.
+    static func userEventEvents(_ userEvent: JSONNode, now: Date) throws(WebhookError) -> [InboundEvent] {
+        guard let revoke = try userEvent.optional("revoke") else { return [] }
+        let userID = try revoke.field("source").id("user_id")
+        let appID = try revoke.optional("target")?.optionalID("app_id")
+        let dateText = try revoke.optionalString("date_time")
+        var occurredAt = now
+        if let dateText {
+            guard let date = ISO8601DateFormatter().date(from: dateText) else {
+                throw .invalidValue(revoke.path + ".date_time", reason: "not an ISO 8601 date")
+            }
+            occurredAt = date
+        }
+        return [
+            InboundEvent(
+                platform: .x, accountID: userID, kind: .subscriptionRevoked,
+                eventID: "revoke:\(userID):\(appID ?? ""):\(dateText ?? "")", threadKey: userID,
+                author: InboundAuthor(platformID: userID), occurredAt: occurredAt)
+        ]
     }
 }
