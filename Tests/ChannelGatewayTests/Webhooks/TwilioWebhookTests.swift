@@ -186,5 +186,4 @@ struct TwilioWebhookTests {
             #expect(outcome.reply.bodyText == #"<?xml version="1.0" encoding="UTF-8"?><Response/>"#)
         }
     }
-    }
 }
