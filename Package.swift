@@ -21,9 +21,9 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 /// The four services share one shape: a library with all logic, and a small executable.
 let services: [(name: String, product: String, extra: [Target.Dependency])] = [
     ("ChannelGateway", "channel-gateway", [hummingbird, asyncHTTPClient, crypto, cryptoExtras]),
-    ("ConversationService", "conversation-service", []),
+    ("ConversationService", "conversation-service", ["InboxRules"]),
     ("AssignmentService", "assignment-service", []),
-    ("PolicyService", "policy-service", []),
+    ("PolicyService", "policy-service", ["InboxRules"]),
 ]
 
 var targets: [Target] = [
@@ -45,6 +45,9 @@ var targets: [Target] = [
         path: "Shared/InboxKit",
         swiftSettings: swiftSettings
     ),
+    // The platforms' reply rules as one pure function, shared by policy-service (CheckReply) and
+    // conversation-service (reply_capability).
+    .target(name: "InboxRules", path: "Shared/InboxRules", swiftSettings: swiftSettings),
     .executableTarget(
         name: "inboxctl",
         dependencies: ["InboxKit", "InboxAPI", grpcCore, grpcHTTP2, argumentParser],

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import InboxAPI
 import TestSupport
@@ -11,15 +12,23 @@ struct PolicyServiceFoundationTests {
         try await FoundationChecks.migrationsApplyOnce(.policyService, PolicyMigrations.all)
     }
 
-    @Test func everyRPCNeedsATokenAndAnswersUnimplementedUntilBuilt() async throws {
-        let outcomes = try await FoundationChecks.everyMethodNeedsAToken(
-            PolicyRPC(), Inbox_V1_PolicyService.Method.descriptors)
-        #expect(outcomes.values.allSatisfy { $0 == .unimplemented })
+    @Test func everyRPCNeedsATokenAndIsBuilt() async throws {
+        try await withTestDatabase { database in
+            try await withPostgresClient(database.url(for: .policyService), schema: "policy") { postgres in
+                let rpc = PolicyRPC(
+                    repository: PolicyRepository(client: postgres, logger: .init(label: "t")),
+                    cache: IngestFactsCache(), defaultInactivityDays: 60, now: { Date() })
+                let outcomes = try await FoundationChecks.everyMethodNeedsAToken(
+                    rpc, Inbox_V1_PolicyService.Method.descriptors)
+                #expect(outcomes.values.allSatisfy { $0 != .unimplemented })
+            }
+        }
     }
 
     @Test func batchesOverTheLimitAreRefusedWhole() async throws {
-        try await withInProcessServer(services: [PolicyRPC()]) { client in
-            let policy = Inbox_V1_PolicyService.Client(wrapping: client)
+        try await PolicyHarness.with { harness in
+            let client = harness.client
+            let policy = client
             let metadata = try await TestTokens.metadata(.service)
             try await FoundationChecks.expectBatchTooLarge("queries") {
                 _ = try await policy.checkIngest(

@@ -5,7 +5,7 @@ import PolicyService
 struct PolicyServiceMain {
     static func main() async {
         await ServiceMain.run(.policyService) { environment, logger in
-            let configuration = try ServiceConfiguration.load(.policyService, from: environment)
+            let configuration = try PolicyConfiguration.load(from: environment)
             try await PolicyServiceApp(configuration: configuration).run(logger: logger)
         }
     }

@@ -47,6 +47,38 @@ enum PolicyMigrations {
                     PRIMARY KEY (organization_id, id)
                 );
                 """
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "plans and states checked, SLA target, idempotency fingerprints, rule kinds, reply record",
+            sql: """
+                ALTER TABLE organizations
+                    ADD CONSTRAINT organizations_plan CHECK (plan IN ('standard', 'enterprise')),
+                    ADD COLUMN first_response_target_seconds integer CHECK (first_response_target_seconds > 0),
+                    ADD COLUMN idempotency_fingerprint text;
+                ALTER TABLE inbox_activity
+                    ADD CONSTRAINT inbox_activity_status CHECK (status IN ('active', 'deactivated')),
+                    ADD CONSTRAINT inbox_activity_kind
+                        CHECK (last_activity_kind IN ('inbox_opened', 'team_reply', 'automatic_reply', 'activated'));
+                ALTER TABLE auto_reply_rules
+                    ADD CONSTRAINT auto_reply_rules_trigger
+                        CHECK (trigger_kind IN ('outside_business_hours', 'no_agent_online', 'keywords')),
+                    ADD COLUMN kinds text[] NOT NULL DEFAULT '{}',
+                    ADD COLUMN idempotency_fingerprint text,
+                    ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+                CREATE UNIQUE INDEX auto_reply_rules_idempotency
+                    ON auto_reply_rules (organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+                CREATE INDEX auto_reply_rules_order ON auto_reply_rules (organization_id, priority, id);
+
+                -- The latest automatic reply per conversation, for the cooldown (whatever the caller says).
+                CREATE TABLE auto_replies_sent (
+                    organization_id text NOT NULL REFERENCES organizations (id),
+                    conversation_id text NOT NULL,
+                    rule_id uuid NOT NULL,
+                    sent_at timestamptz NOT NULL,
+                    PRIMARY KEY (organization_id, conversation_id)
+                );
+                """
+        ),
     ]
 }

@@ -1,0 +1,311 @@
+import InboxAPI
+import InboxKit
+import InboxRules
+import SwiftProtobuf
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+// Proto <-> domain mapping for policy-service, and nowhere else.
+
+extension Organization {
+    var proto: Inbox_V1_Organization {
+        .with {
+            $0.id = self.id
+            $0.name = self.name
+            $0.plan = self.plan.proto
+            $0.inactivityDays = Int32(self.inactivityDays)
+            $0.timeZone = self.timeZone
+            $0.createdAt = Google_Protobuf_Timestamp(date: self.createdAt)
+            $0.updatedAt = Google_Protobuf_Timestamp(date: self.updatedAt)
+            if let target = self.firstResponseTarget {
+                $0.firstResponseTarget = Google_Protobuf_Duration(seconds: target.components.seconds)
+            }
+        }
+    }
+}
+
+extension Plan {
+    var proto: Inbox_V1_Plan { self == .enterprise ? .enterprise : .standard }
+
+    init(proto: Inbox_V1_Plan, field: String) throws(DomainError) {
+        switch proto {
+        case .standard: self = .standard
+        case .enterprise: self = .enterprise
+        default: throw .invalidArgument("\(field) must be PLAN_STANDARD or PLAN_ENTERPRISE", field: field)
+        }
+    }
+}
+
+extension PolicyPlatform {
+    init(proto: Inbox_V1_Platform, field: String) throws(DomainError) {
+        switch proto {
+        case .facebook: self = .facebook
+        case .instagram: self = .instagram
+        case .whatsapp: self = .whatsApp
+        case .x: self = .x
+        case .linkedin: self = .linkedIn
+        case .tiktok: self = .tikTok
+        case .telegram: self = .telegram
+        case .twilioSms: self = .twilioSMS
+        case .wechat: self = .weChat
+        case .webChat: self = .webChat
+        default: throw .invalidArgument("\(field) must name a platform", field: field)
+        }
+    }
+
+    var proto: Inbox_V1_Platform {
+        switch self {
+        case .facebook: .facebook
+        case .instagram: .instagram
+        case .whatsApp: .whatsapp
+        case .x: .x
+        case .linkedIn: .linkedin
+        case .tikTok: .tiktok
+        case .telegram: .telegram
+        case .twilioSMS: .twilioSms
+        case .weChat: .wechat
+        case .webChat: .webChat
+        }
+    }
+
+    var rules: ReplyPlatform {
+        switch self {
+        case .facebook: .facebook
+        case .instagram: .instagram
+        case .whatsApp: .whatsApp
+        case .x: .x
+        case .linkedIn: .linkedIn
+        case .tikTok: .tikTok
+        case .telegram: .telegram
+        case .twilioSMS: .twilioSMS
+        case .weChat: .weChat
+        case .webChat: .webChat
+        }
+    }
+}
+
+extension PolicyKind {
+    init(proto: Inbox_V1_MessageKind, field: String) throws(DomainError) {
+        switch proto {
+        case .directMessage: self = .directMessage
+        case .comment: self = .comment
+        case .darkPostComment: self = .darkPostComment
+        case .wallPost: self = .wallPost
+        case .mention: self = .mention
+        case .post: self = .post
+        default: throw .invalidArgument("\(field) must name a conversation kind", field: field)
+        }
+    }
+
+    var proto: Inbox_V1_MessageKind {
+        switch self {
+        case .directMessage: .directMessage
+        case .comment: .comment
+        case .darkPostComment: .darkPostComment
+        case .wallPost: .wallPost
+        case .mention: .mention
+        case .post: .post
+        }
+    }
+
+    var rules: ConversationKind {
+        switch self {
+        case .directMessage: .directMessage
+        case .comment: .comment
+        case .darkPostComment: .darkPostComment
+        case .wallPost: .wallPost
+        case .mention: .mention
+        case .post: .post
+        }
+    }
+}
+
+extension InboxActivity {
+    func proto(inactivityDays: Int, now: Date) -> Inbox_V1_InboxState {
+        .with {
+            $0.organizationID = self.organizationID
+            $0.status = self.status == .active ? .active : .deactivated
+            $0.lastActivityAt = Google_Protobuf_Timestamp(date: self.lastActivityAt)
+            $0.lastActivityKind =
+                switch self.lastActivityKind {
+                case .inboxOpened: .inboxOpened
+                case .teamReply: .teamReply
+                case .automaticReply: .automaticReply
+                case .activated: .activated
+                }
+            $0.daysLeft = Int32(self.daysLeft(inactivityDays: inactivityDays, now: now))
+            if let deactivated = self.deactivatedAt, self.status == .deactivated {
+                $0.deactivatedAt = Google_Protobuf_Timestamp(date: deactivated)
+                $0.deactivatesAt = Google_Protobuf_Timestamp(date: deactivated)
+            } else {
+                $0.deactivatesAt = Google_Protobuf_Timestamp(date: self.deactivatesAt(inactivityDays: inactivityDays))
+            }
+        }
+    }
+}
+
+extension AutoReplyRule {
+    var proto: Inbox_V1_AutoReplyRule {
+        .with {
+            $0.id = self.id.uuidString.lowercased()
+            $0.organizationID = self.organizationID
+            $0.name = self.name
+            $0.platforms = self.platforms.sorted { $0.rawValue < $1.rawValue }.map(\.proto)
+            $0.kinds = self.kinds.sorted { $0.rawValue < $1.rawValue }.map(\.proto)
+            switch self.trigger {
+            case .outsideBusinessHours(let hours): $0.outsideBusinessHours = hours.proto
+            case .noAgentOnline: $0.noAgentOnline = Inbox_V1_NoAgentOnlineTrigger()
+            case .keywords(let keywords): $0.keywords = .with { $0.keywords = keywords }
+            }
+            $0.replyText = self.replyText
+            $0.cooldown = Google_Protobuf_Duration(seconds: self.cooldown.components.seconds)
+            $0.enabled = self.enabled
+            $0.priority = Int32(self.priority)
+            $0.createdAt = Google_Protobuf_Timestamp(date: self.createdAt)
+            $0.updatedAt = Google_Protobuf_Timestamp(date: self.updatedAt)
+        }
+    }
+}
+
+extension BusinessHours {
+    var proto: Inbox_V1_BusinessHours {
+        .with {
+            $0.timeZone = self.timeZone
+            $0.windows = self.windows.map { window in
+                .with {
+                    $0.weekday = Inbox_V1_Weekday(rawValue: window.weekday) ?? .unspecified
+                    $0.start = BusinessHours.text(window.start)
+                    $0.end = BusinessHours.text(window.end)
+                }
+            }
+        }
+    }
+
+    init(proto: Inbox_V1_BusinessHours, field: String) throws(DomainError) {
+        var windows: [Window] = []
+        for (index, window) in proto.windows.enumerated() {
+            let path = "\(field).windows[\(index)]"
+            guard (1...7).contains(window.weekday.rawValue) else {
+                throw .invalidArgument("\(path).weekday must name a day", field: "\(path).weekday")
+            }
+            guard let start = BusinessHours.minutes(window.start), start < 1440 else {
+                throw .invalidArgument("\(path).start must be HH:MM", field: "\(path).start")
+            }
+            guard let end = BusinessHours.minutes(window.end) else {
+                throw .invalidArgument("\(path).end must be HH:MM (up to 24:00)", field: "\(path).end")
+            }
+            windows.append(Window(weekday: window.weekday.rawValue, start: start, end: end))
+        }
+        self.init(timeZone: proto.timeZone, windows: windows)
+        if let problem = self.problem {
+            throw .invalidArgument("\(field): \(problem)", field: field)
+        }
+    }
+}
+
+extension ReplyVerdict {
+    var proto: Inbox_V1_CheckReplyResponse {
+        .with {
+            $0.decision =
+                switch self.decision {
+                case .allowed: .allowed
+                case .needsHumanAgentTag: .needsHumanAgentTag
+                case .needsTemplate: .needsTemplate
+                case .denied: .denied
+                }
+            if let reason = self.reason { $0.reason = reason.proto }
+            $0.message = self.message
+            if let end = self.windowEndsAt { $0.windowEndsAt = Google_Protobuf_Timestamp(date: end) }
+            if let end = self.humanAgentWindowEndsAt {
+                $0.humanAgentWindowEndsAt = Google_Protobuf_Timestamp(date: end)
+            }
+            if let end = self.privateReplyAvailableUntil {
+                $0.privateReplyAvailableUntil = Google_Protobuf_Timestamp(date: end)
+            }
+            if self.requiresHumanAgentTag { $0.requiredTag = .humanAgent }
+        }
+    }
+}
+
+extension RefusalReason {
+    var proto: Inbox_V1_ReplyRefusalReason {
+        switch self {
+        case .windowClosed: .windowClosed
+        case .templateRequired: .templateRequired
+        case .privateReplyAlreadySent: .privateReplyAlreadySent
+        case .privateReplyWindowClosed: .privateReplyWindowClosed
+        case .optedOut: .optedOut
+        case .unsupported: .unsupported
+        case .tagNotAllowed: .tagNotAllowed
+        case .humanAgentTagRequired: .humanAgentTagRequired
+        case .channelDisconnected: .channelDisconnected
+        case .channelTokenInvalid: .channelTokenInvalid
+        }
+    }
+}
+
+extension ReplySendKind {
+    init?(proto: Inbox_V1_SendKind) {
+        switch proto {
+        case .directMessage: self = .directMessage
+        case .publicReply: self = .publicReply
+        case .privateReply: self = .privateReply
+        case .template: self = .template
+        default: return nil
+        }
+    }
+}
+
+extension ChannelState {
+    init(proto: Inbox_V1_ChannelStatus) {
+        switch proto {
+        case .active: self = .active
+        case .tokenInvalid: self = .tokenInvalid
+        case .disconnected: self = .disconnected
+        case .subscriptionRevoked: self = .subscriptionRevoked
+        default: self = .unknown
+        }
+    }
+}
+
+extension Google_Protobuf_Timestamp {
+    /// nil when unset (a zero timestamp means "not given" in these requests).
+    var dateIfSet: Date? {
+        self.seconds == 0 && self.nanos == 0 ? nil : self.date
+    }
+}
+
+/// Opaque page tokens: base64url of a small cursor text, with a prefix naming the list so a token
+/// of one list is refused by another.
+enum PageToken {
+    static func encode(_ list: String, _ cursor: String) -> String {
+        Data("\(list):\(cursor)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ list: String, _ token: String) throws(DomainError) -> String? {
+        guard !token.isEmpty else { return nil }
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("\(list):")
+        else {
+            throw .invalidArgument(
+                "page_token is not a token of this list", reason: .pageTokenInvalid, field: "page_token")
+        }
+        return String(text.dropFirst(list.count + 1))
+    }
+
+    static func pageSize(_ requested: Int32) throws(DomainError) -> Int {
+        if requested == 0 { return PolicyLimits.defaultPageSize }
+        guard PolicyLimits.pageSize.contains(Int(requested)) else {
+            throw .invalidArgument("page_size must be from 1 to 100 (0 for 50)", field: "page_size")
+        }
+        return Int(requested)
+    }
+}
