@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 import TestSupport
 import Testing
 

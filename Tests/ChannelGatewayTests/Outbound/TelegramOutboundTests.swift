@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 

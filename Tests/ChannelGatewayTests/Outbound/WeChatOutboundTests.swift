@@ -1,3 +1,4 @@
+import PlatformJSON
 import Synchronization
 import TestSupport
 import Testing

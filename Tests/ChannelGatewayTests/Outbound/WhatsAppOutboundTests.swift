@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import PlatformJSON
 import TestSupport
 import Testing
 

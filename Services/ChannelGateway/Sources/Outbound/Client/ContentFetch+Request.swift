@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// Request building and answer parsing for the inbound adapters' `ContentFetch` steps; pure.
 ///
 /// Unconfirmed (CHANNELS.md §6.3): the TikTok comment list answer. We read
@@ -45,7 +47,7 @@ extension ContentFetch {
 
     /// Reads the platform's answer to `request(endpoints:credentials:)`.
     public func content(from response: PlatformResponse) -> ContentFetchOutcome {
-        let json = OutboundJSON.parse(response.body)
+        let json = WireJSON.parse(response.body)
         switch self {
         case .instagramMention, .facebookPostVisibility:
             if (200..<300).contains(response.status), let json, let content = metaContent(json) {
@@ -72,7 +74,7 @@ extension ContentFetch {
         }
     }
 
-    private func metaContent(_ json: OutboundJSON) -> FetchedContent? {
+    private func metaContent(_ json: WireJSON) -> FetchedContent? {
         switch self {
         case .instagramMention:
             if let comment = json["mentioned_comment"], let text = comment["text"]?.text {

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// Facebook Page: Messenger replies (RESPONSE, HUMAN_AGENT), private replies to comments and
 /// visitor posts, public replies under comments. The Page token goes in `Authorization: Bearer`
 /// rather than the `access_token` query parameter so it stays out of URLs and logs. Send API

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// Instagram professional account: DMs, HUMAN_AGENT DMs, private replies to comments, public
 /// replies (`POST /{comment-id}/replies`). With `.metaPage` credentials it uses Facebook Login
 /// (graph.facebook.com, the linked Page's id); with `.instagramLogin` it uses graph.instagram.com.

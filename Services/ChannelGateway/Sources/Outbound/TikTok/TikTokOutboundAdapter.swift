@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// TikTok API for Business: reply to a comment on the account's own video
 /// (`POST /open_api/{version}/business/comment/reply/create/`, `Access-Token` header).
 ///
@@ -22,7 +24,7 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
         guard case .tiktokCommentReply(let videoID, let commentID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }
-        let body: OutboundJSON = [
+        let body: WireJSON = [
             "business_id": .string(businessID), "video_id": .string(videoID), "comment_id": .string(commentID),
             "text": .string(message.text),
         ]
@@ -34,7 +36,7 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        guard response.status == 200, let json = OutboundJSON.parse(response.body), let code = json["code"]?.integer
+        guard response.status == 200, let json = WireJSON.parse(response.body), let code = json["code"]?.integer
         else {
             return HTTPStatusOutcome.classify(response, platform: "TikTok")
         }
@@ -42,7 +44,7 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
     }
 
     /// Shared with the content fetcher: the business API's `{code, message, data}` envelope.
-    static func classify(code: Int64, json: OutboundJSON, successID: (OutboundJSON) -> String?) -> OutboundOutcome {
+    static func classify(code: Int64, json: WireJSON, successID: (WireJSON) -> String?) -> OutboundOutcome {
         let detail = "TikTok \(code): \(json["message"]?.text ?? "")"
         switch code {
         case 0:

@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 
 /// Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{sid}/Messages.json`, HTTP Basic
 /// auth, form-encoded. The platform message id is the Message `sid` (`SM…`/`MM…`).
@@ -41,7 +42,7 @@ public struct TwilioOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        let json = OutboundJSON.parse(response.body)
+        let json = WireJSON.parse(response.body)
         if (200..<300).contains(response.status), let sid = json?["sid"]?.text {
             return .sent(platformMessageID: sid)
         }

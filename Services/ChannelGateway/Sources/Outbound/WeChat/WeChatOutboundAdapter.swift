@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// WeChat Official Account customer-service text message
 /// (`POST /cgi-bin/message/custom/send?access_token=...`). Needs `.weChatAccessToken`
 /// credentials: the sender exchanges AppID/AppSecret through `WeChatAccessTokenCache` first.
@@ -21,7 +23,7 @@ public struct WeChatOutboundAdapter: OutboundAdapter {
         guard case .weChatText(let openID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }
-        let body: OutboundJSON = [
+        let body: WireJSON = [
             "touser": .string(openID), "msgtype": "text", "text": ["content": .string(message.text)],
         ]
         return PlatformRequest(
@@ -31,7 +33,7 @@ public struct WeChatOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        guard response.status == 200, let json = OutboundJSON.parse(response.body),
+        guard response.status == 200, let json = WireJSON.parse(response.body),
             let code = json["errcode"]?.integer
         else {
             return HTTPStatusOutcome.classify(response, platform: "WeChat")
@@ -67,7 +69,7 @@ public struct WeChatOutboundAdapter: OutboundAdapter {
 
     /// The token and its lifetime, or the error text (`errcode`/`errmsg`, e.g. 40125 bad secret).
     public func token(from response: PlatformResponse) -> Result<WeChatAccessToken, WeChatTokenError> {
-        guard let json = OutboundJSON.parse(response.body) else {
+        guard let json = WireJSON.parse(response.body) else {
             return .failure(WeChatTokenError(detail: "WeChat token HTTP \(response.status)", isTransient: true))
         }
         if let token = json["access_token"]?.text, let expiresIn = json["expires_in"]?.integer {

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// WhatsApp Cloud API: free-form text (quoting the customer's message through `context`) and
 /// approved templates, `POST /{version}/{phone-number-id}/messages`.
 ///
@@ -18,7 +20,7 @@ public struct WhatsAppOutboundAdapter: OutboundAdapter {
         guard case .whatsApp(let phoneNumberID, let token) = credentials else {
             throw .wrongCredentials(platform: platform)
         }
-        var body: [String: OutboundJSON] = ["messaging_product": "whatsapp", "recipient_type": "individual"]
+        var body: [String: WireJSON] = ["messaging_product": "whatsapp", "recipient_type": "individual"]
         switch message.kind {
         case .whatsAppText(let to):
             body["to"] = .string(to)
@@ -28,12 +30,12 @@ public struct WhatsAppOutboundAdapter: OutboundAdapter {
         case .whatsAppTemplate(let to, let template):
             body["to"] = .string(to)
             body["type"] = "template"
-            var fields: [String: OutboundJSON] = [
+            var fields: [String: WireJSON] = [
                 "name": .string(template.name), "language": ["code": .string(template.languageCode)],
             ]
             if !template.bodyParameters.isEmpty {
                 let parameters = template.bodyParameters.map {
-                    OutboundJSON.object(["type": "text", "text": .string($0)])
+                    WireJSON.object(["type": "text", "text": .string($0)])
                 }
                 fields["components"] = [["type": "body", "parameters": .array(parameters)]]
             }

@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 
 /// X API v2: DMs (`POST /2/dm_conversations/with/{participant}/messages`) and reply posts
 /// (`POST /2/tweets`), with the connected account's user-context OAuth 2.0 token.
@@ -22,7 +23,7 @@ public struct XOutboundAdapter: OutboundAdapter {
     {
         guard case .x(let token) = credentials else { throw .wrongCredentials(platform: platform) }
         let url: String
-        let body: OutboundJSON
+        let body: WireJSON
         switch message.kind {
         case .xDirectMessage(let participantID):
             url = "\(endpoint.baseURL)/2/dm_conversations/with/\(PercentEncoding.component(participantID))/messages"
@@ -40,7 +41,7 @@ public struct XOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        let json = OutboundJSON.parse(response.body)
+        let json = WireJSON.parse(response.body)
         if (200..<300).contains(response.status) {
             if let id = json?["data"]?["dm_event_id"]?.text ?? json?["data"]?["id"]?.text {
                 return .sent(platformMessageID: id)
