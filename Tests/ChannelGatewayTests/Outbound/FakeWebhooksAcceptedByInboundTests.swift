@@ -177,12 +177,14 @@ struct FakeWebhooksAcceptedByInboundTests {
             url: "https://g/webhooks/x/c", consumerSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu",
             crcToken: "9b4507b3-9040-4669-9ca3-6b94edb50553")
         let crcReply = try handshakeReply(
-            crc, XWebhookAdapter(), XWebhookSecrets(consumerSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"))
+            crc, XWebhookAdapter(),
+            XWebhookSecrets(consumerSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"))
         #expect(crcReply.flatMap { WireJSON.parse(Array($0.utf8)) } == WireJSON.parse(Array(crc.expectedBody.utf8)))
         let linkedIn = WebhookHandshake.linkedIn(
             url: "https://g/webhooks/linkedin/c", clientSecret: "cs",
             challengeCode: "f6e8a2f4-0c9e-4b8a-9c39-0f0e3c7d1a55")
-        let linkedInReply = try handshakeReply(linkedIn, LinkedInWebhookAdapter(), LinkedInWebhookSecrets(clientSecret: "cs"))
+        let linkedInReply = try handshakeReply(
+            linkedIn, LinkedInWebhookAdapter(), LinkedInWebhookSecrets(clientSecret: "cs"))
         #expect(
             linkedInReply.flatMap { WireJSON.parse(Array($0.utf8)) }
                 == WireJSON.parse(Array(linkedIn.expectedBody.utf8)))

@@ -32,7 +32,7 @@ struct OutboundTestHarness {
 
     /// Builds with `adapter`, sends through a sender holding only that adapter.
     func send(
-        _ message: OutboundMessage, with adapter: some OutboundAdapter, credentials: ChannelCredentials
+        _ message: OutboundMessage, with adapter: some OutboundAdapter, credentials: any ChannelCredentials
     ) async throws -> OutboundOutcome {
         try await sender([adapter]).send(message, on: adapter.platform, credentials: credentials)
     }

@@ -14,7 +14,7 @@ struct PlatformHTTPClientTests {
             let outcome = try await OutboundTestHarness.with(timeout: .milliseconds(300)) {
                 try await $0.send(
                     outboundMessage(.telegramMessage(chatID: "1")), with: adapter,
-                    credentials: .telegram(botToken: "1:T"))
+                    credentials: TelegramCredentials(botToken: "1:T"))
             }
             let elapsed = ContinuousClock.now - started
             #expect(outcome == .retryAfter(delay: nil, reason: .transient))
@@ -32,10 +32,11 @@ struct PlatformHTTPClientTests {
             let adapter = TelegramOutboundAdapter(endpoint: .init(baseURL: deadURL))
             let outcome = try await harness.send(
                 outboundMessage(.telegramMessage(chatID: "1")), with: adapter,
-                credentials: .telegram(botToken: "1:SECRET"))
+                credentials: TelegramCredentials(botToken: "1:SECRET"))
             #expect(outcome == .retryAfter(delay: nil, reason: .transient))
             let request = try adapter.request(
-                for: outboundMessage(.telegramMessage(chatID: "1")), credentials: .telegram(botToken: "1:SECRET"))
+                for: outboundMessage(.telegramMessage(chatID: "1")),
+                credentials: TelegramCredentials(botToken: "1:SECRET"))
             let failure = await #expect(throws: PlatformTransportError.self) { try await harness.http.execute(request) }
             #expect(failure?.request.contains("SECRET") == false)
             #expect(failure?.request.contains("/bot<token>/sendMessage") == true)
@@ -50,7 +51,7 @@ struct PlatformHTTPClientTests {
                 let request = try adapter.request(
                     for: outboundMessage(
                         .linkedInComment(.init(actor: "urn:li:organization:1", object: "urn:li:activity:2"))),
-                    credentials: .linkedIn(accessToken: "t"))
+                    credentials: LinkedInCredentials(accessToken: "t"))
                 let response = try await harness.http.execute(request)
                 #expect(response.status == 201)
                 #expect(response.headers["x-restli-id"]?.hasPrefix("urn:li:comment:") == true)

@@ -11,14 +11,23 @@ public struct LinkedInOutboundAdapter: OutboundAdapter {
     public let platform = Platform.linkedin
     public var endpoint: PlatformEndpoint
 
+    /// `version` is sent as `LinkedIn-Version` (YYYYMM); LinkedIn sunsets versions, keep it current.
+    public static let api = PlatformAPI(
+        .linkedin, production: .init(baseURL: "https://api.linkedin.com", version: "202611"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: LinkedInCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .linkedIn(let token) = credentials else { throw .wrongCredentials(platform: platform) }
+        let token = credentials.accessToken
         guard case .linkedInComment(let target) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }

@@ -11,14 +11,22 @@ public struct TelegramOutboundAdapter: OutboundAdapter {
     public let platform = Platform.telegram
     public var endpoint: PlatformEndpoint
 
+    /// The Bot API.
+    public static let api = PlatformAPI(.telegram, production: .init(baseURL: "https://api.telegram.org"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: TelegramCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .telegram(let botToken) = credentials else { throw .wrongCredentials(platform: platform) }
+        let botToken = credentials.botToken
         guard case .telegramMessage(let chatID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }

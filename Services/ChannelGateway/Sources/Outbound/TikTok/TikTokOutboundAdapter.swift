@@ -11,16 +11,23 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
     public let platform = Platform.tiktok
     public var endpoint: PlatformEndpoint
 
+    /// The TikTok API for Business.
+    public static let api = PlatformAPI(
+        .tiktok, production: .init(baseURL: "https://business-api.tiktok.com", version: "v1.3"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: TikTokCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .tiktok(let token, let businessID) = credentials else {
-            throw .wrongCredentials(platform: platform)
-        }
+        let (token, businessID) = (credentials.accessToken, credentials.businessID)
         guard case .tiktokCommentReply(let videoID, let commentID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }

@@ -1,7 +1,7 @@
 import PlatformJSON
 
 /// WeChat Official Account customer-service text message
-/// (`POST /cgi-bin/message/custom/send?access_token=...`). Needs `.weChatAccessToken`
+/// (`POST /cgi-bin/message/custom/send?access_token=...`). Needs `WeChatCredentials.accessToken`
 /// credentials: the sender exchanges AppID/AppSecret through `WeChatAccessTokenCache` first.
 ///
 /// The API returns no message id, so `sent` carries nil. Errors: 45015 outside the 48 h window;
@@ -12,14 +12,22 @@ public struct WeChatOutboundAdapter: OutboundAdapter {
     public let platform = Platform.wechat
     public var endpoint: PlatformEndpoint
 
+    /// The Official Account API.
+    public static let api = PlatformAPI(.wechat, production: .init(baseURL: "https://api.weixin.qq.com"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: WeChatCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .weChatAccessToken(let token) = credentials else { throw .wrongCredentials(platform: platform) }
+        guard case .accessToken(let token) = credentials else { throw .wrongCredentials(platform: platform) }
         guard case .weChatText(let openID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }

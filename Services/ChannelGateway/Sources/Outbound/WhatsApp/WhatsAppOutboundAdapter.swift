@@ -10,16 +10,23 @@ public struct WhatsAppOutboundAdapter: OutboundAdapter {
     public let platform = Platform.whatsapp
     public var endpoint: PlatformEndpoint
 
+    /// The WhatsApp Cloud API (graph.facebook.com).
+    public static let api = PlatformAPI(
+        .whatsapp, production: .init(baseURL: "https://graph.facebook.com", version: "v26.0"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: WhatsAppCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .whatsApp(let phoneNumberID, let token) = credentials else {
-            throw .wrongCredentials(platform: platform)
-        }
+        let (phoneNumberID, token) = (credentials.phoneNumberID, credentials.accessToken)
         var body: [String: WireJSON] = ["messaging_product": "whatsapp", "recipient_type": "individual"]
         switch message.kind {
         case .whatsAppText(let to):

@@ -12,16 +12,24 @@ public struct XOutboundAdapter: OutboundAdapter {
     public var endpoint: PlatformEndpoint
     private let nowUnixSeconds: @Sendable () -> Double
 
+    /// API v2.
+    public static let api = PlatformAPI(.x, production: .init(baseURL: "https://api.x.com", version: "2"))
+    public static var apis: [PlatformAPI] { [api] }
+
     /// `nowUnixSeconds` (default: the system clock) turns `x-rate-limit-reset` into a delay.
     public init(endpoint: PlatformEndpoint, nowUnixSeconds: (@Sendable () -> Double)? = nil) {
         self.endpoint = endpoint
         self.nowUnixSeconds = nowUnixSeconds ?? { Date().timeIntervalSince1970 }
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: XCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .x(let token) = credentials else { throw .wrongCredentials(platform: platform) }
+        let token = credentials.userAccessToken
         let url: String
         let body: WireJSON
         switch message.kind {
