@@ -49,4 +49,23 @@ struct PlatformRegistryTests {
         #expect(endpoints[WhatsAppOutboundAdapter.api] == WhatsAppOutboundAdapter.api.production)
         #expect(endpoints != .production)
     }
+
+    @Test("the registry's entry point refuses another platform's secrets as a configuration error")
+    func foreignSecrets() throws {
+        let adapter = try #require(WebhookAdapters.adapter(for: .facebook))
+        let error = webhookError { () throws(WebhookError) in
+            try adapter.handle(
+                TestSigning.metaPost(FacebookWebhookTests.messengerText),
+                anySecrets: XWebhookSecrets(consumerSecret: "app-secret"), now: TestSigning.now)
+        }
+        guard case .notConfigured? = error else {
+            Issue.record("expected notConfigured, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.httpStatus == 500)
+        let accepted = try? adapter.handle(
+            TestSigning.metaPost(FacebookWebhookTests.messengerText), anySecrets: TestSigning.metaSecrets,
+            now: TestSigning.now)
+        #expect(accepted != nil)
+    }
 }

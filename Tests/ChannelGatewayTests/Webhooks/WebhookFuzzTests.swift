@@ -97,7 +97,8 @@ struct WebhookFuzzTests {
                 headers: [.init(name: "TikTok-Signature", value: "t=1790002100,s=\(signature)")], body: body)
         },
         Target(
-            platform: .telegram, seeds: [TelegramWebhookTests.message], secrets: TelegramWebhookSecrets(secretToken: "tg")
+            platform: .telegram, seeds: [TelegramWebhookTests.message],
+            secrets: TelegramWebhookSecrets(secretToken: "tg")
         ) { body in
             WebhookRequest(
                 method: "POST", path: "/", headers: [.init(name: "X-Telegram-Bot-Api-Secret-Token", value: "tg")],
