@@ -20,7 +20,7 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 
 /// The four services share one shape: a library with all logic, and a small executable.
 let services: [(name: String, product: String, extra: [Target.Dependency])] = [
-    ("ChannelGateway", "channel-gateway", [hummingbird, asyncHTTPClient, crypto, cryptoExtras]),
+    ("ChannelGateway", "channel-gateway", ["PlatformJSON", hummingbird, asyncHTTPClient, crypto, cryptoExtras]),
     ("ConversationService", "conversation-service", ["InboxRules"]),
     ("AssignmentService", "assignment-service", []),
     ("PolicyService", "policy-service", ["InboxRules"]),
@@ -48,6 +48,8 @@ var targets: [Target] = [
     // The platforms' reply rules as one pure function, shared by policy-service (CheckReply) and
     // conversation-service (reply_capability).
     .target(name: "InboxRules", path: "Shared/InboxRules", swiftSettings: swiftSettings),
+    // The JSON value type the gateway and the platform fakes share (no domain logic, no dependencies).
+    .target(name: "PlatformJSON", path: "Shared/PlatformJSON", swiftSettings: swiftSettings),
     .executableTarget(
         name: "inboxctl",
         dependencies: ["InboxKit", "InboxAPI", grpcCore, grpcHTTP2, argumentParser],
@@ -57,8 +59,8 @@ var targets: [Target] = [
     .target(
         name: "TestSupport",
         dependencies: [
-            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging, hummingbird, crypto,
-            cryptoExtras, asyncHTTPClient, .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+            "InboxKit", "InboxAPI", "PlatformJSON", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging, hummingbird,
+            crypto, cryptoExtras, asyncHTTPClient, .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
         ],
         path: "Tests/TestSupport",
         swiftSettings: swiftSettings
@@ -114,7 +116,7 @@ for service in services {
         .testTarget(
             name: "\(service.name)Tests",
             dependencies: [.target(name: service.name), "InboxKit", "InboxAPI", "TestSupport", grpcCore, postgres]
-                + (service.name == "ChannelGateway" ? [asyncHTTPClient, crypto, cryptoExtras] : []),
+                + (service.name == "ChannelGateway" ? ["PlatformJSON", asyncHTTPClient, crypto, cryptoExtras] : []),
             swiftSettings: swiftSettings
         )
     )

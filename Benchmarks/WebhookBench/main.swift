@@ -10,7 +10,7 @@ struct BenchCase {
     let name: String
     let platform: Platform
     let request: WebhookRequest
-    let secrets: WebhookSecrets
+    let secrets: any WebhookSecrets
 }
 
 func hmacSHA256(_ key: String, _ message: [UInt8]) -> [UInt8] {
@@ -32,7 +32,7 @@ func metaCase(_ name: String, _ platform: Platform, _ json: String) -> BenchCase
         request: WebhookRequest(
             method: "POST", path: "/", headers: header("X-Hub-Signature-256", "sha256=" + hex(hmacSHA256("s", body))),
             body: body),
-        secrets: WebhookSecrets(signingSecret: "s", verifyToken: "v"))
+        secrets: MetaWebhookSecrets(appSecret: "s", verifyToken: "v"))
 }
 
 let now = Date(timeIntervalSince1970: 1_790_002_100)
@@ -83,7 +83,7 @@ func twilioCase() -> BenchCase {
         request: WebhookRequest(
             method: "POST", path: "/", headers: header("X-Twilio-Signature", Data(mac).base64EncodedString()),
             body: Array(twilio.utf8), publicURL: url),
-        secrets: WebhookSecrets(signingSecret: "tw"))
+        secrets: TwilioWebhookSecrets(authToken: "tw"))
 }
 
 func sha1Signature(_ parts: [String]) -> String {
@@ -92,8 +92,7 @@ func sha1Signature(_ parts: [String]) -> String {
 
 func wechatCases() throws -> [BenchCase] {
     let aesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-    let secrets = WebhookSecrets(
-        verifyToken: "wxtoken", wechatEncodingAESKey: aesKey, wechatAppID: "wx1234567890abcdef")
+    let secrets = WeChatWebhookSecrets(token: "wxtoken", encodingAESKey: aesKey, appID: "wx1234567890abcdef")
     // Signed at `now`: the adapter refuses timestamps outside its replay window.
     let query = [
         ("signature", sha1Signature(["wxtoken", "1790002100", "123456"])), ("timestamp", "1790002100"),
@@ -103,7 +102,7 @@ func wechatCases() throws -> [BenchCase] {
         name: "WeChat text (plain)", platform: .wechat,
         request: WebhookRequest(
             method: "POST", path: "/", query: query.map { .init(name: $0.0, value: $0.1) }, body: Array(wechatXML.utf8)),
-        secrets: WebhookSecrets(verifyToken: "wxtoken", wechatAllowPlaintext: true))
+        secrets: WeChatWebhookSecrets(token: "wxtoken", allowPlaintext: true))
     guard let key = Data(base64Encoded: aesKey + "=") else { throw CocoaError(.coderInvalidValue) }
     let message = Array(wechatXML.utf8)
     var block: [UInt8] = Array(repeating: 7, count: 16)
@@ -144,14 +143,14 @@ func benchCases() throws -> [BenchCase] {
                 headers: header(
                     "x-twitter-webhooks-signature", "sha256=" + Data(hmacSHA256("cs", xBody)).base64EncodedString()),
                 body: xBody),
-            secrets: WebhookSecrets(signingSecret: "cs")),
+            secrets: XWebhookSecrets(consumerSecret: "cs")),
         BenchCase(
             name: "LinkedIn comment", platform: .linkedin,
             request: WebhookRequest(
                 method: "POST", path: "/",
                 headers: header("X-LI-Signature", hex(hmacSHA256("li", Array("hmacsha256=".utf8) + linkedinBody))),
                 body: linkedinBody),
-            secrets: WebhookSecrets(signingSecret: "li")),
+            secrets: LinkedInWebhookSecrets(clientSecret: "li")),
         BenchCase(
             name: "TikTok comment.update", platform: .tiktok,
             request: WebhookRequest(
@@ -160,13 +159,13 @@ func benchCases() throws -> [BenchCase] {
                     "TikTok-Signature",
                     "t=1790002100,s=" + hex(hmacSHA256("tt", Array("1790002100.".utf8) + tiktokBody))),
                 body: tiktokBody),
-            secrets: WebhookSecrets(signingSecret: "tt")),
+            secrets: TikTokWebhookSecrets(clientSecret: "tt")),
         BenchCase(
             name: "Telegram message", platform: .telegram,
             request: WebhookRequest(
                 method: "POST", path: "/", headers: header("X-Telegram-Bot-Api-Secret-Token", "tg"),
                 body: Array(telegram.utf8)),
-            secrets: WebhookSecrets(verifyToken: "tg")),
+            secrets: TelegramWebhookSecrets(secretToken: "tg")),
         twilioCase(),
     ] + (try wechatCases())
 }
@@ -181,11 +180,14 @@ print("| case | bytes | payloads/s (best round) | payloads/s (median round) | µ
 print("|---|---:|---:|---:|---:|")
 var eventCount = 0
 for bench in try benchCases() {
-    let adapter = WebhookAdapters.adapter(for: bench.platform)
+    guard let adapter = WebhookAdapters.adapter(for: bench.platform) else {
+        print("| \(bench.name) | no adapter registered for \(bench.platform) | | | |")
+        continue
+    }
     // Warm up and check the payload is valid before timing it.
     let firstOutcome: WebhookOutcome
     do {
-        firstOutcome = try adapter.handle(bench.request, secrets: bench.secrets, now: now)
+        firstOutcome = try adapter.handle(bench.request, anySecrets: bench.secrets, now: now)
     } catch {
         print("| \(bench.name) | invalid fixture: \(error) | | | |")
         continue
@@ -199,7 +201,7 @@ for bench in try benchCases() {
     for _ in 0..<rounds {
         let elapsed = try clock.measure {
             for _ in 0..<perRound {
-                let outcome = try adapter.handle(bench.request, secrets: bench.secrets, now: now)
+                let outcome = try adapter.handle(bench.request, anySecrets: bench.secrets, now: now)
                 if case .events(let events, _, _) = outcome {
                     eventCount &+= events.count
                 }

@@ -1,8 +1,9 @@
 """An independent client (Python grpcio) against the four running services.
 
 For each service: grpc.health.v1 Check (overall and by service name) must say SERVING, and one
-RPC that is not built yet must end with UNIMPLEMENTED (reason NOT_IMPLEMENTED) when called with a
-valid token and with UNAUTHENTICATED (reason TOKEN_MISSING) without one. Error reasons are read
+RPC must end with UNIMPLEMENTED (reason NOT_IMPLEMENTED) while it is not built, or with its real
+refusal once built (policy's GetInboxState: NOT_FOUND, RESOURCE_NOT_FOUND, for an organisation
+that does not exist), when called with a valid token and with UNAUTHENTICATED (reason TOKEN_MISSING) without one. Error reasons are read
 the way any grpcio client reads them: `grpc_status.rpc_status.from_call` decodes the
 `grpc-status-details-bin` trailer into a google.rpc.Status whose first detail is an ErrorInfo.
 A batch over its limit (IngestEvents with 501 events) must be INVALID_ARGUMENT, BATCH_TOO_LARGE.
@@ -81,6 +82,8 @@ def main() -> int:
             (args.policy, "inbox.v1.PolicyService", "policy", "PolicyService",
              "GetInboxState", "GetInboxStateRequest"),
         ]
+        # What a built RPC answers with a token: the token's organisation does not exist there.
+        built = {"inbox.v1.PolicyService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND")}
         failures = 0
 
         def check(label: str, ok: bool, detail: str) -> None:
@@ -100,9 +103,9 @@ def main() -> int:
                 stub = getattr(stubs, f"{service}Stub")(channel)
                 call = getattr(stub, method)
                 request = getattr(messages, request_type)()
+                with_token = built.get(full_name, (grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED"))
                 for label, metadata, expected, reason in (
-                    ("with token", [("authorization", f"Bearer {args.token}")], grpc.StatusCode.UNIMPLEMENTED,
-                     "NOT_IMPLEMENTED"),
+                    ("with token", [("authorization", f"Bearer {args.token}")], *with_token),
                     ("without token", [], grpc.StatusCode.UNAUTHENTICATED, "TOKEN_MISSING"),
                 ):
                     try:

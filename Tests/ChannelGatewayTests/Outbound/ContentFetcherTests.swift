@@ -5,8 +5,10 @@ import Testing
 
 @Suite("Content fetcher")
 struct ContentFetcherTests {
-    let page = ChannelCredentials.metaPage(pageID: "111000111", accessToken: "EAAfakePageToken")
-    let tiktok = ChannelCredentials.tiktok(accessToken: "tt-token", businessID: "biz-1")
+    let page = FacebookCredentials(pageID: "111000111", accessToken: "EAAfakePageToken")
+    /// The same Page token, as the credentials of an Instagram account connected through Facebook Login.
+    let instagramViaPage = InstagramCredentials.facebookLogin(pageID: "111000111", accessToken: "EAAfakePageToken")
+    let tiktok = TikTokCredentials(accessToken: "tt-token", businessID: "biz-1")
 
     @Test("request shapes for the three steps")
     func requests() throws {
@@ -14,7 +16,7 @@ struct ContentFetcherTests {
         let mention = try ContentFetch.instagramMention(
             igUserID: "17841400000000001", mediaID: "1791", commentID: "1789"
         )
-        .request(endpoints: endpoints, credentials: page)
+        .request(endpoints: endpoints, credentials: instagramViaPage)
         #expect(mention.method == "GET")
         #expect(
             mention.url
@@ -22,7 +24,7 @@ struct ContentFetcherTests {
         )
         #expect(mention.headers == ["authorization": "Bearer EAAfakePageToken"])
         let caption = try ContentFetch.instagramMention(igUserID: "1784", mediaID: "1791", commentID: nil)
-            .request(endpoints: endpoints, credentials: page)
+            .request(endpoints: endpoints, credentials: instagramViaPage)
         #expect(caption.url.hasSuffix("?fields=mentioned_media.media_id%281791%29%7Bcaption%2Cusername%2Ctimestamp%7D"))
         let post = try ContentFetch.facebookPostVisibility(postID: "111000111_444000444").request(
             endpoints: endpoints, credentials: page)
@@ -52,20 +54,21 @@ struct ContentFetcherTests {
             fake.registerMention(objectID: "17894227972186120", text: "Great service from @myshop", username: "anna")
             fake.registerMention(objectID: "17918195224117851", text: "Look @myshop", username: "ben")
             var endpoints = OutboundEndpoints.production
-            endpoints.instagram = .init(baseURL: fake.baseURL, version: "v26.0")
+            endpoints[InstagramOutboundAdapter.facebookLoginAPI] = .init(baseURL: fake.baseURL, version: "v26.0")
             try await OutboundTestHarness.with { harness in
                 let fetcher = ContentFetcher(http: harness.http, endpoints: endpoints)
                 let comment = try await fetcher.fetch(
                     .instagramMention(
                         igUserID: "17841400000000001", mediaID: "17918195224117851", commentID: "17894227972186120"),
-                    credentials: page)
+                    credentials: instagramViaPage)
                 #expect(comment == .fetched(.text("Great service from @myshop", authorHandle: "anna")))
                 let caption = try await fetcher.fetch(
                     .instagramMention(igUserID: "17841400000000001", mediaID: "17918195224117851", commentID: nil),
-                    credentials: page)
+                    credentials: instagramViaPage)
                 #expect(caption == .fetched(.text("Look @myshop", authorHandle: "ben")))
                 let unknown = try await fetcher.fetch(
-                    .instagramMention(igUserID: "17841400000000001", mediaID: "1", commentID: "404"), credentials: page)
+                    .instagramMention(igUserID: "17841400000000001", mediaID: "1", commentID: "404"),
+                    credentials: instagramViaPage)
                 #expect(unknown == .failed(reason: .other, detail: "Graph error 100/33: (#100) Error"))
             }
         }
@@ -78,7 +81,7 @@ struct ContentFetcherTests {
         ) { fake in
             fake.registerPost(id: "111000111_444000444", isPublished: false, promotionStatus: "ineligible")
             var endpoints = OutboundEndpoints.production
-            endpoints.facebook = .init(baseURL: fake.baseURL, version: "v26.0")
+            endpoints[FacebookOutboundAdapter.api] = .init(baseURL: fake.baseURL, version: "v26.0")
             let outcome = try await OutboundTestHarness.with {
                 try await ContentFetcher(http: $0.http, endpoints: endpoints).fetch(
                     .facebookPostVisibility(postID: "111000111_444000444"), credentials: page)
@@ -93,7 +96,7 @@ struct ContentFetcherTests {
             fake.registerComment(
                 id: "7247303576418566913", videoID: "7203946942097902849", text: "So cute!", username: "user_7c2f")
             var endpoints = OutboundEndpoints.production
-            endpoints.tiktok = .init(baseURL: fake.baseURL, version: "v1.3")
+            endpoints[TikTokOutboundAdapter.api] = .init(baseURL: fake.baseURL, version: "v1.3")
             let step = ContentFetch.tiktokComment(
                 businessID: "biz-1", videoID: "7203946942097902849", commentID: "7247303576418566913")
             try await OutboundTestHarness.with { harness in

@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -5,8 +6,8 @@ import Testing
 
 @Suite("Facebook outbound")
 struct FacebookOutboundTests {
-    let credentials = ChannelCredentials.metaPage(pageID: "111000111", accessToken: "EAAfakePageToken")
-    let production = FacebookOutboundAdapter(endpoint: OutboundEndpoints.production.facebook)
+    let credentials = FacebookCredentials(pageID: "111000111", accessToken: "EAAfakePageToken")
+    let production = FacebookOutboundAdapter(endpoint: OutboundEndpoints.production[FacebookOutboundAdapter.api])
 
     @Test("Messenger RESPONSE request is the Send API call")
     func responseRequest() throws {
@@ -69,7 +70,8 @@ struct FacebookOutboundTests {
         }
         #expect(throws: OutboundBuildError.wrongCredentials(platform: .facebook)) {
             try production.request(
-                for: outboundMessage(.directMessage(recipientID: "1")), credentials: .x(userAccessToken: "t"))
+                for: outboundMessage(.directMessage(recipientID: "1")),
+                anyCredentials: XCredentials(userAccessToken: "t"))
         }
     }
 
@@ -167,7 +169,7 @@ struct FacebookOutboundTests {
             let outcome = try await OutboundTestHarness.with {
                 try await $0.send(
                     outboundMessage(.directMessage(recipientID: "7001")), with: adapter,
-                    credentials: .metaPage(pageID: "111000111", accessToken: "stale"))
+                    credentials: FacebookCredentials(pageID: "111000111", accessToken: "stale"))
             }
             guard case .failed(.tokenInvalid, let detail) = outcome else {
                 Issue.record("expected tokenInvalid, got \(outcome)")

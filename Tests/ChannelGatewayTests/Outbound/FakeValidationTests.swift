@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -9,11 +10,11 @@ import Testing
 struct FakeValidationTests {
     private func post(
         _ fake: some FakePlatform, _ path: String, headers: [String: String], body: String
-    ) async throws -> (status: Int, json: OutboundJSON?) {
+    ) async throws -> (status: Int, json: WireJSON?) {
         try await OutboundTestHarness.with { harness in
             let response = try await harness.http.execute(
                 PlatformRequest(method: "POST", url: fake.baseURL + path, headers: headers, body: Array(body.utf8)))
-            return (response.status, OutboundJSON.parse(response.body))
+            return (response.status, WireJSON.parse(response.body))
         }
     }
 

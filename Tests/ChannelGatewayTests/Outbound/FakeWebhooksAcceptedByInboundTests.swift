@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -31,7 +32,7 @@ struct FakeWebhooksAcceptedByInboundTests {
         let webhook = MetaWebhookSigner.signed(
             payload, url: "https://gw.example.com/webhooks/facebook/ch1", appSecret: "app-secret")
         let out = try FacebookWebhookAdapter().handle(
-            request(webhook), secrets: .init(signingSecret: "app-secret"), now: Date())
+            request(webhook), secrets: MetaWebhookSecrets(appSecret: "app-secret"), now: Date())
         #expect(events(out).first?.text == "Größe? 😀")
         #expect(events(out).first?.messageID == "m_1")
     }
@@ -43,7 +44,7 @@ struct FakeWebhooksAcceptedByInboundTests {
         let webhook = MetaWebhookSigner.signed(
             payload, url: "https://gw.example.com/webhooks/facebook/ch1", appSecret: "app-secret")
         let out = try FacebookWebhookAdapter().handle(
-            request(webhook), secrets: .init(signingSecret: "app-secret"), now: Date())
+            request(webhook), secrets: MetaWebhookSecrets(appSecret: "app-secret"), now: Date())
         #expect(events(out).first?.text == "Price?")
         #expect(events(out).first?.isPaid == true)
     }
@@ -54,14 +55,14 @@ struct FakeWebhooksAcceptedByInboundTests {
             profileName: "Sheena", messageID: "wamid.IN1", text: "Blue?", timestamp: 1_749_416_383)
         let out = try WhatsAppWebhookAdapter().handle(
             request(MetaWebhookSigner.signed(text, url: "https://g/webhooks/whatsapp/c", appSecret: "s")),
-            secrets: .init(signingSecret: "s"), now: Date())
+            secrets: MetaWebhookSecrets(appSecret: "s"), now: Date())
         #expect(events(out).first?.text == "Blue?")
         let status = WebhookPayloads.whatsAppStatus(
             wabaID: "1", phoneNumberID: "106540352242922", messageID: "wamid.OUT1", status: "failed",
             recipientID: "16505551234", timestamp: 1_750_030_073, errorCode: 131_047)
         let statusOut = try WhatsAppWebhookAdapter().handle(
             request(MetaWebhookSigner.signed(status, url: "https://g/webhooks/whatsapp/c", appSecret: "s")),
-            secrets: .init(signingSecret: "s"), now: Date())
+            secrets: MetaWebhookSecrets(appSecret: "s"), now: Date())
         #expect(events(statusOut).first?.deliveryStatus != nil)
     }
 
@@ -71,7 +72,7 @@ struct FakeWebhooksAcceptedByInboundTests {
             senderScreenName: "nicpottier", text: "Hello &amp; bye", createdTimestamp: 1_517_359_429_301)
         let out = try XWebhookAdapter().handle(
             request(XWebhookSigner.signed(dm, url: "https://g/webhooks/x/c", consumerSecret: "cs")),
-            secrets: .init(signingSecret: "cs"), now: Date())
+            secrets: XWebhookSecrets(consumerSecret: "cs"), now: Date())
         #expect(events(out).first?.text == "Hello & bye")
         let mention = WebhookPayloads.xMention(
             forUserID: "2244994945", forScreenName: "brandaccount", tweetID: 1_770_000_000_000_000_001,
@@ -79,7 +80,7 @@ struct FakeWebhooksAcceptedByInboundTests {
             timestampMs: 1_773_748_800_000)
         let mentionOut = try XWebhookAdapter().handle(
             request(XWebhookSigner.signed(mention, url: "https://g/webhooks/x/c", consumerSecret: "cs")),
-            secrets: .init(signingSecret: "cs"), now: Date())
+            secrets: XWebhookSecrets(consumerSecret: "cs"), now: Date())
         #expect(events(mentionOut).first?.messageID == "1770000000000000001")
     }
 
@@ -90,7 +91,7 @@ struct FakeWebhooksAcceptedByInboundTests {
             authorURN: "urn:li:person:zLqTygBP8S", text: "Do you ship to EU?", lastModifiedAt: 1_691_574_506_310)
         let out = try LinkedInWebhookAdapter().handle(
             request(LinkedInWebhookSigner.signed(payload, url: "https://g/webhooks/linkedin/c", clientSecret: "cs")),
-            secrets: .init(signingSecret: "cs"), now: Date())
+            secrets: LinkedInWebhookSecrets(clientSecret: "cs"), now: Date())
         #expect(events(out).first?.text == "Do you ship to EU?")
     }
 
@@ -102,7 +103,8 @@ struct FakeWebhooksAcceptedByInboundTests {
             text: "So cute", createTime: Int64(now.timeIntervalSince1970), timestampMs: 1_687_394_416_109)
         let webhook = TikTokWebhookSigner.signed(
             payload, url: "https://g/webhooks/tiktok/c", secret: "tts", timestamp: Int(now.timeIntervalSince1970))
-        let out = try TikTokWebhookAdapter().handle(request(webhook), secrets: .init(signingSecret: "tts"), now: now)
+        let out = try TikTokWebhookAdapter().handle(
+            request(webhook), secrets: TikTokWebhookSecrets(clientSecret: "tts"), now: now)
         #expect(events(out).first?.messageID == "7247303576418566913")
     }
 
@@ -113,7 +115,7 @@ struct FakeWebhooksAcceptedByInboundTests {
         let out = try TelegramWebhookAdapter().handle(
             request(
                 TelegramWebhookSigner.signed(update, url: "https://g/webhooks/telegram/c", secretToken: "tg-secret")),
-            secrets: .init(verifyToken: "tg-secret"), now: Date())
+            secrets: TelegramWebhookSecrets(secretToken: "tg-secret"), now: Date())
         #expect(events(out).first?.text == "Where is my parcel?")
     }
 
@@ -122,14 +124,14 @@ struct FakeWebhooksAcceptedByInboundTests {
         let sms = WebhookPayloads.twilioSMS(
             accountSID: "AC1", messageSID: "SM1", from: "+11234567890", to: "+12345678901", body: "Is the store open?")
         let out = try TwilioWebhookAdapter().handle(
-            request(TwilioWebhookSigner.signed(sms, url: url, authToken: "tok")), secrets: .init(signingSecret: "tok"),
-            now: Date())
+            request(TwilioWebhookSigner.signed(sms, url: url, authToken: "tok")),
+            secrets: TwilioWebhookSecrets(authToken: "tok"), now: Date())
         #expect(events(out).first?.text == "Is the store open?")
         let status = WebhookPayloads.twilioStatusCallback(
             accountSID: "AC1", messageSID: "SM9", status: "undelivered", from: "+1", to: "+2", errorCode: 30003)
         let statusOut = try TwilioWebhookAdapter().handle(
             request(TwilioWebhookSigner.signed(status, url: url, authToken: "tok")),
-            secrets: .init(signingSecret: "tok"), now: Date())
+            secrets: TwilioWebhookSecrets(authToken: "tok"), now: Date())
         #expect(events(statusOut).first?.deliveryStatus != nil)
     }
 
@@ -142,7 +144,7 @@ struct FakeWebhooksAcceptedByInboundTests {
         let plain = WeChatWebhookSigner.signed(
             xml: xml, url: "https://g/webhooks/wechat/c", token: "wxtoken", timestamp: "1790004000", nonce: "123456")
         let out = try WeChatWebhookAdapter().handle(
-            request(plain), secrets: .init(verifyToken: "wxtoken", wechatAllowPlaintext: true), now: receivedAt)
+            request(plain), secrets: WeChatWebhookSecrets(token: "wxtoken", allowPlaintext: true), now: receivedAt)
         #expect(events(out).first?.text == "我的订单到哪了？")
         let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
         let encrypted = try WeChatWebhookSigner.signedEncrypted(
@@ -150,37 +152,39 @@ struct FakeWebhooksAcceptedByInboundTests {
             encodingAESKey: key, appID: "wx1234567890abcdef", timestamp: "1790004000", nonce: "123456")
         let aesOut = try WeChatWebhookAdapter().handle(
             request(encrypted),
-            secrets: .init(verifyToken: "wxtoken", wechatEncodingAESKey: key, wechatAppID: "wx1234567890abcdef"),
+            secrets: WeChatWebhookSecrets(token: "wxtoken", encodingAESKey: key, appID: "wx1234567890abcdef"),
             now: receivedAt)
         #expect(events(aesOut).first?.text == "我的订单到哪了？")
     }
 
     private func handshakeReply(
-        _ handshake: WebhookHandshake, _ adapter: some WebhookAdapter, _ secrets: WebhookSecrets, now: Date = Date()
+        _ handshake: WebhookHandshake, _ adapter: some WebhookAdapter, _ secrets: any WebhookSecrets, now: Date = Date()
     )
         throws -> String?
     {
         var get = request(SignedWebhook(url: handshake.url, headers: [:], body: []))
         get.method = "GET"
-        guard case .handshake(let reply) = try adapter.handle(get, secrets: secrets, now: now) else { return nil }
+        guard case .handshake(let reply) = try adapter.handle(get, anySecrets: secrets, now: now) else { return nil }
         return String(decoding: reply.body, as: UTF8.self)
     }
 
     @Test func handshakes() throws {
         let meta = WebhookHandshake.meta(url: "https://g/webhooks/facebook/c", verifyToken: "vt")
         #expect(
-            try handshakeReply(meta, FacebookWebhookAdapter(), .init(signingSecret: "s", verifyToken: "vt"))
+            try handshakeReply(meta, FacebookWebhookAdapter(), MetaWebhookSecrets(appSecret: "s", verifyToken: "vt"))
                 == meta.expectedBody)
         let crc = WebhookHandshake.xCRC(
             url: "https://g/webhooks/x/c", consumerSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu",
             crcToken: "9b4507b3-9040-4669-9ca3-6b94edb50553")
         let crcReply = try handshakeReply(
-            crc, XWebhookAdapter(), .init(signingSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"))
+            crc, XWebhookAdapter(),
+            XWebhookSecrets(consumerSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"))
         #expect(crcReply.flatMap { WireJSON.parse(Array($0.utf8)) } == WireJSON.parse(Array(crc.expectedBody.utf8)))
         let linkedIn = WebhookHandshake.linkedIn(
             url: "https://g/webhooks/linkedin/c", clientSecret: "cs",
             challengeCode: "f6e8a2f4-0c9e-4b8a-9c39-0f0e3c7d1a55")
-        let linkedInReply = try handshakeReply(linkedIn, LinkedInWebhookAdapter(), .init(signingSecret: "cs"))
+        let linkedInReply = try handshakeReply(
+            linkedIn, LinkedInWebhookAdapter(), LinkedInWebhookSecrets(clientSecret: "cs"))
         #expect(
             linkedInReply.flatMap { WireJSON.parse(Array($0.utf8)) }
                 == WireJSON.parse(Array(linkedIn.expectedBody.utf8)))
@@ -189,7 +193,7 @@ struct FakeWebhooksAcceptedByInboundTests {
             echostr: "e123")
         #expect(
             try handshakeReply(
-                weChat, WeChatWebhookAdapter(), .init(verifyToken: "wxtoken"),
+                weChat, WeChatWebhookAdapter(), WeChatWebhookSecrets(token: "wxtoken"),
                 now: Date(timeIntervalSince1970: 1_790_000_010)) == "e123")
     }
 }

@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -5,11 +6,11 @@ import Testing
 
 @Suite("Instagram outbound")
 struct InstagramOutboundTests {
-    let facebookLogin = ChannelCredentials.metaPage(pageID: "111000111", accessToken: "EAAfakePageToken")
-    let instagramLogin = ChannelCredentials.instagramLogin(igUserID: "17841400000000001", accessToken: "IGfakeToken")
+    let facebookLogin = InstagramCredentials.facebookLogin(pageID: "111000111", accessToken: "EAAfakePageToken")
+    let instagramLogin = InstagramCredentials.instagramLogin(igUserID: "17841400000000001", accessToken: "IGfakeToken")
     let production = InstagramOutboundAdapter(
-        facebookLogin: OutboundEndpoints.production.instagram,
-        instagramLogin: OutboundEndpoints.production.instagramLogin)
+        facebookLogin: OutboundEndpoints.production[InstagramOutboundAdapter.facebookLoginAPI],
+        instagramLogin: OutboundEndpoints.production[InstagramOutboundAdapter.instagramLoginAPI])
 
     @Test("Instagram Login DMs go to graph.instagram.com without messaging_type")
     func instagramLoginRequest() throws {

@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -5,14 +6,14 @@ import Testing
 
 @Suite("LinkedIn outbound")
 struct LinkedInOutboundTests {
-    let credentials = ChannelCredentials.linkedIn(accessToken: "li-token")
+    let credentials = LinkedInCredentials(accessToken: "li-token")
     let target = LinkedInCommentTarget(
         actor: "urn:li:organization:96072893", object: "urn:li:activity:7094637247890620418",
         parentComment: "urn:li:comment:(urn:li:activity:7094637247890620418,7094977717598625792)")
 
     @Test("nested reply: URL-encoded parent comment URN in the path, Rest.li and version headers")
     func nestedRequest() throws {
-        let adapter = LinkedInOutboundAdapter(endpoint: OutboundEndpoints.production.linkedIn)
+        let adapter = LinkedInOutboundAdapter(endpoint: OutboundEndpoints.production[LinkedInOutboundAdapter.api])
         let request = try adapter.request(for: outboundMessage(.linkedInComment(target)), credentials: credentials)
         #expect(
             request.url
@@ -34,7 +35,7 @@ struct LinkedInOutboundTests {
 
     @Test("top-level comment targets the post and has no parentComment")
     func topLevelRequest() throws {
-        let adapter = LinkedInOutboundAdapter(endpoint: OutboundEndpoints.production.linkedIn)
+        let adapter = LinkedInOutboundAdapter(endpoint: OutboundEndpoints.production[LinkedInOutboundAdapter.api])
         var topLevel = target
         topLevel.parentComment = nil
         let request = try adapter.request(for: outboundMessage(.linkedInComment(topLevel)), credentials: credentials)

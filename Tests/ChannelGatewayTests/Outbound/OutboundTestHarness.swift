@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -31,20 +32,20 @@ struct OutboundTestHarness {
 
     /// Builds with `adapter`, sends through a sender holding only that adapter.
     func send(
-        _ message: OutboundMessage, with adapter: some OutboundAdapter, credentials: ChannelCredentials
+        _ message: OutboundMessage, with adapter: some OutboundAdapter, credentials: any ChannelCredentials
     ) async throws -> OutboundOutcome {
         try await sender([adapter]).send(message, on: adapter.platform, credentials: credentials)
     }
 }
 
 /// The body parsed as JSON, for structural comparison.
-func bodyJSON(_ bytes: [UInt8]) -> OutboundJSON? {
-    OutboundJSON.parse(bytes)
+func bodyJSON(_ bytes: [UInt8]) -> WireJSON? {
+    WireJSON.parse(bytes)
 }
 
 /// A fake's recorded body parsed with the gateway's JSON type.
-func bodyJSON(_ request: FakeRequest?) -> OutboundJSON? {
-    request.flatMap { OutboundJSON.parse($0.body) }
+func bodyJSON(_ request: FakeRequest?) -> WireJSON? {
+    request.flatMap { WireJSON.parse($0.body) }
 }
 
 func outboundMessage(_ kind: OutboundKind, _ text: String = "Hello there", quoted: String? = nil) -> OutboundMessage {

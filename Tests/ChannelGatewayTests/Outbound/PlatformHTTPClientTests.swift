@@ -11,15 +11,17 @@ struct PlatformHTTPClientTests {
             fake.script.enqueue(.hang, on: TelegramBotAPIFake.Endpoint.sendMessage.rawValue)
             let adapter = TelegramOutboundAdapter(endpoint: .init(baseURL: fake.baseURL))
             let started = ContinuousClock.now
-            let outcome = try await OutboundTestHarness.with(timeout: .milliseconds(300)) {
+            // 1 s: long enough for the fake to have received the request on a loaded 2-core machine
+            // (a cut-off before it did made this test flaky), short of the 3 s bound below.
+            let outcome = try await OutboundTestHarness.with(timeout: .seconds(1)) {
                 try await $0.send(
                     outboundMessage(.telegramMessage(chatID: "1")), with: adapter,
-                    credentials: .telegram(botToken: "1:T"))
+                    credentials: TelegramCredentials(botToken: "1:T"))
             }
             let elapsed = ContinuousClock.now - started
             #expect(outcome == .retryAfter(delay: nil, reason: .transient))
             #expect(elapsed < .seconds(3))
-            #expect(fake.recorder.requests.count == 1)
+            #expect(await fake.recorder.waitForRequests(count: 1, timeout: .seconds(2)).count == 1)
         }
     }
 
@@ -32,10 +34,11 @@ struct PlatformHTTPClientTests {
             let adapter = TelegramOutboundAdapter(endpoint: .init(baseURL: deadURL))
             let outcome = try await harness.send(
                 outboundMessage(.telegramMessage(chatID: "1")), with: adapter,
-                credentials: .telegram(botToken: "1:SECRET"))
+                credentials: TelegramCredentials(botToken: "1:SECRET"))
             #expect(outcome == .retryAfter(delay: nil, reason: .transient))
             let request = try adapter.request(
-                for: outboundMessage(.telegramMessage(chatID: "1")), credentials: .telegram(botToken: "1:SECRET"))
+                for: outboundMessage(.telegramMessage(chatID: "1")),
+                credentials: TelegramCredentials(botToken: "1:SECRET"))
             let failure = await #expect(throws: PlatformTransportError.self) { try await harness.http.execute(request) }
             #expect(failure?.request.contains("SECRET") == false)
             #expect(failure?.request.contains("/bot<token>/sendMessage") == true)
@@ -50,7 +53,7 @@ struct PlatformHTTPClientTests {
                 let request = try adapter.request(
                     for: outboundMessage(
                         .linkedInComment(.init(actor: "urn:li:organization:1", object: "urn:li:activity:2"))),
-                    credentials: .linkedIn(accessToken: "t"))
+                    credentials: LinkedInCredentials(accessToken: "t"))
                 let response = try await harness.http.execute(request)
                 #expect(response.status == 201)
                 #expect(response.headers["x-restli-id"]?.hasPrefix("urn:li:comment:") == true)

@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -5,11 +6,11 @@ import Testing
 
 @Suite("Telegram outbound")
 struct TelegramOutboundTests {
-    let credentials = ChannelCredentials.telegram(botToken: "7000000001:AAFakeBotToken")
+    let credentials = TelegramCredentials(botToken: "7000000001:AAFakeBotToken")
 
     @Test("sendMessage request: token in the path, numeric chat_id, reply_parameters for a quote")
     func request() throws {
-        let adapter = TelegramOutboundAdapter(endpoint: OutboundEndpoints.production.telegram)
+        let adapter = TelegramOutboundAdapter(endpoint: OutboundEndpoints.production[TelegramOutboundAdapter.api])
         let request = try adapter.request(
             for: outboundMessage(.telegramMessage(chatID: "123456789"), "It's out for delivery.", quoted: "4711"),
             credentials: credentials)
@@ -75,7 +76,7 @@ struct TelegramOutboundTests {
                 #expect(failureReason(blocked) == .recipientUnavailable)
                 let wrongToken = try await harness.send(
                     outboundMessage(.telegramMessage(chatID: "1")), with: adapter,
-                    credentials: .telegram(botToken: "1:revoked")
+                    credentials: TelegramCredentials(botToken: "1:revoked")
                 )
                 #expect(failureReason(wrongToken) == .tokenInvalid)
             }

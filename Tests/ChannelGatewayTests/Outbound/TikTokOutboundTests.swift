@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -5,12 +6,12 @@ import Testing
 
 @Suite("TikTok outbound")
 struct TikTokOutboundTests {
-    let credentials = ChannelCredentials.tiktok(accessToken: "tt-token", businessID: "-000AbCdEfGh-business-open-id")
+    let credentials = TikTokCredentials(accessToken: "tt-token", businessID: "-000AbCdEfGh-business-open-id")
     let kind = OutboundKind.tiktokCommentReply(videoID: "7203946942097902849", commentID: "7247303576418566913")
 
     @Test("comment reply request uses the Access-Token header and string ids")
     func request() throws {
-        let adapter = TikTokOutboundAdapter(endpoint: OutboundEndpoints.production.tiktok)
+        let adapter = TikTokOutboundAdapter(endpoint: OutboundEndpoints.production[TikTokOutboundAdapter.api])
         let request = try adapter.request(for: outboundMessage(kind, "Thanks! DM us."), credentials: credentials)
         #expect(request.method == "POST")
         #expect(request.url == "https://business-api.tiktok.com/open_api/v1.3/business/comment/reply/create/")
@@ -68,11 +69,11 @@ struct TikTokOutboundTests {
             try await OutboundTestHarness.with { harness in
                 let wrongToken = try await harness.send(
                     outboundMessage(kind), with: adapter,
-                    credentials: .tiktok(accessToken: "old", businessID: "-000AbCdEfGh-business-open-id"))
+                    credentials: TikTokCredentials(accessToken: "old", businessID: "-000AbCdEfGh-business-open-id"))
                 #expect(failureReason(wrongToken) == .tokenInvalid)
                 let wrongBusiness = try await harness.send(
                     outboundMessage(kind), with: adapter,
-                    credentials: .tiktok(accessToken: "tt-token", businessID: "other"))
+                    credentials: TikTokCredentials(accessToken: "tt-token", businessID: "other"))
                 #expect(failureReason(wrongBusiness) == .other)
             }
         }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Twilio outbound")
 struct TwilioOutboundTests {
-    let credentials = ChannelCredentials.twilio(
+    let credentials = TwilioCredentials(
         accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "secret-token")
     let addressing = TwilioAddressing(
         to: "+11234567890", sender: .phoneNumber("+12345678901"), mediaURLs: ["https://example.com/a.jpg"],
@@ -13,7 +13,7 @@ struct TwilioOutboundTests {
 
     @Test("Messages.json request: Basic auth, form body in order, + encoded")
     func request() throws {
-        let adapter = TwilioOutboundAdapter(endpoint: OutboundEndpoints.production.twilio)
+        let adapter = TwilioOutboundAdapter(endpoint: OutboundEndpoints.production[TwilioOutboundAdapter.api])
         let request = try adapter.request(
             for: outboundMessage(.twilioMessage(addressing), "Is 5 ok?"), credentials: credentials)
         #expect(
@@ -81,7 +81,7 @@ struct TwilioOutboundTests {
                 #expect(limited == .retryAfter(delay: .seconds(3), reason: .rateLimited))
                 let wrong = try await harness.send(
                     outboundMessage(.twilioMessage(addressing)), with: adapter,
-                    credentials: .twilio(accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "nope"))
+                    credentials: TwilioCredentials(accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "nope"))
                 guard case .failed(.tokenInvalid, let detail) = wrong else {
                     Issue.record("expected tokenInvalid, got \(wrong)")
                     return

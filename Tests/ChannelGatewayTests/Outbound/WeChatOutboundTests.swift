@@ -1,3 +1,4 @@
+import PlatformJSON
 import Synchronization
 import TestSupport
 import Testing
@@ -6,13 +7,13 @@ import Testing
 
 @Suite("WeChat outbound")
 struct WeChatOutboundTests {
-    let credentials = ChannelCredentials.weChat(appID: "wx1234567890abcdef", appSecret: "wechat-app-secret")
+    let credentials = WeChatCredentials.app(appID: "wx1234567890abcdef", appSecret: "wechat-app-secret")
     let text = OutboundKind.weChatText(openID: "ogdotwSc_MmEEsJs9-ABZ1QL_4r4")
 
     @Test("custom send and token requests")
     func requests() throws {
-        let adapter = WeChatOutboundAdapter(endpoint: OutboundEndpoints.production.weChat)
-        let send = try adapter.request(for: outboundMessage(text, "已发货"), credentials: .weChatAccessToken("TOKEN/1"))
+        let adapter = WeChatOutboundAdapter(endpoint: OutboundEndpoints.production[WeChatOutboundAdapter.api])
+        let send = try adapter.request(for: outboundMessage(text, "已发货"), credentials: .accessToken("TOKEN/1"))
         #expect(send.url == "https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token=TOKEN%2F1")
         #expect(
             bodyJSON(send.body) == [
@@ -87,7 +88,7 @@ struct WeChatOutboundTests {
             let outcome = try await OutboundTestHarness.with {
                 try await $0.sender([adapter]).send(
                     outboundMessage(text), on: .wechat,
-                    credentials: .weChat(appID: "wx1234567890abcdef", appSecret: "wrong"))
+                    credentials: WeChatCredentials.app(appID: "wx1234567890abcdef", appSecret: "wrong"))
             }
             guard case .failed(.tokenInvalid, let detail) = outcome else {
                 Issue.record("expected tokenInvalid, got \(outcome)")

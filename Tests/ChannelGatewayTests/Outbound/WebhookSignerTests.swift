@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PlatformJSON
 import TestSupport
 import Testing
 import _CryptoExtras

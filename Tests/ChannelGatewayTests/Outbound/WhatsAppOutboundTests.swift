@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -7,8 +8,8 @@ import Testing
 
 @Suite("WhatsApp outbound")
 struct WhatsAppOutboundTests {
-    let credentials = ChannelCredentials.whatsApp(phoneNumberID: "106540352242922", accessToken: "EAAfakeWABAToken")
-    let production = WhatsAppOutboundAdapter(endpoint: OutboundEndpoints.production.whatsApp)
+    let credentials = WhatsAppCredentials(phoneNumberID: "106540352242922", accessToken: "EAAfakeWABAToken")
+    let production = WhatsAppOutboundAdapter(endpoint: OutboundEndpoints.production[WhatsAppOutboundAdapter.api])
     let template = WhatsAppTemplate(name: "order_update", languageCode: "en_US", bodyParameters: ["#1234"])
 
     @Test("text quotes the customer's message through context")

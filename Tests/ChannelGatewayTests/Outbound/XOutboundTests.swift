@@ -1,3 +1,4 @@
+import PlatformJSON
 import TestSupport
 import Testing
 
@@ -5,8 +6,8 @@ import Testing
 
 @Suite("X outbound")
 struct XOutboundTests {
-    let credentials = ChannelCredentials.x(userAccessToken: "x-user-token")
-    let production = XOutboundAdapter(endpoint: OutboundEndpoints.production.x)
+    let credentials = XCredentials(userAccessToken: "x-user-token")
+    let production = XOutboundAdapter(endpoint: OutboundEndpoints.production[XOutboundAdapter.api])
 
     @Test("DM and reply post requests")
     func requests() throws {

@@ -6,7 +6,7 @@ import Testing
 @Suite("LinkedIn webhooks")
 struct LinkedInWebhookTests {
     let adapter = LinkedInWebhookAdapter()
-    let secrets = WebhookSecrets(signingSecret: "li-client-secret")
+    let secrets = LinkedInWebhookSecrets(clientSecret: "li-client-secret")
 
     func post(_ json: String, secret: String = "li-client-secret") -> WebhookRequest {
         let body = Array(json.utf8)

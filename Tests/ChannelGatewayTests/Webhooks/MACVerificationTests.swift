@@ -22,8 +22,8 @@ struct MACVerificationTests {
     }
 
     /// `request` passes, and the copy made by `tamper` is refused with `expected`.
-    func expectOnlyExactMAC(
-        _ adapter: some WebhookAdapter, _ request: WebhookRequest, secrets: WebhookSecrets,
+    func expectOnlyExactMAC<Adapter: WebhookAdapter>(
+        _ adapter: Adapter, _ request: WebhookRequest, secrets: Adapter.Secrets,
         tamper: (inout WebhookRequest) throws -> Void, expected: WebhookError
     ) throws {
         #expect((try? adapter.handle(request, secrets: secrets, now: TestSigning.now)) != nil)

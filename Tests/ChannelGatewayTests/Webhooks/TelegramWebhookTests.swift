@@ -6,7 +6,7 @@ import Testing
 @Suite("Telegram webhooks")
 struct TelegramWebhookTests {
     let adapter = TelegramWebhookAdapter()
-    let secrets = WebhookSecrets(verifyToken: "tg_secret-123")
+    let secrets = TelegramWebhookSecrets(secretToken: "tg_secret-123")
 
     func post(_ json: String, token: String? = "tg_secret-123") -> WebhookRequest {
         WebhookRequest(
@@ -98,7 +98,7 @@ struct TelegramWebhookTests {
             } == .missingSignature("X-Telegram-Bot-Api-Secret-Token"))
         #expect(
             webhookError { () throws(WebhookError) in
-                try adapter.handle(post(Self.message), secrets: WebhookSecrets(), now: TestSigning.now)
+                try adapter.handle(post(Self.message), secrets: TelegramWebhookSecrets(), now: TestSigning.now)
             }?.httpStatus == 500)
         #expect(
             webhookError { () throws(WebhookError) in

@@ -6,7 +6,7 @@ import Testing
 @Suite("TikTok webhooks")
 struct TikTokWebhookTests {
     let adapter = TikTokWebhookAdapter()
-    let secrets = WebhookSecrets(signingSecret: "tt-client-secret")
+    let secrets = TikTokWebhookSecrets(clientSecret: "tt-client-secret")
 
     func post(_ json: String, t: Int = 1_790_002_050, secret: String = "tt-client-secret") -> WebhookRequest {
         let body = Array(json.utf8)
@@ -85,7 +85,7 @@ struct TikTokWebhookTests {
         }
         #expect(stale == .staleTimestamp(signedAt: 1_790_001_000, now: 1_790_002_100, window: 300))
         #expect(stale?.httpStatus == 401)
-        let wider = WebhookSecrets(signingSecret: "tt-client-secret", replayWindow: ReplayWindow(seconds: 3600))
+        let wider = TikTokWebhookSecrets(clientSecret: "tt-client-secret", replayWindow: ReplayWindow(seconds: 3600))
         #expect((try? adapter.handle(post(json, t: 1_790_001_000), secrets: wider, now: TestSigning.now)) != nil)
         #expect(
             webhookError { () throws(WebhookError) in

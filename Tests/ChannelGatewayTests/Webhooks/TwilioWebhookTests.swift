@@ -7,7 +7,7 @@ import Testing
 @Suite("Twilio webhooks")
 struct TwilioWebhookTests {
     let adapter = TwilioWebhookAdapter()
-    let secrets = WebhookSecrets(signingSecret: "twilio-auth-token")
+    let secrets = TwilioWebhookSecrets(authToken: "twilio-auth-token")
     static let url = "https://gw.example.com/webhooks/twilio/chan-1"
 
     /// Independent signer: URL + params sorted by name, name+value, HMAC-SHA1, base64.

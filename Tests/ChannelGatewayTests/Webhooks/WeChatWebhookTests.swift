@@ -10,9 +10,9 @@ struct WeChatWebhookTests {
     let adapter = WeChatWebhookAdapter()
     static let aesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
     static let appID = "wx1234567890abcdef"
-    let secrets = WebhookSecrets(verifyToken: "wxtoken", wechatEncodingAESKey: aesKey, wechatAppID: appID)
+    let secrets = WeChatWebhookSecrets(token: "wxtoken", encodingAESKey: aesKey, appID: appID)
     /// Plaintext-mode channel: token only, plaintext explicitly allowed.
-    let plainSecrets = WebhookSecrets(verifyToken: "wxtoken", wechatAllowPlaintext: true)
+    let plainSecrets = WeChatWebhookSecrets(token: "wxtoken", allowPlaintext: true)
     /// The signed `timestamp` of the requests built here: 100 s before ``TestSigning/now``.
     static let timestamp = "1790002000"
 
@@ -144,12 +144,12 @@ struct WeChatWebhookTests {
         // Why: the plaintext signature does not cover the body, so a signed URL carries any body.
         let forged = post(Self.text.replacingOccurrences(of: "我的订单到哪了？", with: "forged"))
         #expect(try adapter.handle(forged, secrets: plainSecrets, now: TestSigning.now).events.first?.text == "forged")
-        let tokenOnly = WebhookSecrets(verifyToken: "wxtoken")
+        let tokenOnly = WeChatWebhookSecrets(token: "wxtoken")
         let error = webhookError { () throws(WebhookError) in
             try adapter.handle(forged, secrets: tokenOnly, now: TestSigning.now)
         }
-        #expect(error == .notConfigured("WeChat EncodingAESKey (plaintext mode needs wechatAllowPlaintext)"))
-        #expect(WebhookSecrets().wechatAllowPlaintext == false)
+        #expect(error == .notConfigured("WeChat EncodingAESKey (plaintext mode needs allowPlaintext)"))
+        #expect(WeChatWebhookSecrets().allowPlaintext == false)
         // The handshake carries no message and works either way.
         let handshake = WebhookRequest(method: "GET", path: "/", query: query(extra: [("echostr", "e1")]))
         #expect(try adapter.handle(handshake, secrets: tokenOnly, now: TestSigning.now).reply.bodyText == "e1")
@@ -172,7 +172,7 @@ struct WeChatWebhookTests {
                 try adapter.handle(tampered, secrets: secrets, now: TestSigning.now)
             } == .signatureMismatch("msg_signature"))
         // Not even a cipher is built: an unusable EncodingAESKey would fail first if it were.
-        let unusableKey = WebhookSecrets(verifyToken: "wxtoken", wechatEncodingAESKey: "short", wechatAppID: Self.appID)
+        let unusableKey = WeChatWebhookSecrets(token: "wxtoken", encodingAESKey: "short", appID: Self.appID)
         #expect(
             webhookError { () throws(WebhookError) in
                 try adapter.handle(tampered, secrets: unusableKey, now: TestSigning.now)
@@ -285,7 +285,7 @@ struct WeChatWebhookTests {
                 try adapter.handle(noMsgSignature, secrets: secrets, now: TestSigning.now)
             }
                 == .missingSignature("msg_signature"))
-        let noKey = WebhookSecrets(verifyToken: "wxtoken")
+        let noKey = WeChatWebhookSecrets(token: "wxtoken")
         #expect(
             webhookError { () throws(WebhookError) in
                 try adapter.handle(aesPost(encrypted: encrypted), secrets: noKey, now: TestSigning.now)

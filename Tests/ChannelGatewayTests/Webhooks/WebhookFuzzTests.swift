@@ -16,7 +16,7 @@ struct WebhookFuzzTests {
     struct Target: Sendable, CustomStringConvertible {
         let platform: Platform
         let seeds: [String]
-        let secrets: WebhookSecrets
+        let secrets: any WebhookSecrets
         let sign: @Sendable ([UInt8]) -> WebhookRequest
 
         var description: String { platform.rawValue }
@@ -69,7 +69,7 @@ struct WebhookFuzzTests {
             ]),
         Target(
             platform: .x, seeds: [XWebhookTests.directMessage, XWebhookTests.mention],
-            secrets: WebhookSecrets(signingSecret: "cs")
+            secrets: XWebhookSecrets(consumerSecret: "cs")
         ) { body in
             let signature = "sha256=" + Data(TestSigning.hmacSHA256("cs", body)).base64EncodedString()
             return WebhookRequest(
@@ -81,7 +81,7 @@ struct WebhookFuzzTests {
             seeds: [
                 #"{"type":"ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS","notifications":[\#(LinkedInWebhookTests.notification(action: "COMMENT"))]}"#
             ],
-            secrets: WebhookSecrets(signingSecret: "li")
+            secrets: LinkedInWebhookSecrets(clientSecret: "li")
         ) { body in
             let signature = TestSigning.hex(TestSigning.hmacSHA256("li", Array("hmacsha256=".utf8) + body))
             return WebhookRequest(
@@ -89,15 +89,17 @@ struct WebhookFuzzTests {
         },
         Target(
             platform: .tiktok, seeds: [TikTokWebhookTests.envelope(content: TikTokWebhookTests.reply)],
-            secrets: WebhookSecrets(signingSecret: "tt")
+            secrets: TikTokWebhookSecrets(clientSecret: "tt")
         ) { body in
             let signature = TestSigning.hex(TestSigning.hmacSHA256("tt", Array("1790002100.".utf8) + body))
             return WebhookRequest(
                 method: "POST", path: "/",
                 headers: [.init(name: "TikTok-Signature", value: "t=1790002100,s=\(signature)")], body: body)
         },
-        Target(platform: .telegram, seeds: [TelegramWebhookTests.message], secrets: WebhookSecrets(verifyToken: "tg")) {
-            body in
+        Target(
+            platform: .telegram, seeds: [TelegramWebhookTests.message],
+            secrets: TelegramWebhookSecrets(secretToken: "tg")
+        ) { body in
             WebhookRequest(
                 method: "POST", path: "/", headers: [.init(name: "X-Telegram-Bot-Api-Secret-Token", value: "tg")],
                 body: body)
@@ -106,7 +108,7 @@ struct WebhookFuzzTests {
             platform: .twilio,
             seeds: [
                 TwilioWebhookTests.incoming, "MessageSid=SM9&MessageStatus=failed&From=%2B1&To=%2B2&ErrorCode=30003",
-            ], secrets: WebhookSecrets(signingSecret: "tw")
+            ], secrets: TwilioWebhookSecrets(authToken: "tw")
         ) { body in
             let params = (try? FormDecoding.decode(body)) ?? []
             let url = "https://gw.example.com/t"
@@ -122,12 +124,12 @@ struct WebhookFuzzTests {
     ]
 
     @Test(arguments: targets)
-    func wellFormedMutationsAreAcceptedAndOthersFailAsMalformed(target: Target) {
-        let adapter = WebhookAdapters.adapter(for: target.platform)
+    func wellFormedMutationsAreAcceptedAndOthersFailAsMalformed(target: Target) throws {
+        let adapter = try #require(WebhookAdapters.adapter(for: target.platform))
         var mutator = WebhookMutator(seed: 0x5EED_0000 + UInt64(target.platform.rawValue.utf8.count))
         for seed in target.seeds {
             let outcome = try? adapter.handle(
-                target.sign(Array(seed.utf8)), secrets: target.secrets, now: TestSigning.now)
+                target.sign(Array(seed.utf8)), anySecrets: target.secrets, now: TestSigning.now)
             #expect(outcome?.events.isEmpty == false, "seed does not parse: \(seed.prefix(80))")
         }
         var parsed = 0
@@ -145,14 +147,14 @@ struct WebhookFuzzTests {
     /// Well-formed mutations do yield UNPARSED records (a field renamed, a value of another type),
     /// so the fuzzing reaches the keep-it-raw path and not only the happy one.
     @Test(arguments: targets)
-    func someWellFormedMutationsAreKeptUnparsed(target: Target) {
-        let adapter = WebhookAdapters.adapter(for: target.platform)
+    func someWellFormedMutationsAreKeptUnparsed(target: Target) throws {
+        let adapter = try #require(WebhookAdapters.adapter(for: target.platform))
         var mutator = WebhookMutator(seed: 0xFEED_0000 + UInt64(target.platform.rawValue.utf8.count))
         var kept = 0
         for iteration in 0..<Self.iterations {
             let body = mutator.mutate(Array(target.seeds[iteration % target.seeds.count].utf8))
             if case .events(_, let unparsed, _)? = try? adapter.handle(
-                target.sign(body), secrets: target.secrets, now: TestSigning.now)
+                target.sign(body), anySecrets: target.secrets, now: TestSigning.now)
             {
                 kept += unparsed.count
             }
@@ -162,10 +164,11 @@ struct WebhookFuzzTests {
 
     @Test(arguments: targets)
     func replyAfterEventsIsWhatThePlatformExpects(target: Target) throws {
-        let adapter = WebhookAdapters.adapter(for: target.platform)
+        let adapter = try #require(WebhookAdapters.adapter(for: target.platform))
         let seed = try #require(target.seeds.first)
-        let reply = try adapter.handle(target.sign(Array(seed.utf8)), secrets: target.secrets, now: TestSigning.now)
-            .reply
+        let reply = try adapter.handle(
+            target.sign(Array(seed.utf8)), anySecrets: target.secrets, now: TestSigning.now
+        ).reply
         #expect(reply.status == 200)
         switch target.platform {
         case .wechat:
@@ -187,7 +190,7 @@ struct WebhookFuzzTests {
     ) {
         let bodyText = String(decoding: request.body, as: UTF8.self).prefix(300)
         do {
-            let outcome = try adapter.handle(request, secrets: target.secrets, now: TestSigning.now)
+            let outcome = try adapter.handle(request, anySecrets: target.secrets, now: TestSigning.now)
             parsed += 1
             for event in outcome.events {
                 #expect(event.platform == target.platform)

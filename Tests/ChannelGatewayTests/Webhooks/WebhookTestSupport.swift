@@ -38,7 +38,7 @@ enum TestSigning {
             body: body)
     }
 
-    static let metaSecrets = WebhookSecrets(signingSecret: "app-secret", verifyToken: "verify-me")
+    static let metaSecrets = MetaWebhookSecrets(appSecret: "app-secret", verifyToken: "verify-me")
 
     static func query(_ pairs: [(String, String)]) -> [WebhookRequest.QueryItem] {
         pairs.map { WebhookRequest.QueryItem(name: $0.0, value: $0.1) }

@@ -6,7 +6,7 @@ import Testing
 @Suite("X webhooks")
 struct XWebhookTests {
     let adapter = XWebhookAdapter()
-    let secrets = WebhookSecrets(signingSecret: "consumer-secret")
+    let secrets = XWebhookSecrets(consumerSecret: "consumer-secret")
 
     func post(_ json: String, secret: String = "consumer-secret") -> WebhookRequest {
         let body = Array(json.utf8)
@@ -45,7 +45,7 @@ struct XWebhookTests {
         let request = WebhookRequest(
             method: "GET", path: "/", query: TestSigning.query([("crc_token", "9b4507b3-9040-4669-9ca3-6b94edb50553")]))
         let outcome = try adapter.handle(
-            request, secrets: WebhookSecrets(signingSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"),
+            request, secrets: XWebhookSecrets(consumerSecret: "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu"),
             now: TestSigning.now)
         #expect(outcome.isHandshake)
         #expect(outcome.reply.contentType == "application/json")

@@ -19,11 +19,15 @@ struct InboxSweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while true {
-                try await Task.sleep(for: self.interval)
-                await self.sweepOnce()
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: self.interval)
+                    await self.sweepOnce()
+                }
             }
+        } catch is CancellationError {
+            // Shutting down: the next sweep is another replica's, or this one's after a restart.
         }
     }
 

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// The Graph API error envelope as Meta sends it, with the messages and HTTP statuses seen for
 /// each code (CHANNELS.md §1.4, §2.4, §3.4).
 enum MetaGraphErrors {

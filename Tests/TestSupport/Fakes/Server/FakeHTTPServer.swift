@@ -1,4 +1,5 @@
 import Hummingbird
+import PlatformJSON
 
 /// A request as a fake platform received it: decoded query, lowercase header names, raw body.
 public struct FakeRequest: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// A fake Telegram Bot API: `POST /bot<token>/sendMessage` (JSON or form). Unknown token → 401
 /// `Unauthorized`; answers `{"ok":true,"result":<Message>}` or `{"ok":false,"error_code",
 /// "description"[,"parameters":{"retry_after"}]}`. Accepts `reply_parameters` and the older

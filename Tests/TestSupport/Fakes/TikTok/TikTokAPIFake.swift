@@ -1,3 +1,4 @@
+import PlatformJSON
 import Synchronization
 
 /// A fake TikTok API for Business: comment reply create and comment list, `Access-Token` header.

@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 
 /// A fake Twilio REST API: `POST /2010-04-01/Accounts/{sid}/Messages.json`, HTTP Basic auth
 /// (`AccountSid:AuthToken`), form body. 201 with the Message resource (`status: queued`, or

@@ -19,7 +19,7 @@ public enum WeChatWebhookSigner {
     }
 
     /// A plaintext-mode push of `xml` to `url`; the gateway accepts these only for a channel with
-    /// `wechatAllowPlaintext` set.
+    /// `allowPlaintext` set (`WeChatWebhookSecrets`).
     public static func signed(xml: String, url: String, token: String, timestamp: String, nonce: String)
         -> SignedWebhook
     {

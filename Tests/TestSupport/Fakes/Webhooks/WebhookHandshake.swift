@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 
 /// A subscription handshake as each platform sends it (a GET to the webhook URL) and what a
 /// correct answer contains, so end-to-end tests can check the gateway's side of it.

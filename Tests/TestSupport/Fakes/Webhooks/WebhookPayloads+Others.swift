@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// X, LinkedIn, TikTok, Telegram, Twilio and WeChat payloads.
 extension WebhookPayloads {
     /// X Account Activity DM (§4.3a); `createdTimestamp` ms, sent as a string.

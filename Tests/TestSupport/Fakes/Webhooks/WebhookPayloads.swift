@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// Builders for inbound webhook payloads in the exact CHANNELS.md shapes, so tests and the demo
 /// can fire realistic events. Sign them with the platform's signer before posting.
 public enum WebhookPayloads {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PlatformJSON
 
 /// Meta (Facebook, Instagram, WhatsApp): JSON with every non-ASCII character escaped as a
 /// lowercase `\uXXXX` (as Meta serialises), signed `X-Hub-Signature-256: sha256=<hex>` with the App Secret.

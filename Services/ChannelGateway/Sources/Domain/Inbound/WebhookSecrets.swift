@@ -1,31 +1,14 @@
-/// What a channel account stores to authenticate its platform's webhooks. Each adapter reads only
-/// the fields its platform needs and reports ``WebhookError/notConfigured(_:)`` for a missing one.
-public struct WebhookSecrets: Sendable, Hashable {
-    /// HMAC key: Meta app secret, X consumer secret, LinkedIn or TikTok client secret, Twilio auth
-    /// token.
-    public var signingSecret: String?
-    /// Shared token: Meta `hub.verify_token`, WeChat token, Telegram `secret_token`.
-    public var verifyToken: String?
-    /// WeChat EncodingAESKey (43 base64 characters) for AES ("safe") mode.
-    public var wechatEncodingAESKey: String?
-    /// WeChat AppID, checked against the tail of every decrypted message.
-    public var wechatAppID: String?
-    /// Accept WeChat plaintext-mode pushes for a channel without an EncodingAESKey. Off by default:
-    /// in plaintext mode the query `signature` covers only token, timestamp and nonce, never the
-    /// body, so anyone holding one signed URL can post any message for the replay window's span.
-    public var wechatAllowPlaintext: Bool
-    /// How far a signed timestamp (TikTok `t=`, WeChat `timestamp`) may lie from the receipt time.
-    public var replayWindow: ReplayWindow
-
-    public init(
-        signingSecret: String? = nil, verifyToken: String? = nil, wechatEncodingAESKey: String? = nil,
-        wechatAppID: String? = nil, wechatAllowPlaintext: Bool = false, replayWindow: ReplayWindow = .standard
-    ) {
-        self.signingSecret = signingSecret
-        self.verifyToken = verifyToken
-        self.wechatEncodingAESKey = wechatEncodingAESKey
-        self.wechatAppID = wechatAppID
-        self.wechatAllowPlaintext = wechatAllowPlaintext
-        self.replayWindow = replayWindow
-    }
-}
+/// What a channel stores to authenticate its platform's webhooks.
+///
+/// Each platform has its own type in its own folder, named in the platform's words
+/// (``MetaWebhookSecrets`` for Facebook, Instagram and WhatsApp, ``XWebhookSecrets``,
+/// ``WeChatWebhookSecrets``, ...), and its adapter takes exactly that type
+/// (``WebhookAdapter/Secrets``): a new platform adds a type beside its adapter instead of fields
+/// to a struct every platform shares. Where the channel's platform is known only at run time (the
+/// HTTP endpoint, the registry), ``WebhookAdapter/handle(_:anySecrets:now:)`` takes any value of
+/// this protocol and refuses another platform's type as ``WebhookError/notConfigured(_:)``.
+///
+/// Fields stay optional: a channel may be stored before all its secrets are, and each adapter
+/// reports the missing one by name (``WebhookError/notConfigured(_:)``) rather than trusting an
+/// empty value.
+public protocol WebhookSecrets: Sendable {}

@@ -9,60 +9,53 @@ public struct PlatformEndpoint: Sendable, Hashable {
     }
 }
 
-/// Where each platform's API lives. `production` holds the real hosts; tests point these at the fakes.
-public struct OutboundEndpoints: Sendable, Hashable {
-    /// graph.facebook.com for Facebook Pages. The three Graph API users are separate fields (same
-    /// host in production) so each can point at its own fake.
-    public var facebook: PlatformEndpoint
-    /// graph.facebook.com for Instagram through Facebook Login.
-    public var instagram: PlatformEndpoint
-    /// graph.instagram.com: Instagram API with Instagram Login.
-    public var instagramLogin: PlatformEndpoint
-    /// graph.facebook.com for the WhatsApp Cloud API.
-    public var whatsApp: PlatformEndpoint
-    public var x: PlatformEndpoint
-    /// `version` is sent as `LinkedIn-Version` (YYYYMM); LinkedIn sunsets versions, keep it current.
-    public var linkedIn: PlatformEndpoint
-    public var tiktok: PlatformEndpoint
-    public var telegram: PlatformEndpoint
-    public var twilio: PlatformEndpoint
-    public var weChat: PlatformEndpoint
+/// One HTTP API an outbound adapter calls, and where it lives in production. Each adapter declares
+/// its own beside it (`XOutboundAdapter.api`; Instagram has two, `facebookLogin` and
+/// `instagramLogin`), so a new platform brings its production host with its folder.
+///
+/// Identified by platform and name only: the production endpoint is what the API is, not part
+/// of which API it is. The three Graph API users (Facebook, Instagram, WhatsApp) are separate APIs
+/// on the same production host, so that each can point at its own fake.
+public struct PlatformAPI: Sendable, Hashable, CustomStringConvertible {
+    public let platform: Platform
+    /// Which of the platform's APIs; the platform's name for a platform with one.
+    public let name: String
+    /// The real host and the API version current at the time of writing (CHANNELS.md).
+    public let production: PlatformEndpoint
 
-    public init(
-        facebook: PlatformEndpoint,
-        instagram: PlatformEndpoint,
-        instagramLogin: PlatformEndpoint,
-        whatsApp: PlatformEndpoint,
-        x: PlatformEndpoint,
-        linkedIn: PlatformEndpoint,
-        tiktok: PlatformEndpoint,
-        telegram: PlatformEndpoint,
-        twilio: PlatformEndpoint,
-        weChat: PlatformEndpoint
-    ) {
-        self.facebook = facebook
-        self.instagram = instagram
-        self.instagramLogin = instagramLogin
-        self.whatsApp = whatsApp
-        self.x = x
-        self.linkedIn = linkedIn
-        self.tiktok = tiktok
-        self.telegram = telegram
-        self.twilio = twilio
-        self.weChat = weChat
+    public init(_ platform: Platform, name: String? = nil, production: PlatformEndpoint) {
+        self.platform = platform
+        self.name = name ?? platform.rawValue
+        self.production = production
     }
 
-    /// The real platforms, API versions current at the time of writing (CHANNELS.md).
-    public static let production = OutboundEndpoints(
-        facebook: .init(baseURL: "https://graph.facebook.com", version: "v26.0"),
-        instagram: .init(baseURL: "https://graph.facebook.com", version: "v26.0"),
-        instagramLogin: .init(baseURL: "https://graph.instagram.com", version: "v26.0"),
-        whatsApp: .init(baseURL: "https://graph.facebook.com", version: "v26.0"),
-        x: .init(baseURL: "https://api.x.com", version: "2"),
-        linkedIn: .init(baseURL: "https://api.linkedin.com", version: "202611"),
-        tiktok: .init(baseURL: "https://business-api.tiktok.com", version: "v1.3"),
-        telegram: .init(baseURL: "https://api.telegram.org"),
-        twilio: .init(baseURL: "https://api.twilio.com", version: "2010-04-01"),
-        weChat: .init(baseURL: "https://api.weixin.qq.com")
-    )
+    public static func == (lhs: PlatformAPI, rhs: PlatformAPI) -> Bool {
+        lhs.platform == rhs.platform && lhs.name == rhs.name
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(platform)
+        hasher.combine(name)
+    }
+
+    public var description: String { name == platform.rawValue ? name : "\(platform.rawValue).\(name)" }
+}
+
+/// Where each platform API is reached: its production endpoint unless pointed elsewhere.
+///
+/// `production` needs no list of platforms: every ``PlatformAPI`` carries its own production
+/// endpoint, and this value holds only the exceptions. Tests point one API at a fake:
+/// `var endpoints = OutboundEndpoints.production; endpoints[WhatsAppOutboundAdapter.api] = fake`.
+public struct OutboundEndpoints: Sendable, Hashable {
+    private var overrides: [PlatformAPI: PlatformEndpoint] = [:]
+
+    public init() {}
+
+    /// Every API at its real host.
+    public static let production = OutboundEndpoints()
+
+    public subscript(api: PlatformAPI) -> PlatformEndpoint {
+        get { overrides[api] ?? api.production }
+        set { overrides[api] = newValue }
+    }
 }

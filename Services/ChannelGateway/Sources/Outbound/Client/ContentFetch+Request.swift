@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// Request building and answer parsing for the inbound adapters' `ContentFetch` steps; pure.
 ///
 /// Unconfirmed (CHANNELS.md §6.3): the TikTok comment list answer. We read
@@ -6,16 +8,20 @@
 extension ContentFetch {
     /// The GET that reads this content with the channel's credentials.
     public func request(
-        endpoints: OutboundEndpoints, credentials: ChannelCredentials
+        endpoints: OutboundEndpoints, credentials: any ChannelCredentials
     ) throws(OutboundBuildError) -> PlatformRequest {
-        switch (self, credentials) {
-        case (.instagramMention(let igUserID, let mediaID, let commentID), .metaPage(_, let token)),
-            (.instagramMention(let igUserID, let mediaID, let commentID), .instagramLogin(_, let token)):
+        switch self {
+        case .instagramMention(let igUserID, let mediaID, let commentID):
+            guard let instagram = credentials as? InstagramCredentials else {
+                throw .wrongCredentials(platform: .instagram)
+            }
             let endpoint: PlatformEndpoint
-            if case .metaPage = credentials {
-                endpoint = endpoints.instagram
-            } else {
-                endpoint = endpoints.instagramLogin
+            let token: String
+            switch instagram {
+            case .facebookLogin(_, let accessToken):
+                (endpoint, token) = (endpoints[InstagramOutboundAdapter.facebookLoginAPI], accessToken)
+            case .instagramLogin(_, let accessToken):
+                (endpoint, token) = (endpoints[InstagramOutboundAdapter.instagramLoginAPI], accessToken)
             }
             let fields =
                 commentID.map { "mentioned_comment.comment_id(\($0)){text,username,timestamp}" }
@@ -23,29 +29,26 @@ extension ContentFetch {
             return Self.get(
                 "\(endpoint.baseURL)/\(endpoint.version)/\(PercentEncoding.component(igUserID))",
                 query: [("fields", fields)], headers: ["authorization": "Bearer \(token)"])
-        case (.facebookPostVisibility(let postID), .metaPage(_, let token)):
-            let endpoint = endpoints.facebook
+        case .facebookPostVisibility(let postID):
+            guard let page = credentials as? FacebookCredentials else { throw .wrongCredentials(platform: .facebook) }
+            let endpoint = endpoints[FacebookOutboundAdapter.api]
             return Self.get(
                 "\(endpoint.baseURL)/\(endpoint.version)/\(PercentEncoding.component(postID))",
-                query: [("fields", "is_published,promotion_status")], headers: ["authorization": "Bearer \(token)"])
-        case (.tiktokComment(let businessID, let videoID, let commentID), .tiktok(let token, _)):
-            let endpoint = endpoints.tiktok
+                query: [("fields", "is_published,promotion_status")],
+                headers: ["authorization": "Bearer \(page.accessToken)"])
+        case .tiktokComment(let businessID, let videoID, let commentID):
+            guard let tiktok = credentials as? TikTokCredentials else { throw .wrongCredentials(platform: .tiktok) }
+            let endpoint = endpoints[TikTokOutboundAdapter.api]
             return Self.get(
                 "\(endpoint.baseURL)/open_api/\(endpoint.version)/business/comment/list/",
                 query: [("business_id", businessID), ("video_id", videoID), ("comment_ids", "[\"\(commentID)\"]")],
-                headers: ["access-token": token])
-        case (.instagramMention, _):
-            throw .wrongCredentials(platform: .instagram)
-        case (.facebookPostVisibility, _):
-            throw .wrongCredentials(platform: .facebook)
-        case (.tiktokComment, _):
-            throw .wrongCredentials(platform: .tiktok)
+                headers: ["access-token": tiktok.accessToken])
         }
     }
 
     /// Reads the platform's answer to `request(endpoints:credentials:)`.
     public func content(from response: PlatformResponse) -> ContentFetchOutcome {
-        let json = OutboundJSON.parse(response.body)
+        let json = WireJSON.parse(response.body)
         switch self {
         case .instagramMention, .facebookPostVisibility:
             if (200..<300).contains(response.status), let json, let content = metaContent(json) {
@@ -72,7 +75,7 @@ extension ContentFetch {
         }
     }
 
-    private func metaContent(_ json: OutboundJSON) -> FetchedContent? {
+    private func metaContent(_ json: WireJSON) -> FetchedContent? {
         switch self {
         case .instagramMention:
             if let comment = json["mentioned_comment"], let text = comment["text"]?.text {

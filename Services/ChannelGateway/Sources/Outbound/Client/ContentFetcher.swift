@@ -10,7 +10,7 @@ public struct ContentFetcher: Sendable {
     }
 
     public func fetch(
-        _ step: ContentFetch, credentials: ChannelCredentials
+        _ step: ContentFetch, credentials: any ChannelCredentials
     ) async throws(OutboundBuildError) -> ContentFetchOutcome {
         let request = try step.request(endpoints: endpoints, credentials: credentials)
         do {

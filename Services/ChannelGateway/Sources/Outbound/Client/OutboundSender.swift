@@ -20,10 +20,11 @@ public struct OutboundSender: Sendable {
 
     /// Sends `message` on `platform` with the channel's `credentials`.
     public func send(
-        _ message: OutboundMessage, on platform: Platform, credentials: ChannelCredentials
+        _ message: OutboundMessage, on platform: Platform, credentials: any ChannelCredentials
     ) async throws(OutboundBuildError) -> OutboundOutcome {
         guard let adapter = adapters[platform] else { throw .noAdapter(platform) }
-        guard case .weChat(let appID, let appSecret) = credentials, let weChat = adapter as? WeChatOutboundAdapter
+        guard case .app(let appID, let appSecret)? = credentials as? WeChatCredentials,
+            let weChat = adapter as? WeChatOutboundAdapter
         else {
             return try await attempt(message, adapter: adapter, credentials: credentials)
         }
@@ -37,7 +38,7 @@ public struct OutboundSender: Sendable {
                     ? .retryAfter(delay: nil, reason: .transient)
                     : .failed(reason: .tokenInvalid, detail: error.detail)
             }
-            let outcome = try await attempt(message, adapter: weChat, credentials: .weChatAccessToken(token))
+            let outcome = try await attempt(message, adapter: weChat, credentials: WeChatCredentials.accessToken(token))
             guard case .failed(.tokenInvalid, _) = outcome, !refreshed else { return outcome }
             await weChatTokens.invalidate(appID: appID, token: token)
             refreshed = true
@@ -45,9 +46,9 @@ public struct OutboundSender: Sendable {
     }
 
     private func attempt(
-        _ message: OutboundMessage, adapter: any OutboundAdapter, credentials: ChannelCredentials
+        _ message: OutboundMessage, adapter: any OutboundAdapter, credentials: any ChannelCredentials
     ) async throws(OutboundBuildError) -> OutboundOutcome {
-        let request = try adapter.request(for: message, credentials: credentials)
+        let request = try adapter.request(for: message, anyCredentials: credentials)
         do {
             let response = try await http.execute(request)
             return adapter.outcome(of: response, for: message)

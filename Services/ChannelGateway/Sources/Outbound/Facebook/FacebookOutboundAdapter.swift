@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// Facebook Page: Messenger replies (RESPONSE, HUMAN_AGENT), private replies to comments and
 /// visitor posts, public replies under comments. The Page token goes in `Authorization: Bearer`
 /// rather than the `access_token` query parameter so it stays out of URLs and logs. Send API
@@ -6,16 +8,23 @@ public struct FacebookOutboundAdapter: OutboundAdapter {
     public let platform = Platform.facebook
     public var endpoint: PlatformEndpoint
 
+    /// The Graph API for Pages (graph.facebook.com).
+    public static let api = PlatformAPI(
+        .facebook, production: .init(baseURL: "https://graph.facebook.com", version: "v26.0"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: FacebookCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .metaPage(let pageID, let token) = credentials else {
-            throw .wrongCredentials(platform: platform)
-        }
+        let (pageID, token) = (credentials.pageID, credentials.accessToken)
         let root = "\(endpoint.baseURL)/\(endpoint.version)"
         if case .publicCommentReply(let commentID) = message.kind {
             return MetaSendAPI.jsonRequest(

@@ -1,5 +1,7 @@
+import PlatformJSON
+
 /// Instagram professional account: DMs, HUMAN_AGENT DMs, private replies to comments, public
-/// replies (`POST /{comment-id}/replies`). With `.metaPage` credentials it uses Facebook Login
+/// replies (`POST /{comment-id}/replies`). With `.facebookLogin` credentials it uses Facebook Login
 /// (graph.facebook.com, the linked Page's id); with `.instagramLogin` it uses graph.instagram.com.
 ///
 /// Unconfirmed (CHANNELS.md §2.4): whether graph.instagram.com accepts the HUMAN_AGENT tag; we send
@@ -9,12 +11,25 @@ public struct InstagramOutboundAdapter: OutboundAdapter {
     public var facebookLogin: PlatformEndpoint
     public var instagramLogin: PlatformEndpoint
 
+    /// graph.facebook.com for Instagram through Facebook Login.
+    public static let facebookLoginAPI = PlatformAPI(
+        .instagram, name: "facebookLogin", production: .init(baseURL: "https://graph.facebook.com", version: "v26.0"))
+    /// graph.instagram.com: Instagram API with Instagram Login.
+    public static let instagramLoginAPI = PlatformAPI(
+        .instagram, name: "instagramLogin", production: .init(baseURL: "https://graph.instagram.com", version: "v26.0")
+    )
+    public static var apis: [PlatformAPI] { [facebookLoginAPI, instagramLoginAPI] }
+
     public init(facebookLogin: PlatformEndpoint, instagramLogin: PlatformEndpoint) {
         self.facebookLogin = facebookLogin
         self.instagramLogin = instagramLogin
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(facebookLogin: endpoints[Self.facebookLoginAPI], instagramLogin: endpoints[Self.instagramLoginAPI])
+    }
+
+    public func request(for message: OutboundMessage, credentials: InstagramCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
         let endpoint: PlatformEndpoint
@@ -22,12 +37,10 @@ public struct InstagramOutboundAdapter: OutboundAdapter {
         let token: String
         let isFacebookLogin: Bool
         switch credentials {
-        case .metaPage(let pageID, let accessToken):
+        case .facebookLogin(let pageID, let accessToken):
             (endpoint, accountID, token, isFacebookLogin) = (facebookLogin, pageID, accessToken, true)
         case .instagramLogin(let igUserID, let accessToken):
             (endpoint, accountID, token, isFacebookLogin) = (instagramLogin, igUserID, accessToken, false)
-        default:
-            throw .wrongCredentials(platform: platform)
         }
         let root = "\(endpoint.baseURL)/\(endpoint.version)"
         if case .publicCommentReply(let commentID) = message.kind {

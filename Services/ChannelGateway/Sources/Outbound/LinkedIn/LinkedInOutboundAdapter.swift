@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// LinkedIn Community Management API: comment on a post, or reply to a comment, as the
 /// organization (`POST /rest/socialActions/{urn}/comments`, Rest.li 2.0, versioned).
 ///
@@ -9,18 +11,27 @@ public struct LinkedInOutboundAdapter: OutboundAdapter {
     public let platform = Platform.linkedin
     public var endpoint: PlatformEndpoint
 
+    /// `version` is sent as `LinkedIn-Version` (YYYYMM); LinkedIn sunsets versions, keep it current.
+    public static let api = PlatformAPI(
+        .linkedin, production: .init(baseURL: "https://api.linkedin.com", version: "202611"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: LinkedInCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .linkedIn(let token) = credentials else { throw .wrongCredentials(platform: platform) }
+        let token = credentials.accessToken
         guard case .linkedInComment(let target) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }
-        var body: [String: OutboundJSON] = [
+        var body: [String: WireJSON] = [
             "actor": .string(target.actor), "object": .string(target.object),
             "message": ["text": .string(message.text)],
         ]
@@ -32,11 +43,11 @@ public struct LinkedInOutboundAdapter: OutboundAdapter {
                 "authorization": "Bearer \(token)", "content-type": "application/json",
                 "linkedin-version": endpoint.version, "x-restli-protocol-version": "2.0.0",
             ],
-            body: OutboundJSON.object(body).encoded)
+            body: WireJSON.object(body).encoded)
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        let json = OutboundJSON.parse(response.body)
+        let json = WireJSON.parse(response.body)
         if (200..<300).contains(response.status) {
             if let id = response.headers["x-restli-id"] ?? json?["id"]?.text ?? json?["commentUrn"]?.text {
                 return .sent(platformMessageID: id)

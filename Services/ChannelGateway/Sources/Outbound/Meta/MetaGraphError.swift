@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// The Graph API error envelope `{"error":{"message","type","code","error_subcode","is_transient",...}}`
 /// shared by Facebook, Instagram and WhatsApp, and its classification into an outcome.
 struct MetaGraphError: Sendable, Hashable {
@@ -6,7 +8,7 @@ struct MetaGraphError: Sendable, Hashable {
     var message: String
     var isTransient: Bool
 
-    init?(json: OutboundJSON?) {
+    init?(json: WireJSON?) {
         guard let error = json?["error"], let code = error["code"]?.integer else { return nil }
         self.code = code
         self.subcode = error["error_subcode"]?.integer
@@ -48,8 +50,8 @@ struct MetaGraphError: Sendable, Hashable {
 /// Outcome of a Graph API answer: success ids via `successID`, errors via the envelope, and
 /// HTTP-level fallbacks when the body is not a Graph error (proxy pages, empty bodies).
 enum MetaGraphOutcome {
-    static func classify(_ response: PlatformResponse, successID: (OutboundJSON) -> String?) -> OutboundOutcome {
-        let json = OutboundJSON.parse(response.body)
+    static func classify(_ response: PlatformResponse, successID: (WireJSON) -> String?) -> OutboundOutcome {
+        let json = WireJSON.parse(response.body)
         if (200..<300).contains(response.status), let json, let id = successID(json) {
             return .sent(platformMessageID: id)
         }

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// The Messenger Platform Send API (`POST /{id}/messages`) shared by Facebook and Instagram:
 /// body building for direct messages, HUMAN_AGENT-tagged messages and private replies.
 enum MetaSendAPI {
@@ -6,13 +8,13 @@ enum MetaSendAPI {
     /// Facebook Login do; the IG Login docs show the body without it). `metadata` is Messenger's
     /// `message.metadata`, which comes back in the `message_echoes` webhook (CHANNELS.md §1.3c):
     /// Facebook sends the idempotency key there so an echo can be matched to its delivery.
-    static func body(for message: OutboundMessage, includeResponseType: Bool, metadata: String?) -> OutboundJSON? {
-        var content: [String: OutboundJSON] = ["text": .string(message.text)]
+    static func body(for message: OutboundMessage, includeResponseType: Bool, metadata: String?) -> WireJSON? {
+        var content: [String: WireJSON] = ["text": .string(message.text)]
         if let metadata { content["metadata"] = .string(metadata) }
-        let text = OutboundJSON.object(content)
+        let text = WireJSON.object(content)
         switch message.kind {
         case .directMessage(let recipientID):
-            var body: [String: OutboundJSON] = ["recipient": ["id": .string(recipientID)], "message": text]
+            var body: [String: WireJSON] = ["recipient": ["id": .string(recipientID)], "message": text]
             if includeResponseType { body["messaging_type"] = "RESPONSE" }
             return .object(body)
         case .humanAgentMessage(let recipientID):
@@ -29,7 +31,7 @@ enum MetaSendAPI {
         }
     }
 
-    static func jsonRequest(url: String, token: String, body: OutboundJSON) -> PlatformRequest {
+    static func jsonRequest(url: String, token: String, body: WireJSON) -> PlatformRequest {
         PlatformRequest(
             method: "POST", url: url,
             headers: ["authorization": "Bearer \(token)", "content-type": "application/json"],
@@ -37,7 +39,7 @@ enum MetaSendAPI {
     }
 
     /// Send API answers `message_id`; comment endpoints answer `id`.
-    static func successID(_ json: OutboundJSON) -> String? {
+    static func successID(_ json: WireJSON) -> String? {
         json["message_id"]?.text ?? json["id"]?.text
     }
 }

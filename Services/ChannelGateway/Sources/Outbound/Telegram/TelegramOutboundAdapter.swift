@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// Telegram Bot API `sendMessage`. Quotes the customer's message with `reply_parameters`
 /// (`allow_sending_without_reply` so a deleted original does not fail the reply).
 ///
@@ -9,33 +11,41 @@ public struct TelegramOutboundAdapter: OutboundAdapter {
     public let platform = Platform.telegram
     public var endpoint: PlatformEndpoint
 
+    /// The Bot API.
+    public static let api = PlatformAPI(.telegram, production: .init(baseURL: "https://api.telegram.org"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: TelegramCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .telegram(let botToken) = credentials else { throw .wrongCredentials(platform: platform) }
+        let botToken = credentials.botToken
         guard case .telegramMessage(let chatID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }
-        var body: [String: OutboundJSON] = [
-            "chat_id": Int64(chatID).map(OutboundJSON.int) ?? .string(chatID), "text": .string(message.text),
+        var body: [String: WireJSON] = [
+            "chat_id": Int64(chatID).map(WireJSON.int) ?? .string(chatID), "text": .string(message.text),
         ]
         if let quoted = message.quotedMessageID {
             body["reply_parameters"] = [
-                "message_id": Int64(quoted).map(OutboundJSON.int) ?? .string(quoted),
+                "message_id": Int64(quoted).map(WireJSON.int) ?? .string(quoted),
                 "allow_sending_without_reply": true,
             ]
         }
         return PlatformRequest(
             method: "POST", url: "\(endpoint.baseURL)/bot\(botToken)/sendMessage",
-            headers: ["content-type": "application/json"], body: OutboundJSON.object(body).encoded)
+            headers: ["content-type": "application/json"], body: WireJSON.object(body).encoded)
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        guard let json = OutboundJSON.parse(response.body), let ok = json["ok"]?.boolean else {
+        guard let json = WireJSON.parse(response.body), let ok = json["ok"]?.boolean else {
             return HTTPStatusOutcome.classify(response, platform: "Telegram")
         }
         if ok, let id = json["result"]?["message_id"]?.text {

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// TikTok API for Business: reply to a comment on the account's own video
 /// (`POST /open_api/{version}/business/comment/reply/create/`, `Access-Token` header).
 ///
@@ -9,20 +11,27 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
     public let platform = Platform.tiktok
     public var endpoint: PlatformEndpoint
 
+    /// The TikTok API for Business.
+    public static let api = PlatformAPI(
+        .tiktok, production: .init(baseURL: "https://business-api.tiktok.com", version: "v1.3"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: TikTokCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .tiktok(let token, let businessID) = credentials else {
-            throw .wrongCredentials(platform: platform)
-        }
+        let (token, businessID) = (credentials.accessToken, credentials.businessID)
         guard case .tiktokCommentReply(let videoID, let commentID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }
-        let body: OutboundJSON = [
+        let body: WireJSON = [
             "business_id": .string(businessID), "video_id": .string(videoID), "comment_id": .string(commentID),
             "text": .string(message.text),
         ]
@@ -34,7 +43,7 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        guard response.status == 200, let json = OutboundJSON.parse(response.body), let code = json["code"]?.integer
+        guard response.status == 200, let json = WireJSON.parse(response.body), let code = json["code"]?.integer
         else {
             return HTTPStatusOutcome.classify(response, platform: "TikTok")
         }
@@ -42,7 +51,7 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
     }
 
     /// Shared with the content fetcher: the business API's `{code, message, data}` envelope.
-    static func classify(code: Int64, json: OutboundJSON, successID: (OutboundJSON) -> String?) -> OutboundOutcome {
+    static func classify(code: Int64, json: WireJSON, successID: (WireJSON) -> String?) -> OutboundOutcome {
         let detail = "TikTok \(code): \(json["message"]?.text ?? "")"
         switch code {
         case 0:

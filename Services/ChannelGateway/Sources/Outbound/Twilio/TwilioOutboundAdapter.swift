@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 
 /// Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{sid}/Messages.json`, HTTP Basic
 /// auth, form-encoded. The platform message id is the Message `sid` (`SM…`/`MM…`).
@@ -10,16 +11,23 @@ public struct TwilioOutboundAdapter: OutboundAdapter {
     public let platform = Platform.twilio
     public var endpoint: PlatformEndpoint
 
+    /// Programmable Messaging.
+    public static let api = PlatformAPI(
+        .twilio, production: .init(baseURL: "https://api.twilio.com", version: "2010-04-01"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: TwilioCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .twilio(let accountSID, let authToken) = credentials else {
-            throw .wrongCredentials(platform: platform)
-        }
+        let (accountSID, authToken) = (credentials.accountSID, credentials.authToken)
         guard case .twilioMessage(let addressing) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }
@@ -41,7 +49,7 @@ public struct TwilioOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        let json = OutboundJSON.parse(response.body)
+        let json = WireJSON.parse(response.body)
         if (200..<300).contains(response.status), let sid = json?["sid"]?.text {
             return .sent(platformMessageID: sid)
         }

@@ -1,5 +1,7 @@
+import PlatformJSON
+
 /// WeChat Official Account customer-service text message
-/// (`POST /cgi-bin/message/custom/send?access_token=...`). Needs `.weChatAccessToken`
+/// (`POST /cgi-bin/message/custom/send?access_token=...`). Needs `WeChatCredentials.accessToken`
 /// credentials: the sender exchanges AppID/AppSecret through `WeChatAccessTokenCache` first.
 ///
 /// The API returns no message id, so `sent` carries nil. Errors: 45015 outside the 48 h window;
@@ -10,18 +12,26 @@ public struct WeChatOutboundAdapter: OutboundAdapter {
     public let platform = Platform.wechat
     public var endpoint: PlatformEndpoint
 
+    /// The Official Account API.
+    public static let api = PlatformAPI(.wechat, production: .init(baseURL: "https://api.weixin.qq.com"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: WeChatCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .weChatAccessToken(let token) = credentials else { throw .wrongCredentials(platform: platform) }
+        guard case .accessToken(let token) = credentials else { throw .wrongCredentials(platform: platform) }
         guard case .weChatText(let openID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
         }
-        let body: OutboundJSON = [
+        let body: WireJSON = [
             "touser": .string(openID), "msgtype": "text", "text": ["content": .string(message.text)],
         ]
         return PlatformRequest(
@@ -31,7 +41,7 @@ public struct WeChatOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        guard response.status == 200, let json = OutboundJSON.parse(response.body),
+        guard response.status == 200, let json = WireJSON.parse(response.body),
             let code = json["errcode"]?.integer
         else {
             return HTTPStatusOutcome.classify(response, platform: "WeChat")
@@ -67,7 +77,7 @@ public struct WeChatOutboundAdapter: OutboundAdapter {
 
     /// The token and its lifetime, or the error text (`errcode`/`errmsg`, e.g. 40125 bad secret).
     public func token(from response: PlatformResponse) -> Result<WeChatAccessToken, WeChatTokenError> {
-        guard let json = OutboundJSON.parse(response.body) else {
+        guard let json = WireJSON.parse(response.body) else {
             return .failure(WeChatTokenError(detail: "WeChat token HTTP \(response.status)", isTransient: true))
         }
         if let token = json["access_token"]?.text, let expiresIn = json["expires_in"]?.integer {

@@ -1,3 +1,5 @@
+import PlatformJSON
+
 /// WhatsApp Cloud API: free-form text (quoting the customer's message through `context`) and
 /// approved templates, `POST /{version}/{phone-number-id}/messages`.
 ///
@@ -8,17 +10,24 @@ public struct WhatsAppOutboundAdapter: OutboundAdapter {
     public let platform = Platform.whatsapp
     public var endpoint: PlatformEndpoint
 
+    /// The WhatsApp Cloud API (graph.facebook.com).
+    public static let api = PlatformAPI(
+        .whatsapp, production: .init(baseURL: "https://graph.facebook.com", version: "v26.0"))
+    public static var apis: [PlatformAPI] { [api] }
+
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: WhatsAppCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .whatsApp(let phoneNumberID, let token) = credentials else {
-            throw .wrongCredentials(platform: platform)
-        }
-        var body: [String: OutboundJSON] = ["messaging_product": "whatsapp", "recipient_type": "individual"]
+        let (phoneNumberID, token) = (credentials.phoneNumberID, credentials.accessToken)
+        var body: [String: WireJSON] = ["messaging_product": "whatsapp", "recipient_type": "individual"]
         switch message.kind {
         case .whatsAppText(let to):
             body["to"] = .string(to)
@@ -28,12 +37,12 @@ public struct WhatsAppOutboundAdapter: OutboundAdapter {
         case .whatsAppTemplate(let to, let template):
             body["to"] = .string(to)
             body["type"] = "template"
-            var fields: [String: OutboundJSON] = [
+            var fields: [String: WireJSON] = [
                 "name": .string(template.name), "language": ["code": .string(template.languageCode)],
             ]
             if !template.bodyParameters.isEmpty {
                 let parameters = template.bodyParameters.map {
-                    OutboundJSON.object(["type": "text", "text": .string($0)])
+                    WireJSON.object(["type": "text", "text": .string($0)])
                 }
                 fields["components"] = [["type": "body", "parameters": .array(parameters)]]
             }

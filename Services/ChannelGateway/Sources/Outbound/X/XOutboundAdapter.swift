@@ -1,4 +1,5 @@
 import Foundation
+import PlatformJSON
 
 /// X API v2: DMs (`POST /2/dm_conversations/with/{participant}/messages`) and reply posts
 /// (`POST /2/tweets`), with the connected account's user-context OAuth 2.0 token.
@@ -11,18 +12,26 @@ public struct XOutboundAdapter: OutboundAdapter {
     public var endpoint: PlatformEndpoint
     private let nowUnixSeconds: @Sendable () -> Double
 
+    /// API v2.
+    public static let api = PlatformAPI(.x, production: .init(baseURL: "https://api.x.com", version: "2"))
+    public static var apis: [PlatformAPI] { [api] }
+
     /// `nowUnixSeconds` (default: the system clock) turns `x-rate-limit-reset` into a delay.
     public init(endpoint: PlatformEndpoint, nowUnixSeconds: (@Sendable () -> Double)? = nil) {
         self.endpoint = endpoint
         self.nowUnixSeconds = nowUnixSeconds ?? { Date().timeIntervalSince1970 }
     }
 
-    public func request(for message: OutboundMessage, credentials: ChannelCredentials) throws(OutboundBuildError)
+    public init(endpoints: OutboundEndpoints) {
+        self.init(endpoint: endpoints[Self.api])
+    }
+
+    public func request(for message: OutboundMessage, credentials: XCredentials) throws(OutboundBuildError)
         -> PlatformRequest
     {
-        guard case .x(let token) = credentials else { throw .wrongCredentials(platform: platform) }
+        let token = credentials.userAccessToken
         let url: String
-        let body: OutboundJSON
+        let body: WireJSON
         switch message.kind {
         case .xDirectMessage(let participantID):
             url = "\(endpoint.baseURL)/2/dm_conversations/with/\(PercentEncoding.component(participantID))/messages"
@@ -40,7 +49,7 @@ public struct XOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        let json = OutboundJSON.parse(response.body)
+        let json = WireJSON.parse(response.body)
         if (200..<300).contains(response.status) {
             if let id = json?["data"]?["dm_event_id"]?.text ?? json?["data"]?["id"]?.text {
                 return .sent(platformMessageID: id)

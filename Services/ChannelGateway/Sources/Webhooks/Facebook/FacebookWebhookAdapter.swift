@@ -6,12 +6,14 @@ public import struct Foundation.Date
 /// Every entry, `messaging[]` item and `changes[]` item is parsed on its own: one that does not
 /// parse is kept UNPARSED at its path (`entry[1].changes[0]`) and the rest still become events.
 public struct FacebookWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = MetaWebhookSecrets
+
     public static let platform = Platform.facebook
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: MetaWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
         var batch = InboundBatch(platform: .facebook, receivedAt: now)
         switch try MetaWebhook.open(request, secrets: secrets, object: "page", into: &batch) {

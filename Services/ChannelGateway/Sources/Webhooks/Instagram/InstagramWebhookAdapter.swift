@@ -7,12 +7,14 @@ public import struct Foundation.Date
 /// Every entry, `messaging[]` item and change is parsed on its own: one that does not parse is
 /// kept UNPARSED at its path and the rest still become events.
 public struct InstagramWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = MetaWebhookSecrets
+
     public static let platform = Platform.instagram
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: MetaWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
         var batch = InboundBatch(platform: .instagram, receivedAt: now)
         switch try MetaWebhook.open(request, secrets: secrets, object: "instagram", into: &batch) {

@@ -4,15 +4,17 @@ public import Foundation
 /// the `X-LI-Signature` POST, and — for the polling fallback — a page of the
 /// `organizationalEntityNotifications` finder via ``parseNotificationPage(_:)``.
 public struct LinkedInWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = LinkedInWebhookSecrets
+
     public static let platform = Platform.linkedin
     static let signatureHeader = "X-LI-Signature"
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: LinkedInWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
-        guard let secret = secrets.signingSecret else { throw .notConfigured("client secret") }
+        guard let secret = secrets.clientSecret else { throw .notConfigured("client secret") }
         switch request.method {
         case "GET":
             guard let code = request.queryValue("challengeCode"), !code.isEmpty else {

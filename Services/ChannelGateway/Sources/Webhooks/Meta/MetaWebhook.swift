@@ -11,7 +11,7 @@ enum MetaWebhook {
     /// [...]}` is still Meta's, signed: it is kept whole in `batch` as UNPARSED at `(root)` and
     /// yields no entries, so that Meta neither retries it nor disables the subscription.
     static func open(
-        _ request: WebhookRequest, secrets: WebhookSecrets, object expectedObject: String,
+        _ request: WebhookRequest, secrets: MetaWebhookSecrets, object expectedObject: String,
         into batch: inout InboundBatch
     ) throws(WebhookError) -> MetaRequest {
         switch request.method {
@@ -52,7 +52,9 @@ enum MetaWebhook {
     }
 
     /// `hub.mode=subscribe` with the right `hub.verify_token` → the challenge as plain text.
-    static func handshake(_ request: WebhookRequest, secrets: WebhookSecrets) throws(WebhookError) -> WebhookReply {
+    static func handshake(
+        _ request: WebhookRequest, secrets: MetaWebhookSecrets
+    ) throws(WebhookError) -> WebhookReply {
         guard let expected = secrets.verifyToken else { throw .notConfigured("verify token (hub.verify_token)") }
         guard request.queryValue("hub.mode") == "subscribe" else {
             throw .handshakeRejected("hub.mode is not \"subscribe\"")
@@ -66,8 +68,8 @@ enum MetaWebhook {
     }
 
     /// `X-Hub-Signature-256: sha256=<lowercase hex HMAC-SHA256(app secret, raw body)>`.
-    static func verifySignature(_ request: WebhookRequest, secrets: WebhookSecrets) throws(WebhookError) {
-        guard let secret = secrets.signingSecret else { throw .notConfigured("app secret") }
+    static func verifySignature(_ request: WebhookRequest, secrets: MetaWebhookSecrets) throws(WebhookError) {
+        guard let secret = secrets.appSecret else { throw .notConfigured("app secret") }
         guard let header = request.header(signatureHeader) else { throw .missingSignature(signatureHeader) }
         guard header.hasPrefix("sha256="), let given = SignatureSupport.decodeHex(String(header.dropFirst(7))),
             given.count == 32

@@ -5,17 +5,21 @@ public import Foundation
 /// `edited_channel_post` and `business_message` become events; callback queries and the rest
 /// yield none.
 public struct TelegramWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = TelegramWebhookSecrets
+
     public static let platform = Platform.telegram
     static let secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: TelegramWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
         guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
         // Decision: a channel must set `secret_token`; without it anyone could post updates.
-        guard let expected = secrets.verifyToken else { throw .notConfigured("secret token (setWebhook secret_token)") }
+        guard let expected = secrets.secretToken else {
+            throw .notConfigured("secret token (setWebhook secret_token)")
+        }
         guard let given = request.header(Self.secretHeader) else { throw .missingSignature(Self.secretHeader) }
         // A plain shared secret, not a MAC: compared without leaking timing all the same.
         guard SignatureSupport.sharedSecretsEqual(given, expected) else { throw .signatureMismatch(Self.secretHeader) }

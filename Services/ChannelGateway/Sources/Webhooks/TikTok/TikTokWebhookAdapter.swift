@@ -4,16 +4,18 @@ public import Foundation
 /// `TikTok-Signature: t=…,s=…`. There is no handshake. Other event types (authorization,
 /// video, messaging) yield no events yet.
 public struct TikTokWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = TikTokWebhookSecrets
+
     public static let platform = Platform.tiktok
     static let signatureHeader = "TikTok-Signature"
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: TikTokWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
         guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
-        guard let secret = secrets.signingSecret else { throw .notConfigured("client secret") }
+        guard let secret = secrets.clientSecret else { throw .notConfigured("client secret") }
         try Self.verifySignature(request, secret: secret, now: now, window: secrets.replayWindow)
         return try Self.parse(request.body, now: now).outcome(reply: .emptyOK)
     }

@@ -3,6 +3,8 @@ public import Foundation
 /// Twilio Programmable Messaging webhooks (CHANNELS.md §8): incoming SMS/MMS and status
 /// callbacks, form-encoded, signed with `X-Twilio-Signature`. Replies with empty TwiML.
 public struct TwilioWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = TwilioWebhookSecrets
+
     public static let platform = Platform.twilio
     static let signatureHeader = "X-Twilio-Signature"
     static let emptyTwiML = WebhookReply(
@@ -12,10 +14,10 @@ public struct TwilioWebhookAdapter: WebhookAdapter {
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: TwilioWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
         guard request.method == "POST" else { throw .methodNotAllowed(request.method) }
-        guard let token = secrets.signingSecret else { throw .notConfigured("auth token") }
+        guard let token = secrets.authToken else { throw .notConfigured("auth token") }
         guard !request.publicURL.isEmpty else { throw .notConfigured("public URL of the webhook (Twilio signs it)") }
         let params = try FormDecoding.decode(request.body)
         try Self.verifySignature(request, params: params, authToken: token)

@@ -7,15 +7,17 @@ public import Foundation
 /// AES mode also checks `msg_signature`, which covers the ciphertext, before decrypting. Replies
 /// `success` so that WeChat neither retries nor shows an error.
 public struct WeChatWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = WeChatWebhookSecrets
+
     public static let platform = Platform.wechat
     static let success = WebhookReply(status: 200, contentType: "text/plain", body: Array("success".utf8))
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: WeChatWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
-        guard let token = secrets.verifyToken else { throw .notConfigured("WeChat token") }
+        guard let token = secrets.token else { throw .notConfigured("WeChat token") }
         switch request.method {
         case "GET":
             guard let echo = request.queryValue("echostr") else { throw .handshakeRejected("echostr is missing") }
@@ -37,13 +39,13 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
             if request.queryValue("encrypt_type") == "aes" || xml.childText("Encrypt") != nil {
                 message = try Self.decryptedMessage(request, outer: xml, token: token, secrets: secrets)
                 xml = try SimpleXMLElement.parse(message)
-            } else if secrets.wechatEncodingAESKey != nil {
+            } else if secrets.encodingAESKey != nil {
                 // The plaintext signature does not cover the body: once a channel is in AES mode a
                 // plaintext push is a downgrade, not a message.
                 throw .missingSignature("Encrypt (the channel is configured for AES mode)")
-            } else if !secrets.wechatAllowPlaintext {
+            } else if !secrets.allowPlaintext {
                 // Nothing authenticates a plaintext body; a channel has to choose that explicitly.
-                throw .notConfigured("WeChat EncodingAESKey (plaintext mode needs wechatAllowPlaintext)")
+                throw .notConfigured("WeChat EncodingAESKey (plaintext mode needs allowPlaintext)")
             }
             // One message per push: well-formed XML that is not a message we can read is kept
             // whole as UNPARSED (the decrypted XML's text, routed by `ToUserName`), not refused.
@@ -96,7 +98,7 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
     /// unauthenticated reaches the cipher — then decrypt and check the AppID; returns the inner
     /// XML's bytes.
     static func decryptedMessage(
-        _ request: WebhookRequest, outer: SimpleXMLElement, token: String, secrets: WebhookSecrets
+        _ request: WebhookRequest, outer: SimpleXMLElement, token: String, secrets: WeChatWebhookSecrets
     ) throws(WebhookError) -> [UInt8] {
         guard let encrypted = outer.childText("Encrypt") else { throw .missingField("xml.Encrypt") }
         guard let given = request.queryValue("msg_signature") else { throw .missingSignature("msg_signature") }
@@ -105,8 +107,8 @@ public struct WeChatWebhookAdapter: WebhookAdapter {
         guard isValidSignature(given, over: [token, timestamp, nonce, encrypted]) else {
             throw .signatureMismatch("msg_signature")
         }
-        guard let aesKey = secrets.wechatEncodingAESKey else { throw .notConfigured("WeChat EncodingAESKey") }
-        guard let appID = secrets.wechatAppID else { throw .notConfigured("WeChat AppID") }
+        guard let aesKey = secrets.encodingAESKey else { throw .notConfigured("WeChat EncodingAESKey") }
+        guard let appID = secrets.appID else { throw .notConfigured("WeChat AppID") }
         let cipher = try WeChatCipher(encodingAESKey: aesKey)
         let (inner, foundAppID) = try cipher.decrypt(base64: encrypted)
         // The AppID is no secret (the message is already authenticated by `msg_signature`): a plain

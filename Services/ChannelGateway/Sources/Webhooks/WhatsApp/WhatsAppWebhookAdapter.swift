@@ -7,12 +7,14 @@ public import struct Foundation.Date
 /// own: one that does not parse is kept UNPARSED at its path
 /// (`entry[0].changes[0].value.messages[1]`) and the rest still become events.
 public struct WhatsAppWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = MetaWebhookSecrets
+
     public static let platform = Platform.whatsapp
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: MetaWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
         var batch = InboundBatch(platform: .whatsapp, receivedAt: now)
         switch try MetaWebhook.open(request, secrets: secrets, object: "whatsapp_business_account", into: &batch) {

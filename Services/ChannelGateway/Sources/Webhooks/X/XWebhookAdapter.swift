@@ -9,15 +9,17 @@ public import Foundation
 /// (`tweet_create_events[1]`) and the rest still become events. A JSON body whose top level is
 /// not an activity envelope (not an object, no `for_user_id`) is kept whole at `(root)`.
 public struct XWebhookAdapter: WebhookAdapter {
+    public typealias Secrets = XWebhookSecrets
+
     public static let platform = Platform.x
     static let signatureHeader = "x-twitter-webhooks-signature"
 
     public init() {}
 
     public func handle(
-        _ request: WebhookRequest, secrets: WebhookSecrets, now: Date
+        _ request: WebhookRequest, secrets: XWebhookSecrets, now: Date
     ) throws(WebhookError) -> WebhookOutcome {
-        guard let secret = secrets.signingSecret else { throw .notConfigured("consumer secret") }
+        guard let secret = secrets.consumerSecret else { throw .notConfigured("consumer secret") }
         switch request.method {
         case "GET":
             guard let token = request.queryValue("crc_token"), !token.isEmpty else {

@@ -1,7 +1,14 @@
 import Foundation
 
-/// A JSON value for the fakes: parsing requests, building answers and webhook payloads (kept
-/// apart from the gateway's own JSON type on purpose). Integers stay `Int64` (64-bit ids).
+/// A JSON value as it goes over the wire to and from a platform's API, without a Codable type per
+/// endpoint: the gateway builds request bodies and reads answers with it, the platform fakes parse
+/// requests and build answers and webhook payloads with it. Integers stay `Int64` so 64-bit
+/// platform ids survive.
+///
+/// A module of its own so that the fakes can share the value type without depending on the
+/// gateway, whose adapters they check independently. Only the value type lives here, no platform
+/// knowledge. Inbound webhooks use the gateway's `RawJSON` instead, which keeps numbers exactly as
+/// sent (signed bodies are never re-serialised, and ids beyond 2^63 must survive).
 public enum WireJSON: Sendable, Hashable {
     case null
     case bool(Bool)
