@@ -72,6 +72,14 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .executableTarget(
+        name: "policy-bench",
+        dependencies: [
+            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/PolicyBench",
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
         name: "webhook-bench",
         dependencies: ["ChannelGateway", crypto, cryptoExtras],
         path: "Benchmarks/WebhookBench",
@@ -129,6 +137,7 @@ let package = Package(
         .executable(name: "inboxctl", targets: ["inboxctl"]),
         .executable(name: "platform-fakes", targets: ["platform-fakes"]),
         .executable(name: "webhook-bench", targets: ["webhook-bench"]),
+        .executable(name: "policy-bench", targets: ["policy-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
