@@ -217,12 +217,26 @@ public enum RefusalReason: Sendable, Hashable {
     case unsupported, tagNotAllowed, humanAgentTagRequired, channelDisconnected, channelTokenInvalid
 }
 
-public enum ReplyPlatform: Sendable, Hashable, CaseIterable {
-    case facebook, instagram, whatsApp, x, linkedIn, tikTok, telegram, twilioSMS, weChat, webChat
+/// A platform, as the rules (and the services' stored rows: the raw values) name it.
+public enum ReplyPlatform: String, Sendable, Hashable, CaseIterable, Codable {
+    case facebook, instagram
+    case whatsApp = "whatsapp"
+    case x
+    case linkedIn = "linkedin"
+    case tikTok = "tiktok"
+    case telegram
+    case twilioSMS = "twilio_sms"
+    case weChat = "wechat"
+    case webChat = "web_chat"
 }
 
-public enum ConversationKind: Sendable, Hashable, CaseIterable {
-    case directMessage, comment, darkPostComment, wallPost, mention, post
+/// What kind of conversation a reply answers (the raw values are stored).
+public enum ConversationKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case directMessage = "direct_message"
+    case comment
+    case darkPostComment = "dark_post_comment"
+    case wallPost = "wall_post"
+    case mention, post
 }
 
 public enum ReplySendKind: Sendable, Hashable, CaseIterable {

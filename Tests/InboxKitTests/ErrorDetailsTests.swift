@@ -26,24 +26,12 @@ struct ErrorDetailsTests {
             $0.humanAgentWindowEndsAt = Google_Protobuf_Timestamp(date: Self.windowEnd.addingTimeInterval(6 * 86_400))
         })
 
-    /// Calls the probe behind the real interceptors (health is not public here, so tokens count).
+    /// Calls the probe behind the real interceptors (health is not public there, so tokens count).
     func call(_ service: String, metadata: Metadata? = nil) async throws -> RPCError? {
-        let probe = ProbeService()
-        let transport = InProcessTransport()
-        let authority = await TokenAuthority(signingKey: TestTokens.signingKey)
-        let interceptors: [any ServerInterceptor] = [
-            RequestContextInterceptor(logger: Logger(label: "test")),
-            ErrorSanitizingInterceptor(),
-            AuthenticationInterceptor(authority: authority, publicServices: []),
-        ]
         let operatorMetadata = try await TestTokens.metadata(.operator)
-        return try await withGRPCServer(transport: transport.server, services: [probe], interceptors: interceptors) {
-            _ in
-            try await withGRPCClient(transport: transport.client) { client in
-                let health = Grpc_Health_V1_Health.Client(wrapping: client)
-                return await #expect(throws: RPCError.self) {
-                    try await health.check(.with { $0.service = service }, metadata: metadata ?? operatorMetadata)
-                }
+        return try await InterceptorTests().withProbe { _, health in
+            await #expect(throws: RPCError.self) {
+                try await health.check(.with { $0.service = service }, metadata: metadata ?? operatorMetadata)
             }
         }
     }

@@ -1,8 +1,9 @@
-import InboxKit
 import Logging
 import PostgresNIO
 import TestSupport
 import Testing
+
+@testable import InboxKit
 
 @Suite("Migration runner against PostgreSQL")
 struct MigrationRunnerTests {
@@ -121,6 +122,26 @@ struct MigrationRunnerTests {
                 }
             }
         }
+    }
+}
+
+/// Which refusals a starting service waits out, and which stop it.
+@Suite("Start-up: transient SQLSTATEs are retried")
+struct StartupRetryTests {
+    @Test func transientRefusalsAreRetriedAndOthersAreNot() {
+        for code in ["57P03", "53300", "08006", "08001", "57P01", nil] as [String?] {
+            #expect(DatabaseReadiness.isTransient(sqlState: code), "\(code ?? "nil")")
+        }
+        for code in ["42501", "42P01", "28P01", "3D000", "23505"] {
+            #expect(!DatabaseReadiness.isTransient(sqlState: code), "\(code)")
+        }
+    }
+
+    @Test func backoffGrowsWithJitterAndIsBounded() {
+        let first = DatabaseReadiness.backoff(attempt: 1)
+        #expect(first >= .milliseconds(375) && first <= .milliseconds(625))
+        let later = DatabaseReadiness.backoff(attempt: 20)
+        #expect(later >= .milliseconds(7500) && later <= .milliseconds(12_500))
     }
 }
 

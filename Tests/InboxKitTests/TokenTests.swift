@@ -216,6 +216,18 @@ struct TokenTests {
         }
     }
 
+    @Test func verifiedTokensAreRememberedOnlyUntilTheyExpireAndAtMostAMinute() {
+        let cache = VerifiedTokens()
+        let now = Date()
+        cache.store(self.operatorCaller, for: "t1", until: now.addingTimeInterval(10), now: now)
+        #expect(cache.caller(for: "t1", now: now.addingTimeInterval(9)) == self.operatorCaller)
+        #expect(cache.caller(for: "t1", now: now.addingTimeInterval(11)) == nil)
+        cache.store(self.operatorCaller, for: "t2", until: now.addingTimeInterval(3600), now: now)
+        #expect(cache.caller(for: "t2", now: now.addingTimeInterval(59)) == self.operatorCaller)
+        #expect(cache.caller(for: "t2", now: now.addingTimeInterval(61)) == nil)
+        #expect(cache.caller(for: "never-verified", now: now) == nil)
+    }
+
     static func claims(role: String, lifetime: TimeInterval) -> TokenClaims {
         let now = Date()
         return TokenClaims(

@@ -1,5 +1,6 @@
 import Crypto
 import JWTKit
+import Synchronization
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -24,6 +25,9 @@ public struct TokenAuthority: Sendable {
 
     private let verifiers: [String: Verifier]
     private let signingKeyID: String?
+    /// Tokens verified lately: a caller presents the same token on every call, and verifying a
+    /// JWT (two JSON decodes and a MAC or signature) is a large part of a cheap RPC's cost.
+    private let verified = VerifiedTokens()
 
     public init(keys: TokenKeys) async throws {
         var verifiers: [String: Verifier] = [:]
@@ -91,6 +95,13 @@ public struct TokenAuthority: Sendable {
     /// key or one that may not sign its role, badly signed, expired, longer-lived than its role
     /// allows, or lacks what its role needs.
     public func verify(_ token: String) async throws(DomainError) -> Caller {
+        if let caller = self.verified.caller(for: token) { return caller }
+        let (caller, expiry) = try await self.verifyUncached(token)
+        self.verified.store(caller, for: token, until: expiry)
+        return caller
+    }
+
+    private func verifyUncached(_ token: String) async throws(DomainError) -> (Caller, Date) {
         guard let kid = Self.keyID(of: token), let verifier = self.verifiers[kid] else {
             throw .unauthenticated("the bearer token is invalid or expired")
         }
@@ -117,7 +128,9 @@ public struct TokenAuthority: Sendable {
         if role == .agent, (claims.agentID ?? "").isEmpty {
             throw .unauthenticated("an agent token must name the agent")
         }
-        return Caller(role: role, organizationID: organization, agentID: claims.agentID, subject: claims.subject.value)
+        let caller = Caller(
+            role: role, organizationID: organization, agentID: claims.agentID, subject: claims.subject.value)
+        return (caller, claims.expiration.value)
     }
 
     /// The `kid` of a JWT's header, read before verifying so the token is checked against that
@@ -141,6 +154,37 @@ public struct TokenAuthority: Sendable {
             Data(key.rawRepresentation).base64URLEncodedString(),
             Data(key.publicKey.rawRepresentation).base64URLEncodedString()
         )
+    }
+}
+
+/// Verified tokens and their callers, each kept until the token expires but at most a minute (a
+/// token is verified in full at least once a minute), at most 10,000 of them (then the cache starts
+/// over). Only fully verified tokens are stored, so a forged or expired one never gets in.
+final class VerifiedTokens: Sendable {
+    private struct Entry {
+        let caller: Caller
+        let until: Date
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func caller(for token: String, now: Date = Date()) -> Caller? {
+        self.entries.withLock { entries in
+            guard let entry = entries[token] else { return nil }
+            guard entry.until > now else {
+                entries[token] = nil
+                return nil
+            }
+            return entry.caller
+        }
+    }
+
+    func store(_ caller: Caller, for token: String, until expiry: Date, now: Date = Date()) {
+        let until = min(expiry, now.addingTimeInterval(60))
+        self.entries.withLock { entries in
+            if entries.count >= 10_000 { entries.removeAll(keepingCapacity: true) }
+            entries[token] = Entry(caller: caller, until: until)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 public import GRPCCore
 import Metrics
+import Synchronization
 
 /// Counts every RPC by method and final status code (`inbox_rpc_requests_total`) and times it
 /// (`inbox_rpc_duration_seconds`, a histogram by method). Outermost, so the code counted is the
@@ -42,6 +43,22 @@ public struct RPCMetricsInterceptor: ServerInterceptor {
         return response
     }
 
+    /// The metric handles by method and code, made once (making one goes through the registry).
+    private static let handles = Mutex<[String: (Counter, Timer)]>([:])
+
+    static func handles(method: String, code: String) -> (Counter, Timer) {
+        let key = method + " " + code
+        return Self.handles.withLock { handles in
+            if let made = handles[key] { return made }
+            let made = (
+                Counter(label: "inbox_rpc_requests_total", dimensions: [("method", method), ("code", code)]),
+                Timer(label: "inbox_rpc_duration_seconds", dimensions: [("method", method)])
+            )
+            handles[key] = made
+            return made
+        }
+    }
+
     static func record(method: String, error: (any Error)?, since start: ContinuousClock.Instant) {
         let code: String
         switch error {
@@ -50,9 +67,9 @@ public struct RPCMetricsInterceptor: ServerInterceptor {
         case let error as any RPCErrorConvertible: code = Self.name(error.rpcErrorCode)
         default: code = "INTERNAL"
         }
-        Counter(label: "inbox_rpc_requests_total", dimensions: [("method", method), ("code", code)]).increment()
-        Timer(label: "inbox_rpc_duration_seconds", dimensions: [("method", method)])
-            .recordInterval(since: start)
+        let (counter, timer) = Self.handles(method: method, code: code)
+        counter.increment()
+        timer.recordInterval(since: start)
     }
 
     /// The canonical upper-case name of a status code (`NOT_FOUND`), as gRPC documents them.

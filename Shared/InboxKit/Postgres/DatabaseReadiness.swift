@@ -126,7 +126,14 @@ public struct DatabaseReadiness: Service {
 
     /// SQLSTATEs a real cluster answers while it cannot serve yet or just now: worth waiting for.
     static func isTransient(_ error: PSQLError) -> Bool {
-        guard let code = error.serverInfo?[.sqlState] else { return true }
+        Self.isTransient(sqlState: error.serverInfo?[.sqlState])
+    }
+
+    /// 57P03 starting up, 53300 too many connections, 53000 insufficient resources, 57P01/57P02
+    /// admin or crash shutdown, class 08 connection exceptions; no SQLSTATE at all is a transport
+    /// failure. Everything else (42501 permissions, 42P01 SQL errors, ...) is for a person to fix.
+    public static func isTransient(sqlState code: String?) -> Bool {
+        guard let code else { return true }
         return ["57P03", "53300", "57P01", "57P02", "53000"].contains(code) || code.hasPrefix("08")
     }
 

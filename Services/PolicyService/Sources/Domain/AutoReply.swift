@@ -1,3 +1,5 @@
+import InboxRules
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else

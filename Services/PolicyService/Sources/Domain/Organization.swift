@@ -1,3 +1,5 @@
+import InboxRules
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -30,27 +32,9 @@ enum Plan: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// The platforms, as policy decides about them.
-enum PolicyPlatform: String, Sendable, Hashable, CaseIterable, Codable {
-    case facebook, instagram
-    case whatsApp = "whatsapp"
-    case x
-    case linkedIn = "linkedin"
-    case tikTok = "tiktok"
-    case telegram
-    case twilioSMS = "twilio_sms"
-    case weChat = "wechat"
-    case webChat = "web_chat"
-}
-
-/// The conversation kinds, as auto-reply rules filter them.
-enum PolicyKind: String, Sendable, Hashable, CaseIterable, Codable {
-    case directMessage = "direct_message"
-    case comment
-    case darkPostComment = "dark_post_comment"
-    case wallPost = "wall_post"
-    case mention, post
-}
+/// The platforms and conversation kinds are the reply rules' own (one name per idea).
+typealias PolicyPlatform = ReplyPlatform
+typealias PolicyKind = ConversationKind
 
 /// Limits on what organisations and rules may hold.
 enum PolicyLimits {

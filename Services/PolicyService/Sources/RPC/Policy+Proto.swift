@@ -72,20 +72,6 @@ extension PolicyPlatform {
         }
     }
 
-    var rules: ReplyPlatform {
-        switch self {
-        case .facebook: .facebook
-        case .instagram: .instagram
-        case .whatsApp: .whatsApp
-        case .x: .x
-        case .linkedIn: .linkedIn
-        case .tikTok: .tikTok
-        case .telegram: .telegram
-        case .twilioSMS: .twilioSMS
-        case .weChat: .weChat
-        case .webChat: .webChat
-        }
-    }
 }
 
 extension PolicyKind {
@@ -112,16 +98,6 @@ extension PolicyKind {
         }
     }
 
-    var rules: ConversationKind {
-        switch self {
-        case .directMessage: .directMessage
-        case .comment: .comment
-        case .darkPostComment: .darkPostComment
-        case .wallPost: .wallPost
-        case .mention: .mention
-        case .post: .post
-        }
-    }
 }
 
 extension InboxActivity {

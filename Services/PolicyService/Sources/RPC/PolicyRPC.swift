@@ -226,7 +226,7 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
         _ = try Caller.authenticated().organization(requested: request.organizationID)
         let platform = try PolicyPlatform(proto: request.platform, field: "platform")
         let kind = try PolicyKind(proto: request.conversationKind, field: "conversation_kind")
-        var sendKind = ReplySendKind.defaultFor(kind.rules)
+        var sendKind = ReplySendKind.defaultFor(kind)
         if request.sendKind != .unspecified {
             guard let named = ReplySendKind(proto: request.sendKind) else {
                 throw DomainError.invalidArgument("send_kind is not a send kind", field: "send_kind")
@@ -241,7 +241,7 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
             throw DomainError.invalidArgument("private_replies_sent cannot be negative", field: "private_replies_sent")
         }
         let facts = ReplyFacts(
-            platform: platform.rules, conversationKind: kind.rules, sendKind: sendKind,
+            platform: platform, conversationKind: kind, sendKind: sendKind,
             humanAuthored: request.humanAuthored, lastCustomerMessageAt: request.lastCustomerMessageAt.dateIfSet,
             commentCreatedAt: request.commentCreatedAt.dateIfSet, privateRepliesSent: Int(request.privateRepliesSent),
             contactOptedOut: request.contactOptedOut, channelStatus: ChannelState(proto: request.channelStatus))
