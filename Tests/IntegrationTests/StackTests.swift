@@ -31,6 +31,7 @@ struct StackTests {
                 "GRPC_PORT": "\(ports[service]!)",
                 "METRICS_PORT": "\(metricsPorts[service]!)",
                 "TOKEN_SIGNING_KEY": TestTokens.signingKey,
+                "CHANNEL_SECRETS_KEY": "test:\(Data(repeating: 1, count: 32).base64EncodedString())",
                 "HTTP_HOST": "127.0.0.1",
                 "HTTP_PORT": "\(httpPort)",
             ]

@@ -74,7 +74,7 @@ def main() -> int:
         generate_stubs(args.protos, out)
         services = [
             (args.gateway, "inbox.v1.ChannelGatewayService", "channel_gateway", "ChannelGatewayService",
-             "ListChannels", "ListChannelsRequest"),
+             "ListInboundEvents", "ListInboundEventsRequest"),
             (args.conversation, "inbox.v1.ConversationService", "conversation", "ConversationService",
              "ListConversations", "ListConversationsRequest"),
             (args.assignment, "inbox.v1.AssignmentService", "assignment", "AssignmentService",

@@ -1,6 +1,12 @@
 import InboxKit
 import Logging
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// The composition root of channel-gateway.
 public struct ChannelGatewayApp: Sendable {
     public let configuration: GatewayConfiguration
@@ -12,6 +18,11 @@ public struct ChannelGatewayApp: Sendable {
     public func run(logger: Logger) async throws {
         let runtime = try await ServiceRuntime(configuration: self.configuration.service, logger: logger)
         let http = WebhookHTTPServer.make(configuration: self.configuration, health: runtime.health, logger: logger)
-        try await runtime.run(rpcServices: [GatewayRPC()], migrations: GatewayMigrations.all, background: [http])
+        let rpc = GatewayRPC(
+            channels: ChannelRepository(client: runtime.database, logger: logger),
+            secrets: ChannelSecretsBox(
+                current: self.configuration.secretsKey, previous: self.configuration.previousSecretsKeys),
+            plans: PolicyPlanCheck(policy: runtime.peers.policy), now: { Date() })
+        try await runtime.run(rpcServices: [rpc], migrations: GatewayMigrations.all, background: [http])
     }
 }

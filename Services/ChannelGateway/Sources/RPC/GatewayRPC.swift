@@ -1,37 +1,165 @@
+import Crypto
 import GRPCCore
 import InboxAPI
 import InboxKit
+import SwiftProtobuf
 
-/// The `inbox.v1.ChannelGatewayService` handlers. Every RPC of the v1 surface is here; those a later issue
-/// builds answer UNIMPLEMENTED until then (after authentication, like every other RPC).
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The `inbox.v1.ChannelGatewayService` handlers: channel accounts now; deliveries and the inbound
+/// log answer UNIMPLEMENTED until their issues land (after authentication, like every other RPC).
 struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
+    let channels: ChannelRepository
+    let secrets: ChannelSecretsBox
+    let plans: any PlanCheck
+    let now: @Sendable () -> Date
+
+    // MARK: Channel accounts
+
     func connectChannel(request: Inbox_V1_ConnectChannelRequest, context: ServerContext) async throws
         -> Inbox_V1_Channel
     {
-        throw DomainError.notBuiltYet("ChannelGatewayService.ConnectChannel")
+        let caller = try Caller.authenticated()
+        try caller.require(.admin, .operator)
+        let organization = try caller.organization(requested: "")
+        let platform = try Platform(proto: request.platform, field: "platform")
+        let account = request.externalAccountID.trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(account.count) else {
+            throw DomainError.invalidArgument(
+                "external_account_id must be 1 to 200 characters", field: "external_account_id")
+        }
+        guard request.displayName.count <= 200 else {
+            throw DomainError.invalidArgument("display_name must be at most 200 characters", field: "display_name")
+        }
+        let secrets = ChannelSecrets(proto: request.credentials)
+        for field in ChannelSecrets.required(for: platform) where secrets[field].isEmpty {
+            throw DomainError.invalidArgument(
+                "credentials.\(field) is required for \(platform.rawValue)", field: "credentials.\(field)")
+        }
+        guard try await self.plans.allows(organizationID: organization, platform: request.platform) else {
+            throw DomainError.failedPrecondition(
+                "the organisation's plan does not include \(platform.rawValue); move to the enterprise plan",
+                reason: .planDoesNotAllowPlatform, metadata: ["platform": platform.rawValue])
+        }
+        let now = self.now()
+        let channel = ChannelAccount(
+            id: UUID(), organizationID: organization, platform: platform, externalAccountID: account,
+            displayName: request.displayName, status: .active, settings: request.settings,
+            instagramMessageRequestsEnabled: request.instagramMessageRequestsEnabled,
+            configuredCredentials: secrets.configured, createdAt: now, updatedAt: now)
+        var unkeyed = request
+        unkeyed.idempotencyKey = ""
+        let key = request.idempotencyKey.isEmpty ? nil : request.idempotencyKey
+        guard (key?.utf8.count ?? 0) <= 128 else {
+            throw DomainError.invalidArgument(
+                "idempotency_key must be at most 128 characters", field: "idempotency_key")
+        }
+        let bytes: [UInt8] = try unkeyed.serializedBytes()
+        let stored = try await self.channels.insert(
+            channel, sealed: try self.secrets.seal(secrets), idempotencyKey: key,
+            fingerprint: Data(SHA256.hash(data: bytes)).base64EncodedString())
+        return stored.proto
     }
 
     func getChannel(request: Inbox_V1_GetChannelRequest, context: ServerContext) async throws -> Inbox_V1_Channel {
-        throw DomainError.notBuiltYet("ChannelGatewayService.GetChannel")
+        let organization = try Caller.authenticated().organization(requested: "")
+        return try await self.channel(request.channelID, organization).proto
     }
 
     func listChannels(request: Inbox_V1_ListChannelsRequest, context: ServerContext) async throws
         -> Inbox_V1_ListChannelsResponse
     {
-        throw DomainError.notBuiltYet("ChannelGatewayService.ListChannels")
+        let organization = try Caller.authenticated().organization(requested: "")
+        var platforms: [Platform] = []
+        for (index, platform) in request.platforms.enumerated() {
+            platforms.append(try Platform(proto: platform, field: "platforms[\(index)]"))
+        }
+        let size = request.pageSize == 0 ? 50 : Int(request.pageSize)
+        guard (1...100).contains(size) else {
+            throw DomainError.invalidArgument("page_size must be from 1 to 100 (0 for 50)", field: "page_size")
+        }
+        let page = try await self.channels.channels(
+            organizationID: organization, platforms: platforms, includeDisconnected: request.includeDisconnected,
+            after: try ChannelPageToken.decode(request.pageToken), limit: size + 1)
+        return .with {
+            $0.channels = page.prefix(size).map(\.proto)
+            if page.count > size, let last = page.prefix(size).last { $0.nextPageToken = ChannelPageToken.encode(last) }
+        }
     }
 
     func disconnectChannel(request: Inbox_V1_DisconnectChannelRequest, context: ServerContext) async throws
         -> Inbox_V1_Channel
     {
-        throw DomainError.notBuiltYet("ChannelGatewayService.DisconnectChannel")
+        let caller = try Caller.authenticated()
+        try caller.require(.admin, .operator)
+        let organization = try caller.organization(requested: "")
+        let id = try Self.channelID(request.channelID)
+        guard let channel = try await self.channels.disconnect(id, organizationID: organization, at: self.now()) else {
+            throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
+        }
+        return channel.proto
     }
 
     func rotateChannelCredentials(request: Inbox_V1_RotateChannelCredentialsRequest, context: ServerContext)
         async throws -> Inbox_V1_Channel
     {
-        throw DomainError.notBuiltYet("ChannelGatewayService.RotateChannelCredentials")
+        let caller = try Caller.authenticated()
+        try caller.require(.admin, .operator)
+        let organization = try caller.organization(requested: "")
+        let channel = try await self.channel(request.channelID, organization)
+        guard channel.status != .disconnected else {
+            throw DomainError.failedPrecondition(
+                "channel \(request.channelID) is disconnected; connect it again", reason: .channelDisconnected)
+        }
+        let given = ChannelSecrets(proto: request.credentials)
+        var secrets = given
+        if !request.updateMask.paths.isEmpty {
+            // Only the named fields change; the others keep their sealed values.
+            guard let sealed = try await self.channels.sealedSecrets(channel.id, organizationID: organization) else {
+                throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
+            }
+            secrets = try self.secrets.open(keyID: sealed.keyID, ciphertext: sealed.ciphertext)
+            for path in request.updateMask.paths {
+                guard ChannelSecrets.fields.contains(path) else {
+                    throw DomainError.invalidArgument(
+                        "update_mask names an unknown field '\(path)'", field: "update_mask")
+                }
+                secrets[path] = given[path]
+            }
+        }
+        for field in ChannelSecrets.required(for: channel.platform) where secrets[field].isEmpty {
+            throw DomainError.invalidArgument(
+                "credentials.\(field) is required for \(channel.platform.rawValue)", field: "credentials.\(field)")
+        }
+        guard
+            let rotated = try await self.channels.rotate(
+                channel.id, organizationID: organization, sealed: try self.secrets.seal(secrets),
+                configured: secrets.configured, at: self.now())
+        else {
+            throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
+        }
+        return rotated.proto
     }
+
+    func channel(_ id: String, _ organization: String) async throws -> ChannelAccount {
+        guard let channel = try await self.channels.channel(try Self.channelID(id), organizationID: organization) else {
+            throw DomainError.notFound("channel \(id) not found", resource: "channel")
+        }
+        return channel
+    }
+
+    static func channelID(_ text: String) throws(DomainError) -> UUID {
+        guard let id = UUID(uuidString: text) else {
+            throw .invalidArgument("channel_id is not a channel id", field: "channel_id")
+        }
+        return id
+    }
+
+    // MARK: Not built yet
 
     func getChannelHealth(request: Inbox_V1_GetChannelHealthRequest, context: ServerContext) async throws
         -> Inbox_V1_ChannelHealth

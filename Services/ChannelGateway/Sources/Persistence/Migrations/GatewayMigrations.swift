@@ -89,5 +89,19 @@ enum GatewayMigrations {
                 );
                 """
         ),
+        Migration(
+            version: 3,
+            name: "channel accounts: sealed secrets with their key id, checked states",
+            sql: """
+                ALTER TABLE channels
+                    ADD COLUMN credentials_key_id text,
+                    ADD COLUMN configured_credentials text[] NOT NULL DEFAULT '{}',
+                    ADD COLUMN idempotency_fingerprint text,
+                    ADD CONSTRAINT channels_status
+                        CHECK (status IN ('active', 'token_invalid', 'disconnected', 'subscription_revoked')),
+                    ADD CONSTRAINT channels_platform CHECK (platform IN
+                        ('facebook', 'instagram', 'whatsapp', 'x', 'linkedin', 'tiktok', 'telegram', 'twilio', 'wechat'));
+                """
+        ),
     ]
 }

@@ -1,0 +1,106 @@
+import InboxAPI
+import InboxKit
+import SwiftProtobuf
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+// Proto <-> domain mapping of channel accounts, and nowhere else.
+
+extension ChannelAccount {
+    var proto: Inbox_V1_Channel {
+        .with {
+            $0.id = self.id.uuidString.lowercased()
+            $0.organizationID = self.organizationID
+            $0.platform = self.platform.proto
+            $0.externalAccountID = self.externalAccountID
+            $0.displayName = self.displayName
+            $0.status = self.status.proto
+            $0.webhookPath = self.webhookPath
+            $0.settings = self.settings
+            $0.checklist = self.checklist.map { item in
+                .with {
+                    $0.key = item.key
+                    $0.description_p = item.description
+                    $0.satisfied = item.satisfied
+                }
+            }
+            $0.configuredCredentials = self.configuredCredentials
+            $0.createdAt = Google_Protobuf_Timestamp(date: self.createdAt)
+            $0.updatedAt = Google_Protobuf_Timestamp(date: self.updatedAt)
+        }
+    }
+}
+
+extension ChannelAccount.Status {
+    var proto: Inbox_V1_ChannelStatus {
+        switch self {
+        case .active: .active
+        case .tokenInvalid: .tokenInvalid
+        case .disconnected: .disconnected
+        case .subscriptionRevoked: .subscriptionRevoked
+        }
+    }
+}
+
+extension Platform {
+    var proto: Inbox_V1_Platform {
+        switch self {
+        case .facebook: .facebook
+        case .instagram: .instagram
+        case .whatsapp: .whatsapp
+        case .x: .x
+        case .linkedin: .linkedin
+        case .tiktok: .tiktok
+        case .telegram: .telegram
+        case .twilio: .twilioSms
+        case .wechat: .wechat
+        }
+    }
+
+    init(proto: Inbox_V1_Platform, field: String) throws(DomainError) {
+        switch proto {
+        case .facebook: self = .facebook
+        case .instagram: self = .instagram
+        case .whatsapp: self = .whatsapp
+        case .x: self = .x
+        case .linkedin: self = .linkedin
+        case .tiktok: self = .tiktok
+        case .telegram: self = .telegram
+        case .twilioSms: self = .twilio
+        case .wechat: self = .wechat
+        case .webChat:
+            throw .invalidArgument("\(field): the web-chat channel is not available yet", field: field)
+        default: throw .invalidArgument("\(field) must name a platform", field: field)
+        }
+    }
+}
+
+extension ChannelSecrets {
+    init(proto: Inbox_V1_ChannelCredentials) {
+        self.init(
+            accessToken: proto.accessToken, signingSecret: proto.signingSecret, verifyToken: proto.verifyToken,
+            encodingAESKey: proto.encodingAesKey, appID: proto.appID, appSecret: proto.appSecret)
+    }
+}
+
+/// Opaque page tokens for channel lists: the last channel's id.
+enum ChannelPageToken {
+    static func encode(_ channel: ChannelAccount) -> String {
+        Data("channels:\(channel.id.uuidString)".utf8).base64EncodedString()
+    }
+
+    static func decode(_ token: String) throws(DomainError) -> UUID? {
+        guard !token.isEmpty else { return nil }
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("channels:"), let id = UUID(uuidString: String(text.dropFirst("channels:".count)))
+        else {
+            throw .invalidArgument(
+                "page_token is not a token of this list", reason: .pageTokenInvalid, field: "page_token")
+        }
+        return id
+    }
+}
