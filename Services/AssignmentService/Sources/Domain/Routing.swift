@@ -42,7 +42,8 @@ struct RoutingAgent: Sendable, Equatable {
 enum Routing {
     /// The first enabled rule, in priority order, whose condition matches.
     static func rule(for conversation: ConversationToRoute, among rules: [RoutingRule]) -> RoutingRule? {
-        rules.filter(\.enabled).sorted { ($0.priority, $0.createdAt, $0.id.uuidString) < ($1.priority, $1.createdAt, $1.id.uuidString) }
+        rules.filter(\.enabled)
+            .sorted { ($0.priority, $0.createdAt, $0.id.uuidString) < ($1.priority, $1.createdAt, $1.id.uuidString) }
             .first { $0.condition.matches(conversation) }
     }
 

@@ -47,7 +47,8 @@ extension AssignmentRepository {
             }
             var freed: [UUID] = []
             if current.state == .assigned, let previous = current.agentID {
-                try await self.addLoad(-locked.weight, conversations: -1, agentID: previous, organizationID, on: connection)
+                try await self.addLoad(
+                    -locked.weight, conversations: -1, agentID: previous, organizationID, on: connection)
                 freed = try await self.teamIDs(of: previous, organizationID, on: connection)
             }
             locked.weight = Agent.weight(target.weights, platform: locked.platform, kind: locked.kind)
@@ -81,7 +82,8 @@ extension AssignmentRepository {
             var freed: [UUID] = []
             if current.state == .assigned, let previous = current.agentID {
                 _ = try await self.lockAgents(ids: [previous], organizationID, on: connection)
-                try await self.addLoad(-locked.weight, conversations: -1, agentID: previous, organizationID, on: connection)
+                try await self.addLoad(
+                    -locked.weight, conversations: -1, agentID: previous, organizationID, on: connection)
                 freed = try await self.teamIDs(of: previous, organizationID, on: connection)
             }
             locked.assignment.state = .queued
@@ -114,7 +116,8 @@ extension AssignmentRepository {
             var freed: [UUID] = []
             if current.state == .assigned, let previous = current.agentID {
                 _ = try await self.lockAgents(ids: [previous], organizationID, on: connection)
-                try await self.addLoad(-locked.weight, conversations: -1, agentID: previous, organizationID, on: connection)
+                try await self.addLoad(
+                    -locked.weight, conversations: -1, agentID: previous, organizationID, on: connection)
                 freed = try await self.teamIDs(of: previous, organizationID, on: connection)
             }
             locked.assignment.state = .unassigned
@@ -288,7 +291,8 @@ extension AssignmentRepository {
             let policies = try await self.awayPolicies(organizationID, on: connection)
             var reassign: Set<UUID> = []
             for var locked in open {
-                try await self.addLoad(-locked.weight, conversations: -1, agentID: agentID, organizationID, on: connection)
+                try await self.addLoad(
+                    -locked.weight, conversations: -1, agentID: agentID, organizationID, on: connection)
                 let teamID = locked.assignment.teamID ?? teams.first
                 locked.assignment.agentID = nil
                 locked.assignment.teamID = teamID

@@ -165,7 +165,10 @@ struct AssignmentRepository: Sendable {
 
     func agent(_ id: String, organizationID: String) async throws -> Agent? {
         let rows = try await self.client.query(
-            "SELECT \(unescaped: Self.agentColumns) FROM agents a WHERE a.organization_id = \(organizationID) AND a.id = \(id)",
+            """
+            SELECT \(unescaped: Self.agentColumns) FROM agents a
+            WHERE a.organization_id = \(organizationID) AND a.id = \(id)
+            """,
             logger: self.logger
         )
         for try await row in rows.decode(AgentRow.self) { return try Self.agent(row) }
@@ -197,8 +200,8 @@ struct AssignmentRepository: Sendable {
 
     static func agent(_ row: AgentRow) throws -> Agent {
         Agent(
-            id: row.0, organizationID: row.1, displayName: row.2, email: row.3, teamIDs: row.10.compactMap { UUID(uuidString: $0) },
-            capacity: row.4, weights: try JSONDecoder().decode([ConversationWeight].self, from: Data(row.5.utf8)),
+            id: row.0, organizationID: row.1, displayName: row.2, email: row.3,
+            teamIDs: row.10.compactMap { UUID(uuidString: $0) }, capacity: row.4, weights: try JSONDecoder().decode([ConversationWeight].self, from: Data(row.5.utf8)),
             availability: Availability(rawValue: row.6) ?? .offline, openConversations: row.7, load: row.8,
             updatedAt: row.9)
     }

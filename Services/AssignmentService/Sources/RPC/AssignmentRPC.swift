@@ -250,9 +250,10 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
             do {
                 try await self.requireActiveInbox(organizationID)
             } catch let error as DomainError {
-                refusals[organizationID] = (error, true)
+                refusals[organizationID] = (error: error, retryable: true)
             } catch {
-                refusals[organizationID] = (.unavailable("policy-service could not say whether the inbox is active"), true)
+                refusals[organizationID] = (
+                    error: .unavailable("policy-service could not say whether the inbox is active"), retryable: true)
             }
         }
         let rules = try await self.repository.enabledRules(organizationIDs: organizations)
