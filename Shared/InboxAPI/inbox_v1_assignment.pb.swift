@@ -397,11 +397,36 @@ public nonisolated struct Inbox_V1_Agent: Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   public mutating func clearUpdatedAt() {self._updatedAt = nil}
 
+  /// How much of `capacity` one conversation of a platform or kind takes (default 1 each); the
+  /// most specific entry wins (platform and kind, then kind, then platform).
+  public var weights: [Inbox_V1_ConversationWeight] = []
+
+  /// The weighted sum of the agent's open conversations (what `capacity` bounds).
+  public var load: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// The share of an agent's capacity one conversation takes. An unset platform or kind matches any.
+public nonisolated struct Inbox_V1_ConversationWeight: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var platform: Inbox_V1_Platform = .unspecified
+
+  public var kind: Inbox_V1_MessageKind = .unspecified
+
+  /// At least 1.
+  public var weight: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Inbox_V1_UpsertAgentRequest: Sendable {
@@ -506,6 +531,11 @@ public nonisolated struct Inbox_V1_RoutingCandidate: Sendable {
 
   /// Why not eligible, or why chosen.
   public var note: String = String()
+
+  /// The agent's weighted load, and what this conversation would add to it.
+  public var load: Int32 = 0
+
+  public var weight: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -660,9 +690,22 @@ public nonisolated struct Inbox_V1_ConversationToRoute: Sendable {
   /// The same key again returns the first decision and never assigns twice.
   public var routeKey: String = String()
 
+  /// When the reply window or SLA ends: the queue serves sooner ends first (unset: after those
+  /// with an end, oldest first).
+  public var respondBy: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_respondBy ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_respondBy = newValue}
+  }
+  /// Returns true if `respondBy` has been explicitly set.
+  public var hasRespondBy: Bool {self._respondBy != nil}
+  /// Clears the value of `respondBy`. Subsequent reads from it will return its default value.
+  public mutating func clearRespondBy() {self._respondBy = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _respondBy: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Inbox_V1_RouteConversationRequest: Sendable {
@@ -1246,7 +1289,7 @@ nonisolated extension Inbox_V1_ListTeamsResponse: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Inbox_V1_Agent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Agent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}display_name\0\u{1}email\0\u{3}team_ids\0\u{1}capacity\0\u{1}availability\0\u{3}open_conversations\0\u{3}updated_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}display_name\0\u{1}email\0\u{3}team_ids\0\u{1}capacity\0\u{1}availability\0\u{3}open_conversations\0\u{3}updated_at\0\u{1}weights\0\u{1}load\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1263,6 +1306,8 @@ nonisolated extension Inbox_V1_Agent: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 7: try { try decoder.decodeSingularEnumField(value: &self.availability) }()
       case 8: try { try decoder.decodeSingularInt32Field(value: &self.openConversations) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.weights) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.load) }()
       default: break
       }
     }
@@ -1300,6 +1345,12 @@ nonisolated extension Inbox_V1_Agent: SwiftProtobuf.Message, SwiftProtobuf._Mess
     try { if let v = self._updatedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     } }()
+    if !self.weights.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.weights, fieldNumber: 10)
+    }
+    if self.load != 0 {
+      try visitor.visitSingularInt32Field(value: self.load, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1313,6 +1364,48 @@ nonisolated extension Inbox_V1_Agent: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.availability != rhs.availability {return false}
     if lhs.openConversations != rhs.openConversations {return false}
     if lhs._updatedAt != rhs._updatedAt {return false}
+    if lhs.weights != rhs.weights {return false}
+    if lhs.load != rhs.load {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ConversationWeight: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConversationWeight"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}platform\0\u{1}kind\0\u{1}weight\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.platform) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.weight) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.platform != .unspecified {
+      try visitor.visitSingularEnumField(value: self.platform, fieldNumber: 1)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 2)
+    }
+    if self.weight != 0 {
+      try visitor.visitSingularInt32Field(value: self.weight, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ConversationWeight, rhs: Inbox_V1_ConversationWeight) -> Bool {
+    if lhs.platform != rhs.platform {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.weight != rhs.weight {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1504,7 +1597,7 @@ nonisolated extension Inbox_V1_SetAgentAvailabilityRequest: SwiftProtobuf.Messag
 
 nonisolated extension Inbox_V1_RoutingCandidate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RoutingCandidate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}availability\0\u{3}open_conversations\0\u{1}capacity\0\u{1}eligible\0\u{1}note\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}availability\0\u{3}open_conversations\0\u{1}capacity\0\u{1}eligible\0\u{1}note\0\u{1}load\0\u{1}weight\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1518,6 +1611,8 @@ nonisolated extension Inbox_V1_RoutingCandidate: SwiftProtobuf.Message, SwiftPro
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.capacity) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.eligible) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.load) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.weight) }()
       default: break
       }
     }
@@ -1542,6 +1637,12 @@ nonisolated extension Inbox_V1_RoutingCandidate: SwiftProtobuf.Message, SwiftPro
     if !self.note.isEmpty {
       try visitor.visitSingularStringField(value: self.note, fieldNumber: 6)
     }
+    if self.load != 0 {
+      try visitor.visitSingularInt32Field(value: self.load, fieldNumber: 7)
+    }
+    if self.weight != 0 {
+      try visitor.visitSingularInt32Field(value: self.weight, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1552,6 +1653,8 @@ nonisolated extension Inbox_V1_RoutingCandidate: SwiftProtobuf.Message, SwiftPro
     if lhs.capacity != rhs.capacity {return false}
     if lhs.eligible != rhs.eligible {return false}
     if lhs.note != rhs.note {return false}
+    if lhs.load != rhs.load {return false}
+    if lhs.weight != rhs.weight {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1790,7 +1893,7 @@ nonisolated extension Inbox_V1_UnassignConversationRequest: SwiftProtobuf.Messag
 
 nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConversationToRoute"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{1}kind\0\u{3}contact_id\0\u{1}text\0\u{1}reopened\0\u{3}route_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{3}channel_id\0\u{1}platform\0\u{1}kind\0\u{3}contact_id\0\u{1}text\0\u{1}reopened\0\u{3}route_key\0\u{3}respond_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1807,12 +1910,17 @@ nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, Swift
       case 7: try { try decoder.decodeSingularStringField(value: &self.text) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.reopened) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.routeKey) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._respondBy) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.organizationID.isEmpty {
       try visitor.visitSingularStringField(value: self.organizationID, fieldNumber: 1)
     }
@@ -1840,6 +1948,9 @@ nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, Swift
     if !self.routeKey.isEmpty {
       try visitor.visitSingularStringField(value: self.routeKey, fieldNumber: 9)
     }
+    try { if let v = self._respondBy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1853,6 +1964,7 @@ nonisolated extension Inbox_V1_ConversationToRoute: SwiftProtobuf.Message, Swift
     if lhs.text != rhs.text {return false}
     if lhs.reopened != rhs.reopened {return false}
     if lhs.routeKey != rhs.routeKey {return false}
+    if lhs._respondBy != rhs._respondBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,5 +1,7 @@
 import GRPCCore
 import InboxAPI
+import InboxKit
+import Logging
 import TestSupport
 import Testing
 
@@ -11,18 +13,23 @@ struct AssignmentServiceFoundationTests {
         try await FoundationChecks.migrationsApplyOnce(.assignmentService, AssignmentMigrations.all)
     }
 
-    @Test func everyRPCNeedsATokenAndAnswersUnimplementedUntilBuilt() async throws {
-        let outcomes = try await FoundationChecks.everyMethodNeedsAToken(
-            AssignmentRPC(), Inbox_V1_AssignmentService.Method.descriptors)
-        #expect(outcomes.values.allSatisfy { $0 == .unimplemented })
+    @Test func everyRPCNeedsATokenAndIsBuilt() async throws {
+        try await withTestDatabase { database in
+            try await withPostgresClient(database.url(for: .assignmentService), schema: "assignment") { postgres in
+                try await MigrationRunner(schema: "assignment", migrations: AssignmentMigrations.all)
+                    .migrate(postgres, logger: Logger(label: "migrations"))
+                let outcomes = try await FoundationChecks.everyMethodNeedsAToken(
+                    AssignmentHarness.rpc(postgres, InboxStates()), Inbox_V1_AssignmentService.Method.descriptors)
+                #expect(outcomes.values.allSatisfy { $0 != .unimplemented })
+            }
+        }
     }
 
     @Test func batchesOverTheLimitAreRefusedWhole() async throws {
-        try await withInProcessServer(services: [AssignmentRPC()]) { client in
-            let assignment = Inbox_V1_AssignmentService.Client(wrapping: client)
+        try await AssignmentHarness.with { harness in
             let metadata = try await TestTokens.metadata(.service)
             try await FoundationChecks.expectBatchTooLarge("conversations") {
-                _ = try await assignment.routeConversation(
+                _ = try await harness.client.routeConversation(
                     .with { $0.conversations = Array(repeating: .init(), count: 501) }, metadata: metadata)
             }
         }

@@ -1,16 +1,27 @@
 import InboxKit
 import Logging
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// The composition root of AssignmentService.
 public struct AssignmentServiceApp: Sendable {
     public let configuration: ServiceConfiguration
+    let now: @Sendable () -> Date
 
-    public init(configuration: ServiceConfiguration) {
+    public init(configuration: ServiceConfiguration, now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
+        self.now = now
     }
 
     public func run(logger: Logger) async throws {
         let runtime = try await ServiceRuntime(configuration: self.configuration, logger: logger)
-        try await runtime.run(rpcServices: [AssignmentRPC()], migrations: AssignmentMigrations.all)
+        let rpc = AssignmentRPC(
+            repository: AssignmentRepository(client: runtime.database, logger: logger),
+            inbox: PolicyInboxState(policy: runtime.peers.policy), now: self.now)
+        try await runtime.run(rpcServices: [rpc], migrations: AssignmentMigrations.all)
     }
 }

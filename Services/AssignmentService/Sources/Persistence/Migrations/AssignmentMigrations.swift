@@ -97,6 +97,60 @@ enum AssignmentMigrations {
                     FOREIGN KEY (organization_id, team_id) REFERENCES teams (organization_id, id)
                 );
                 """
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "weighted capacity, round-robin order, urgency, route keys, idempotency, checks",
+            sql: """
+                -- Round-robin: the agent with the lowest turn gets the next automatic assignment.
+                CREATE SEQUENCE routing_turns;
+                ALTER TABLE agents
+                    ADD COLUMN weights jsonb NOT NULL DEFAULT '[]',
+                    ADD COLUMN load integer NOT NULL DEFAULT 0 CHECK (load >= 0),
+                    ADD COLUMN last_turn bigint NOT NULL DEFAULT 0,
+                    ADD CONSTRAINT agents_availability CHECK (availability IN ('online', 'away', 'offline'));
+
+                ALTER TABLE teams
+                    ADD COLUMN idempotency_fingerprint text,
+                    ADD CONSTRAINT teams_away_policy
+                        CHECK (away_policy IN ('return_to_queue', 'reassign_to_colleagues'));
+                CREATE UNIQUE INDEX teams_idempotency ON teams (organization_id, idempotency_key)
+                    WHERE idempotency_key IS NOT NULL;
+
+                ALTER TABLE routing_rules ADD COLUMN idempotency_fingerprint text;
+                CREATE UNIQUE INDEX routing_rules_idempotency ON routing_rules (organization_id, idempotency_key)
+                    WHERE idempotency_key IS NOT NULL;
+
+                -- One row per conversation (the primary key): a conversation is never assigned twice.
+                ALTER TABLE assignments
+                    ADD COLUMN platform text NOT NULL DEFAULT '',
+                    ADD COLUMN kind text NOT NULL DEFAULT '',
+                    -- The share of the agent's capacity it takes while assigned.
+                    ADD COLUMN weight integer NOT NULL DEFAULT 1 CHECK (weight >= 1),
+                    ADD COLUMN respond_by timestamptz,
+                    -- Who had it before it went back to the queue (away policy).
+                    ADD COLUMN previous_agent_id text,
+                    ADD CONSTRAINT assignments_state CHECK (state IN ('assigned', 'queued', 'unassigned')),
+                    ADD CONSTRAINT assignments_source CHECK (source IN ('manual', 'automatic')),
+                    ADD CONSTRAINT assignments_agent_when_assigned CHECK ((state = 'assigned') = (agent_id IS NOT NULL)),
+                    ADD CONSTRAINT assignments_team_when_queued CHECK (state <> 'queued' OR team_id IS NOT NULL);
+                DROP INDEX assignments_queue;
+                CREATE INDEX assignments_queue ON assignments (organization_id, team_id, respond_by NULLS LAST, queued_at)
+                    WHERE state = 'queued';
+
+                ALTER TABLE assignment_history
+                    ADD CONSTRAINT assignment_history_change
+                        CHECK (change IN ('assigned', 'queued', 'reassigned', 'unassigned'));
+
+                -- RouteConversation's idempotency: a route key is used once per organisation.
+                CREATE TABLE route_keys (
+                    organization_id text NOT NULL,
+                    route_key text NOT NULL,
+                    conversation_id text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (organization_id, route_key)
+                );
+                """
+        ),
     ]
 }
