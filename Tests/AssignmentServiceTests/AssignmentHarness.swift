@@ -5,6 +5,7 @@ import InboxAPI
 import InboxKit
 import Logging
 import PostgresNIO
+import SwiftProtobuf
 import Synchronization
 import TestSupport
 import Testing

@@ -197,7 +197,8 @@ struct RoutingTests {
                 ])
             let results = try await harness.route((1...3).map { AssignmentHarness.conversation("c\($0)") })
             #expect(results.map(\.outcome) == [.assigned, .assigned, .queued])
-            let ana = try await harness.client.getAgent(.with { $0.agentID = "ana" }, metadata: AssignmentHarness.admin())
+            let ana = try await harness.client.getAgent(
+                .with { $0.agentID = "ana" }, metadata: AssignmentHarness.admin())
             #expect(ana.load == 4)
             #expect(ana.openConversations == 2)
             let candidate = try #require(results.last?.assignment.explanation.candidates.first)

@@ -2,8 +2,8 @@
 
 For each service: grpc.health.v1 Check (overall and by service name) must say SERVING, and one
 RPC must end with UNIMPLEMENTED (reason NOT_IMPLEMENTED) while it is not built, or with its real
-refusal once built (policy's GetInboxState: NOT_FOUND, RESOURCE_NOT_FOUND, for an organisation
-that does not exist), when called with a valid token and with UNAUTHENTICATED (reason TOKEN_MISSING) without one. Error reasons are read
+refusal once built (policy's GetInboxState and assignment's GetAgent: NOT_FOUND,
+RESOURCE_NOT_FOUND, for an organisation or agent that does not exist), when called with a valid token and with UNAUTHENTICATED (reason TOKEN_MISSING) without one. Error reasons are read
 the way any grpcio client reads them: `grpc_status.rpc_status.from_call` decodes the
 `grpc-status-details-bin` trailer into a google.rpc.Status whose first detail is an ErrorInfo.
 A batch over its limit (IngestEvents with 501 events) must be INVALID_ARGUMENT, BATCH_TOO_LARGE.
@@ -78,12 +78,15 @@ def main() -> int:
             (args.conversation, "inbox.v1.ConversationService", "conversation", "ConversationService",
              "ListConversations", "ListConversationsRequest"),
             (args.assignment, "inbox.v1.AssignmentService", "assignment", "AssignmentService",
-             "ListTeams", "ListTeamsRequest"),
+             "GetAgent", "GetAgentRequest"),
             (args.policy, "inbox.v1.PolicyService", "policy", "PolicyService",
              "GetInboxState", "GetInboxStateRequest"),
         ]
         # What a built RPC answers with a token: the token's organisation does not exist there.
-        built = {"inbox.v1.PolicyService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND")}
+        built = {
+            "inbox.v1.PolicyService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
+            "inbox.v1.AssignmentService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
+        }
         failures = 0
 
         def check(label: str, ok: bool, detail: str) -> None:

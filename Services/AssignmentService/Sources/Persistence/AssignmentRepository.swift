@@ -201,7 +201,8 @@ struct AssignmentRepository: Sendable {
     static func agent(_ row: AgentRow) throws -> Agent {
         Agent(
             id: row.0, organizationID: row.1, displayName: row.2, email: row.3,
-            teamIDs: row.10.compactMap { UUID(uuidString: $0) }, capacity: row.4, weights: try JSONDecoder().decode([ConversationWeight].self, from: Data(row.5.utf8)),
+            teamIDs: row.10.compactMap { UUID(uuidString: $0) }, capacity: row.4,
+            weights: try JSONDecoder().decode([ConversationWeight].self, from: Data(row.5.utf8)),
             availability: Availability(rawValue: row.6) ?? .offline, openConversations: row.7, load: row.8,
             updatedAt: row.9)
     }
@@ -343,7 +344,8 @@ struct AssignmentRepository: Sendable {
     static func assignment(_ row: AssignmentRow) throws -> Assignment {
         Assignment(
             organizationID: row.0, conversationID: row.1, agentID: row.2, teamID: row.3,
-            state: Assignment.State(rawValue: row.4) ?? .unassigned, source: Assignment.Source(rawValue: row.5) ?? .manual,
+            state: Assignment.State(rawValue: row.4) ?? .unassigned,
+            source: Assignment.Source(rawValue: row.5) ?? .manual,
             explanation: try row.6.map { try JSONDecoder().decode(RoutingExplanation.self, from: Data($0.utf8)) },
             assignedAt: row.7, version: row.8)
     }

@@ -253,7 +253,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
                 refusals[organizationID] = (error: error, retryable: true)
             } catch {
                 refusals[organizationID] = (
-                    error: .unavailable("policy-service could not say whether the inbox is active"), retryable: true)
+                    error: .unavailable("policy-service could not say whether the inbox is active"), retryable: true
+                )
             }
         }
         let rules = try await self.repository.enabledRules(organizationIDs: organizations)
@@ -316,7 +317,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
             return id
         }
         let page = try await self.repository.history(
-            organizationID: organizationID, conversationID: request.conversationID.isEmpty ? nil : request.conversationID,
+            organizationID: organizationID,
+            conversationID: request.conversationID.isEmpty ? nil : request.conversationID,
             agentID: request.agentID.isEmpty ? nil : request.agentID, before: before, limit: size + 1)
         return .with {
             $0.entries = page.prefix(size).map(\.proto)
