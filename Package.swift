@@ -80,6 +80,14 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .executableTarget(
+        name: "assignment-bench",
+        dependencies: [
+            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/AssignmentBench",
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
         name: "webhook-bench",
         dependencies: ["ChannelGateway", crypto, cryptoExtras],
         path: "Benchmarks/WebhookBench",
@@ -138,6 +146,7 @@ let package = Package(
         .executable(name: "platform-fakes", targets: ["platform-fakes"]),
         .executable(name: "webhook-bench", targets: ["webhook-bench"]),
         .executable(name: "policy-bench", targets: ["policy-bench"]),
+        .executable(name: "assignment-bench", targets: ["assignment-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),

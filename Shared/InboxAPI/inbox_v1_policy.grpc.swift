@@ -205,6 +205,19 @@ public enum Inbox_V1_PolicyService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RecordAgentPresence" metadata.
+        public enum RecordAgentPresence: Sendable {
+            /// Request type for "RecordAgentPresence".
+            public typealias Input = Inbox_V1_RecordAgentPresenceRequest
+            /// Response type for "RecordAgentPresence".
+            public typealias Output = Inbox_V1_RecordAgentPresenceResponse
+            /// Descriptor for "RecordAgentPresence".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.PolicyService"),
+                method: "RecordAgentPresence",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "inbox.v1.PolicyService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateOrganization.descriptor,
@@ -220,7 +233,8 @@ public enum Inbox_V1_PolicyService: Sendable {
             ListAutoReplyRules.descriptor,
             UpdateAutoReplyRule.descriptor,
             DeleteAutoReplyRule.descriptor,
-            EvaluateAutoReply.descriptor
+            EvaluateAutoReply.descriptor,
+            RecordAgentPresence.descriptor
         ]
     }
 }
@@ -458,6 +472,26 @@ extension Inbox_V1_PolicyService {
             request: GRPCCore.StreamingServerRequest<Inbox_V1_EvaluateAutoReplyRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_EvaluateAutoReplyResponse>
+
+        /// Handle the "RecordAgentPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 reports): assignment-service reports how many agents of an organisation
+        /// > are online (through its outbox, after every availability change), for "no agent online"
+        /// > rules. A report older than the one stored is ignored.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_RecordAgentPresenceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_RecordAgentPresenceResponse` messages.
+        func recordAgentPresence(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_RecordAgentPresenceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_RecordAgentPresenceResponse>
     }
 
     /// Service protocol for the "inbox.v1.PolicyService" service.
@@ -679,6 +713,26 @@ extension Inbox_V1_PolicyService {
             request: GRPCCore.ServerRequest<Inbox_V1_EvaluateAutoReplyRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_EvaluateAutoReplyResponse>
+
+        /// Handle the "RecordAgentPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 reports): assignment-service reports how many agents of an organisation
+        /// > are online (through its outbox, after every availability change), for "no agent online"
+        /// > rules. A report older than the one stored is ignored.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_RecordAgentPresenceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_RecordAgentPresenceResponse` message.
+        func recordAgentPresence(
+            request: GRPCCore.ServerRequest<Inbox_V1_RecordAgentPresenceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_RecordAgentPresenceResponse>
     }
 
     /// Simple service protocol for the "inbox.v1.PolicyService" service.
@@ -898,6 +952,26 @@ extension Inbox_V1_PolicyService {
             request: Inbox_V1_EvaluateAutoReplyRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_EvaluateAutoReplyResponse
+
+        /// Handle the "RecordAgentPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 reports): assignment-service reports how many agents of an organisation
+        /// > are online (through its outbox, after every availability change), for "no agent online"
+        /// > rules. A report older than the one stored is ignored.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_RecordAgentPresenceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_RecordAgentPresenceResponse` to respond with.
+        func recordAgentPresence(
+            request: Inbox_V1_RecordAgentPresenceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_RecordAgentPresenceResponse
     }
 }
 
@@ -1059,6 +1133,17 @@ extension Inbox_V1_PolicyService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Inbox_V1_PolicyService.Method.RecordAgentPresence.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_RecordAgentPresenceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_RecordAgentPresenceResponse>(),
+            handler: { request, context in
+                try await self.recordAgentPresence(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1213,6 +1298,17 @@ extension Inbox_V1_PolicyService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_EvaluateAutoReplyResponse> {
         let response = try await self.evaluateAutoReply(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func recordAgentPresence(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_RecordAgentPresenceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_RecordAgentPresenceResponse> {
+        let response = try await self.recordAgentPresence(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1398,6 +1494,19 @@ extension Inbox_V1_PolicyService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_EvaluateAutoReplyResponse> {
         return GRPCCore.ServerResponse<Inbox_V1_EvaluateAutoReplyResponse>(
             message: try await self.evaluateAutoReply(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func recordAgentPresence(
+        request: GRPCCore.ServerRequest<Inbox_V1_RecordAgentPresenceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_RecordAgentPresenceResponse> {
+        return GRPCCore.ServerResponse<Inbox_V1_RecordAgentPresenceResponse>(
+            message: try await self.recordAgentPresence(
                 request: request.message,
                 context: context
             ),
@@ -1695,6 +1804,31 @@ extension Inbox_V1_PolicyService {
             deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_EvaluateAutoReplyResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_EvaluateAutoReplyResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordAgentPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 reports): assignment-service reports how many agents of an organisation
+        /// > are online (through its outbox, after every availability change), for "no agent online"
+        /// > rules. A report older than the one stored is ignored.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_RecordAgentPresenceRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_RecordAgentPresenceRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_RecordAgentPresenceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordAgentPresence<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_RecordAgentPresenceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_RecordAgentPresenceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_RecordAgentPresenceResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RecordAgentPresenceResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2149,6 +2283,42 @@ extension Inbox_V1_PolicyService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RecordAgentPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Batched (at most 500 reports): assignment-service reports how many agents of an organisation
+        /// > are online (through its outbox, after every availability change), for "no agent online"
+        /// > rules. A report older than the one stored is ignored.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_RecordAgentPresenceRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_RecordAgentPresenceRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_RecordAgentPresenceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func recordAgentPresence<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_RecordAgentPresenceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_RecordAgentPresenceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_RecordAgentPresenceResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RecordAgentPresenceResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_PolicyService.Method.RecordAgentPresence.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2516,6 +2686,37 @@ extension Inbox_V1_PolicyService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_EvaluateAutoReplyRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_EvaluateAutoReplyResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordAgentPresence" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Batched (at most 500 reports): assignment-service reports how many agents of an organisation
+    /// > are online (through its outbox, after every availability change), for "no agent online"
+    /// > rules. A report older than the one stored is ignored.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_RecordAgentPresenceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordAgentPresence<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_RecordAgentPresenceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RecordAgentPresenceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordAgentPresence(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_RecordAgentPresenceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_RecordAgentPresenceResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2941,6 +3142,41 @@ extension Inbox_V1_PolicyService.ClientProtocol {
             metadata: metadata
         )
         return try await self.evaluateAutoReply(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordAgentPresence" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Batched (at most 500 reports): assignment-service reports how many agents of an organisation
+    /// > are online (through its outbox, after every availability change), for "no agent online"
+    /// > rules. A report older than the one stored is ignored.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordAgentPresence<Result>(
+        _ message: Inbox_V1_RecordAgentPresenceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RecordAgentPresenceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_RecordAgentPresenceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordAgentPresence(
             request: request,
             options: options,
             onResponse: handleResponse

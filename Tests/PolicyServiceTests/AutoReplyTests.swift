@@ -150,6 +150,41 @@ struct AutoReplyTests {
         }
     }
 
+    /// Presence reported by assignment-service decides when the caller does not say.
+    @Test func reportedPresenceDecidesWhenTheCallerDoesNotSay() async throws {
+        try await PolicyHarness.with { harness in
+            let organization = try await harness.organization().id
+            _ = try await self.rule(harness, organization) {
+                $0.noAgentOnline = .init()
+                $0.cooldown = .init(seconds: 0)
+            }
+            let at = Self.utc("2027-05-03T10:00:00Z")
+            let service = try await PolicyHarness.metadata(.service)
+            func report(_ online: Int32, _ observed: String) async throws {
+                _ = try await harness.client.recordAgentPresence(
+                    .with {
+                        $0.reports = [
+                            .with {
+                                $0.organizationID = organization
+                                $0.agentsOnline = online
+                                $0.observedAt = Google_Protobuf_Timestamp(date: Self.utc(observed))
+                            }
+                        ]
+                    }, metadata: service)
+            }
+            #expect(try await self.evaluate(harness, organization, at: at, conversation: "a").reply == false)
+            try await report(0, "2027-05-03T09:00:00Z")
+            #expect(try await self.evaluate(harness, organization, at: at, conversation: "b").reply == true)
+            try await report(3, "2027-05-03T09:30:00Z")
+            #expect(try await self.evaluate(harness, organization, at: at, conversation: "c").reply == false)
+            // An older report arriving late changes nothing.
+            try await report(0, "2027-05-03T08:00:00Z")
+            #expect(try await self.evaluate(harness, organization, at: at, conversation: "d").reply == false)
+            let negative = await refusal { try await report(-1, "2027-05-03T10:00:00Z") }
+            #expect(negative?.field == "reports[0].agents_online")
+        }
+    }
+
     @Test func keywordsMatchWithoutCaseOrAccentsAndPublicCommentsNeedTheirKind() async throws {
         try await PolicyHarness.with { harness in
             let organization = try await harness.organization().id

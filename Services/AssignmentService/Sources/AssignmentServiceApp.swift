@@ -22,6 +22,10 @@ public struct AssignmentServiceApp: Sendable {
         let rpc = AssignmentRPC(
             repository: AssignmentRepository(client: runtime.database, logger: logger),
             inbox: PolicyInboxState(policy: runtime.peers.policy), now: self.now)
-        try await runtime.run(rpcServices: [rpc], migrations: AssignmentMigrations.all)
+        let outbox = ReadModelOutbox(
+            client: runtime.database,
+            sink: PeerReadModelSink(conversation: runtime.peers.conversation, policy: runtime.peers.policy),
+            logger: logger)
+        try await runtime.run(rpcServices: [rpc], migrations: AssignmentMigrations.all, background: [outbox])
     }
 }

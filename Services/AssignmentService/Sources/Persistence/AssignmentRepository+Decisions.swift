@@ -285,6 +285,7 @@ extension AssignmentRepository {
                 """,
                 logger: self.logger
             )
+            try await self.queuePresence(organizationID, now: now, on: connection)
             let teams = try await self.teamIDs(of: agentID, organizationID, on: connection)
             if availability == .online { return teams }
             let open = try await self.lockAssigned(to: agentID, organizationID, on: connection)
@@ -483,6 +484,34 @@ extension AssignmentRepository {
                 kind = \(locked.kind), weight = \(locked.weight), respond_by = \(locked.respondBy),
                 previous_agent_id = \(locked.previousAgentID), updated_at = \(now)
             WHERE organization_id = \(a.organizationID) AND conversation_id = \(a.conversationID)
+            """,
+            logger: self.logger
+        )
+        // In the same transaction: conversation-service's read model learns it through the outbox.
+        try await connection.query(
+            """
+            INSERT INTO assignee_outbox (organization_id, conversation_id, agent_id, team_id, version, next_attempt_at)
+            VALUES (\(a.organizationID), \(a.conversationID), \(a.agentID), \(a.teamID), \(a.version), \(now))
+            ON CONFLICT (organization_id, conversation_id) DO UPDATE
+                SET agent_id = excluded.agent_id, team_id = excluded.team_id, version = excluded.version,
+                    attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL
+                WHERE assignee_outbox.version < excluded.version
+            """,
+            logger: self.logger
+        )
+    }
+
+    /// Queues the organisation's count of online agents for policy-service (in the caller's
+    /// transaction, right after an availability change).
+    func queuePresence(_ organizationID: String, now: Date, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO presence_outbox (organization_id, agents_online, observed_at, next_attempt_at)
+            SELECT \(organizationID), count(*) FILTER (WHERE availability = 'online'), \(now), \(now)
+            FROM agents WHERE organization_id = \(organizationID)
+            ON CONFLICT (organization_id) DO UPDATE
+                SET agents_online = excluded.agents_online, observed_at = excluded.observed_at, attempts = 0,
+                    next_attempt_at = excluded.next_attempt_at, last_error = NULL
             """,
             logger: self.logger
         )

@@ -403,6 +403,34 @@ struct PolicyRepository: Sendable {
         }
     }
 
+    // MARK: Agent presence
+
+    /// Stores each organisation's latest report (an older report than the stored one is ignored).
+    func recordPresence(_ reports: [(organizationID: String, online: Int, observedAt: Date)]) async throws {
+        for report in reports {
+            try await self.client.query(
+                """
+                INSERT INTO agent_presence (organization_id, agents_online, observed_at)
+                VALUES (\(report.organizationID), \(report.online), \(report.observedAt))
+                ON CONFLICT (organization_id) DO UPDATE
+                    SET agents_online = excluded.agents_online, observed_at = excluded.observed_at
+                    WHERE agent_presence.observed_at <= excluded.observed_at
+                """,
+                logger: self.logger
+            )
+        }
+    }
+
+    func presence(organizationIDs: [String]) async throws -> [String: Int] {
+        let rows = try await self.client.query(
+            "SELECT organization_id, agents_online FROM agent_presence WHERE organization_id = ANY(\(organizationIDs))",
+            logger: self.logger
+        )
+        var result: [String: Int] = [:]
+        for try await (id, online) in rows.decode((String, Int).self) { result[id] = online }
+        return result
+    }
+
     // MARK: Helpers
 
     static func rule(_ row: RuleRow) throws -> AutoReplyRule {

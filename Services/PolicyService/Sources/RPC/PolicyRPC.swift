@@ -384,6 +384,14 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
         }
         let organizations = Set(candidates.map(\.organizationID))
         let rules = try await self.repository.enabledRules(organizationIDs: Array(organizations))
+        // Unknown presence: what assignment-service reported last; nothing reported stays unknown
+        // (a "no agent online" rule never fires on a guess).
+        let reported = try await self.repository.presence(organizationIDs: Array(organizations))
+        for index in candidates.indices where candidates[index].presence == .unknown {
+            if let online = reported[candidates[index].organizationID] {
+                candidates[index].presence = online == 0 ? .noneOnline : .someOnline
+            }
+        }
         var sent: [String: [String: Date]] = [:]
         for organization in organizations {
             sent[organization] = try await self.repository.lastAutomaticReplies(
@@ -419,6 +427,27 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
         }
         try await self.repository.recordAutomaticReplies(fired, at: self.now())
         return .with { $0.decisions = decisions }
+    }
+
+    func recordAgentPresence(request: Inbox_V1_RecordAgentPresenceRequest, context: ServerContext) async throws
+        -> Inbox_V1_RecordAgentPresenceResponse
+    {
+        try Caller.authenticated().require(.service, .operator)
+        try BatchLimit.check(request.reports.count, field: "reports")
+        var reports: [(organizationID: String, online: Int, observedAt: Date)] = []
+        for (index, report) in request.reports.enumerated() {
+            guard !report.organizationID.isEmpty else {
+                throw DomainError.invalidArgument(
+                    "reports[\(index)].organization_id is required", field: "reports[\(index)].organization_id")
+            }
+            guard report.agentsOnline >= 0 else {
+                throw DomainError.invalidArgument(
+                    "reports[\(index)].agents_online cannot be negative", field: "reports[\(index)].agents_online")
+            }
+            reports.append((report.organizationID, Int(report.agentsOnline), report.observedAt.dateIfSet ?? self.now()))
+        }
+        try await self.repository.recordPresence(reports)
+        return .init()
     }
 
     // MARK: Helpers

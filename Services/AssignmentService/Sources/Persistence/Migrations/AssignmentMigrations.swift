@@ -152,5 +152,34 @@ enum AssignmentMigrations {
                 );
                 """
         ),
+        Migration(
+            version: 3,
+            name: "outboxes for conversation-service's assignee read model and policy's presence",
+            sql: """
+                -- The latest assignee of each conversation still to be told to conversation-service
+                -- (SetAssignee is monotonic per version, so only the newest matters).
+                CREATE TABLE assignee_outbox (
+                    organization_id text NOT NULL,
+                    conversation_id text NOT NULL,
+                    agent_id text,
+                    team_id uuid,
+                    version bigint NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error text,
+                    PRIMARY KEY (organization_id, conversation_id)
+                );
+                CREATE INDEX assignee_outbox_due ON assignee_outbox (next_attempt_at);
+                -- The latest count of online agents per organisation still to be told to policy-service.
+                CREATE TABLE presence_outbox (
+                    organization_id text PRIMARY KEY,
+                    agents_online integer NOT NULL,
+                    observed_at timestamptz NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error text
+                );
+                """
+        ),
     ]
 }

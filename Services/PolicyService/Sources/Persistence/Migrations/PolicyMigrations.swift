@@ -80,5 +80,16 @@ enum PolicyMigrations {
                 );
                 """
         ),
+        Migration(
+            version: 3,
+            name: "agent presence reported by assignment-service",
+            sql: """
+                CREATE TABLE agent_presence (
+                    organization_id text PRIMARY KEY,
+                    agents_online integer NOT NULL CHECK (agents_online >= 0),
+                    observed_at timestamptz NOT NULL
+                );
+                """
+        ),
     ]
 }
