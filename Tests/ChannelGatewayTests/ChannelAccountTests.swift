@@ -55,18 +55,6 @@ struct ChannelHarness {
     }
 }
 
-func channelRefusal(_ call: () async throws -> Void) async -> (code: RPCError.Code, reason: String, field: String)? {
-    do {
-        try await call()
-        return nil
-    } catch let error as RPCError {
-        let info = try? error.unpackGoogleRPCStatus()?.details.first?.errorInfo
-        return (error.code, info?.reason ?? "", info?.metadata["field"] ?? "")
-    } catch {
-        return (.unknown, "\(error)", "")
-    }
-}
-
 @Suite("channel-gateway: channel accounts")
 struct ChannelAccountTests {
     static let messenger = Inbox_V1_ConnectChannelRequest.with {
@@ -97,12 +85,12 @@ struct ChannelAccountTests {
             var other = Self.messenger
             other.displayName = "Other"
             #expect(
-                await channelRefusal { _ = try await client.connectChannel(other, metadata: admin) }?.reason
+                await refusal { _ = try await client.connectChannel(other, metadata: admin) }?.reason
                     == "IDEMPOTENCY_KEY_REUSED")
             // The same account without a key: it is connected already.
             other.idempotencyKey = ""
             #expect(
-                await channelRefusal { _ = try await client.connectChannel(other, metadata: admin) }?.code
+                await refusal { _ = try await client.connectChannel(other, metadata: admin) }?.code
                     == .alreadyExists)
 
             // In the database the secrets are AES-GCM ciphertext under key k1, and open with it.
@@ -130,7 +118,7 @@ struct ChannelAccountTests {
                     $0.verifyToken = "secret-token"
                 }
             }
-            let standard = await channelRefusal {
+            let standard = await refusal {
                 _ = try await client.connectChannel(
                     telegram, metadata: try await TestTokens.metadata(.admin, organization: "org-a"))
             }
@@ -181,7 +169,7 @@ struct ChannelAccountTests {
             #expect(seen.count == 5)
             #expect(try await client.listChannels(.init(), metadata: adminB).channels.isEmpty)
             #expect(
-                await channelRefusal {
+                await refusal {
                     _ = try await client.getChannel(.with { $0.channelID = created[0] }, metadata: adminB)
                 }?.code == .notFound)
 
@@ -194,7 +182,7 @@ struct ChannelAccountTests {
                 }, metadata: adminA)
             #expect(rotated.id == created[0])
             #expect(rotated.configuredCredentials == ["access_token", "signing_secret", "verify_token"])
-            let missing = await channelRefusal {
+            let missing = await refusal {
                 _ = try await client.rotateChannelCredentials(
                     .with {
                         $0.channelID = created[0]
@@ -203,7 +191,7 @@ struct ChannelAccountTests {
             }
             #expect(missing?.field == "credentials.signing_secret")
 
-            let agent = await channelRefusal {
+            let agent = await refusal {
                 _ = try await client.disconnectChannel(
                     .with { $0.channelID = created[1] },
                     metadata: try await TestTokens.metadata(.agent, organization: "org-a"))
@@ -233,20 +221,20 @@ struct ChannelAccountTests {
                 (noPlatform, "platform"), (noAccount, "external_account_id"), (noSecret, "credentials.signing_secret"),
                 (webChat, "platform"),
             ] {
-                let error = await channelRefusal { _ = try await client.connectChannel(request, metadata: admin) }
+                let error = await refusal { _ = try await client.connectChannel(request, metadata: admin) }
                 #expect(error?.code == .invalidArgument, "\(field)")
                 #expect(error?.field == field)
             }
             #expect(
-                await channelRefusal {
+                await refusal {
                     _ = try await client.getChannel(.with { $0.channelID = "nope" }, metadata: admin)
                 }?.field == "channel_id")
             #expect(
-                await channelRefusal {
+                await refusal {
                     _ = try await client.listChannels(.with { $0.pageSize = 101 }, metadata: admin)
                 }?.field == "page_size")
             #expect(
-                await channelRefusal {
+                await refusal {
                     _ = try await client.listChannels(.with { $0.pageToken = "x" }, metadata: admin)
                 }?.reason == "PAGE_TOKEN_INVALID")
         }

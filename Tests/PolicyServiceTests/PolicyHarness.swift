@@ -73,16 +73,3 @@ struct PolicyHarness {
             }, metadata: try await Self.metadata(.operator))
     }
 }
-
-/// The error of a call expected to fail, with its ErrorInfo reason and field.
-func refusal(_ call: () async throws -> Void) async -> (code: RPCError.Code, reason: String, field: String)? {
-    do {
-        try await call()
-        return nil
-    } catch let error as RPCError {
-        let info = try? error.unpackGoogleRPCStatus()?.details.first?.errorInfo
-        return (error.code, info?.reason ?? "", info?.metadata["field"] ?? "")
-    } catch {
-        return (.unknown, "\(error)", "")
-    }
-}

@@ -44,3 +44,17 @@ public enum FoundationChecks {
         #expect(info?.metadata == ["field": field, "limit": "500", "size": "501"], sourceLocation: sourceLocation)
     }
 }
+
+/// The error of a call expected to fail: its status code, its ErrorInfo reason and the field the
+/// ErrorInfo names (empty when none); nil when the call succeeded.
+public func refusal(_ call: () async throws -> Void) async -> (code: RPCError.Code, reason: String, field: String)? {
+    do {
+        try await call()
+        return nil
+    } catch let error as RPCError {
+        let info = try? error.unpackGoogleRPCStatus()?.details.first?.errorInfo
+        return (error.code, info?.reason ?? "", info?.metadata["field"] ?? "")
+    } catch {
+        return (.unknown, "\(error)", "")
+    }
+}

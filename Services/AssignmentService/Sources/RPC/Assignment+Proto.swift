@@ -264,39 +264,3 @@ extension Google_Protobuf_Timestamp {
         self.seconds == 0 && self.nanos == 0 ? nil : self.date
     }
 }
-
-/// Opaque cursors of the List RPCs: the list's name and the position, base64url.
-enum PageToken {
-    static let defaultPageSize = 50
-    static let maxPageSize = 100
-
-    static func encode(_ list: String, _ cursor: String) -> String {
-        Data("\(list):\(cursor)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ list: String, _ token: String) throws(DomainError) -> String? {
-        guard !token.isEmpty else { return nil }
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
-            text.hasPrefix("\(list):")
-        else {
-            throw Self.invalid
-        }
-        return String(text.dropFirst(list.count + 1))
-    }
-
-    static var invalid: DomainError {
-        .invalidArgument("page_token is not a token of this list", reason: .pageTokenInvalid, field: "page_token")
-    }
-
-    static func pageSize(_ requested: Int32) throws(DomainError) -> Int {
-        if requested == 0 { return Self.defaultPageSize }
-        guard (1...Self.maxPageSize).contains(Int(requested)) else {
-            throw .invalidArgument("page_size must be from 1 to 100 (0 for 50)", field: "page_size")
-        }
-        return Int(requested)
-    }
-}

@@ -87,20 +87,15 @@ extension ChannelSecrets {
     }
 }
 
-/// Opaque page tokens for channel lists: the last channel's id.
+/// Channel lists page by the last channel's id.
 enum ChannelPageToken {
     static func encode(_ channel: ChannelAccount) -> String {
-        Data("channels:\(channel.id.uuidString)".utf8).base64EncodedString()
+        PageToken.encode("channels", channel.id.uuidString)
     }
 
     static func decode(_ token: String) throws(DomainError) -> UUID? {
-        guard !token.isEmpty else { return nil }
-        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
-            text.hasPrefix("channels:"), let id = UUID(uuidString: String(text.dropFirst("channels:".count)))
-        else {
-            throw .invalidArgument(
-                "page_token is not a token of this list", reason: .pageTokenInvalid, field: "page_token")
-        }
+        guard let cursor = try PageToken.decode("channels", token) else { return nil }
+        guard let id = UUID(uuidString: cursor) else { throw PageToken.invalid }
         return id
     }
 }

@@ -78,10 +78,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         for (index, platform) in request.platforms.enumerated() {
             platforms.append(try Platform(proto: platform, field: "platforms[\(index)]"))
         }
-        let size = request.pageSize == 0 ? 50 : Int(request.pageSize)
-        guard (1...100).contains(size) else {
-            throw DomainError.invalidArgument("page_size must be from 1 to 100 (0 for 50)", field: "page_size")
-        }
+        let size = try PageToken.pageSize(request.pageSize)
         let page = try await self.channels.channels(
             organizationID: organization, platforms: platforms, includeDisconnected: request.includeDisconnected,
             after: try ChannelPageToken.decode(request.pageToken), limit: size + 1)

@@ -45,8 +45,6 @@ enum PolicyLimits {
     static let keywordLength = 1...100
     static let windows = 1...50
     static let cooldown: ClosedRange<Int> = 0...(30 * 86_400)
-    static let pageSize = 1...100
-    static let defaultPageSize = 50
 
     static func isValidTimeZone(_ identifier: String) -> Bool {
         !identifier.isEmpty && TimeZone(identifier: identifier) != nil
