@@ -434,6 +434,7 @@ public nonisolated struct Inbox_V1_UpsertAgentRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// `id` names the agent (created when new).
   public var agent: Inbox_V1_Agent {
     get {_agent ?? Inbox_V1_Agent()}
     set {_agent = newValue}
@@ -443,11 +444,23 @@ public nonisolated struct Inbox_V1_UpsertAgentRequest: Sendable {
   /// Clears the value of `agent`. Subsequent reads from it will return its default value.
   public mutating func clearAgent() {self._agent = nil}
 
+  /// For an existing agent, only these fields change (display_name, email, team_ids, capacity,
+  /// weights); empty: every field is replaced.
+  public var updateMask: SwiftProtobuf.Google_Protobuf_FieldMask {
+    get {_updateMask ?? SwiftProtobuf.Google_Protobuf_FieldMask()}
+    set {_updateMask = newValue}
+  }
+  /// Returns true if `updateMask` has been explicitly set.
+  public var hasUpdateMask: Bool {self._updateMask != nil}
+  /// Clears the value of `updateMask`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdateMask() {self._updateMask = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _agent: Inbox_V1_Agent? = nil
+  fileprivate var _updateMask: SwiftProtobuf.Google_Protobuf_FieldMask? = nil
 }
 
 public nonisolated struct Inbox_V1_GetAgentRequest: Sendable {
@@ -1413,7 +1426,7 @@ nonisolated extension Inbox_V1_ConversationWeight: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Inbox_V1_UpsertAgentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpsertAgentRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}agent\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}agent\0\u{3}update_mask\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1422,6 +1435,7 @@ nonisolated extension Inbox_V1_UpsertAgentRequest: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._agent) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._updateMask) }()
       default: break
       }
     }
@@ -1435,11 +1449,15 @@ nonisolated extension Inbox_V1_UpsertAgentRequest: SwiftProtobuf.Message, SwiftP
     try { if let v = self._agent {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    try { if let v = self._updateMask {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_UpsertAgentRequest, rhs: Inbox_V1_UpsertAgentRequest) -> Bool {
     if lhs._agent != rhs._agent {return false}
+    if lhs._updateMask != rhs._updateMask {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -206,4 +206,34 @@ struct ManualAssignmentTests {
             #expect(theirs.first?.error.code == Int32(RPCError.Code.notFound.rawValue))
         }
     }
+
+    @Test func aMaskedUpsertChangesOnlyTheNamedFields() async throws {
+        try await AssignmentHarness.with { harness in
+            let team = try await harness.team("Support")
+            try await harness.agent("ana", teams: [team], capacity: 10)
+            let updated = try await harness.client.upsertAgent(
+                .with {
+                    $0.agent = .with {
+                        $0.id = "ana"
+                        $0.capacity = 3
+                    }
+                    $0.updateMask = .with { $0.paths = ["capacity"] }
+                }, metadata: AssignmentHarness.admin())
+            #expect(updated.capacity == 3)
+            #expect(updated.teamIds == [team.id])
+            #expect(updated.displayName == "Ana")
+            let unknown = await refusal {
+                _ = try await harness.client.upsertAgent(
+                    .with {
+                        $0.agent = .with {
+                            $0.id = "ana"
+                            $0.capacity = 3
+                        }
+                        $0.updateMask = .with { $0.paths = ["salary"] }
+                    }, metadata: AssignmentHarness.admin())
+            }
+            #expect(unknown?.code == .invalidArgument)
+            #expect(unknown?.field == "update_mask")
+        }
+    }
 }

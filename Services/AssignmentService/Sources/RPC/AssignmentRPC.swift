@@ -66,9 +66,29 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         let caller = try Caller.authenticated()
         try caller.require(.admin)
         let organizationID = try caller.organization(requested: request.agent.organizationID)
-        let proto = request.agent
+        var proto = request.agent
         guard (1...128).contains(proto.id.utf8.count) else {
             throw DomainError.invalidArgument("agent.id must be 1 to 128 characters", field: "agent.id")
+        }
+        let fields: Set<String> = ["display_name", "email", "team_ids", "capacity", "weights"]
+        if let unknown = request.updateMask.paths.first(where: { !fields.contains($0) }) {
+            throw DomainError.invalidArgument("update_mask names an unknown field '\(unknown)'", field: "update_mask")
+        }
+        if !request.updateMask.paths.isEmpty,
+            let existing = try await self.repository.agent(proto.id, organizationID: organizationID)
+        {
+            // A partial update: the fields outside the mask keep their stored values.
+            var merged = existing.proto
+            for path in request.updateMask.paths {
+                switch path {
+                case "display_name": merged.displayName = proto.displayName
+                case "email": merged.email = proto.email
+                case "team_ids": merged.teamIds = proto.teamIds
+                case "capacity": merged.capacity = proto.capacity
+                default: merged.weights = proto.weights
+                }
+            }
+            proto = merged
         }
         guard proto.capacity > 0 else {
             throw DomainError.invalidArgument("agent.capacity must be at least 1", field: "agent.capacity")
