@@ -258,9 +258,3 @@ extension DomainError {
             }
     }
 }
-
-extension Google_Protobuf_Timestamp {
-    var dateIfSet: Date? {
-        self.seconds == 0 && self.nanos == 0 ? nil : self.date
-    }
-}

@@ -247,10 +247,3 @@ extension ChannelState {
         }
     }
 }
-
-extension Google_Protobuf_Timestamp {
-    /// nil when unset (a zero timestamp means "not given" in these requests).
-    var dateIfSet: Date? {
-        self.seconds == 0 && self.nanos == 0 ? nil : self.date
-    }
-}
