@@ -177,7 +177,8 @@ struct StackTests {
     @Test func anEditedMigrationStopsTheService() async throws {
         try await withTestDatabase { database in
             let stack = try self.startStack(database)
-            #expect(try await stack.waitUntilServing(.policyService, timeout: .seconds(60)) == .serving)
+            let status = try await stack.waitUntilServing(.policyService, timeout: .seconds(60))
+            try #require(status == .serving, "\(stack.processes[.policyService]!.output)")
             for process in stack.processes.values { process.terminate() }
             for process in stack.processes.values { _ = await process.waitForExit(timeout: .seconds(10)) }
 

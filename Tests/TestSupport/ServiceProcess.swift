@@ -1,5 +1,6 @@
 import Foundation
 import InboxKit
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -76,20 +77,38 @@ public final class ServiceProcess: @unchecked Sendable {
 
 /// A TCP port that was free a moment ago on 127.0.0.1.
 public func freePort() throws -> Int {
+    // Ports come from below the kernel's ephemeral range (32768–60999 on Linux), so an outgoing
+    // connection can never take a port between the moment it is handed out and the moment the
+    // child process binds it, and each port is handed out at most once per test process. The
+    // start depends on the pid so two test processes at once rarely probe the same ports.
+    try portAllocator.withLock { next in
+        for _ in 0..<PortAllocator.span {
+            let candidate = PortAllocator.low + next % PortAllocator.span
+            next += 1
+            if canBind(candidate) { return candidate }
+        }
+        throw TestDatabaseError(
+            "no free port between \(PortAllocator.low) and \(PortAllocator.low + PortAllocator.span)")
+    }
+}
+
+private enum PortAllocator {
+    static let low = 12_000
+    static let span = 20_000
+}
+
+private let portAllocator = Mutex<Int>(Int(getpid()) * 97 % PortAllocator.span)
+
+private func canBind(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestDatabaseError("socket() failed") }
+    guard fd >= 0 else { return false }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
+    address.sin_port = UInt16(port).bigEndian
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard bound == 0 else { throw TestDatabaseError("bind() failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return bound == 0
 }
