@@ -47,7 +47,11 @@ var targets: [Target] = [
     ),
     // The platforms' reply rules as one pure function, shared by policy-service (CheckReply) and
     // conversation-service (reply_capability).
-    .target(name: "InboxRules", path: "Shared/InboxRules", swiftSettings: swiftSettings),
+    .target(
+        name: "InboxRules",
+        dependencies: ["InboxAPI", "InboxKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        path: "Shared/InboxRules",
+        swiftSettings: swiftSettings),
     // The JSON value type the gateway and the platform fakes share (no domain logic, no dependencies).
     .target(name: "PlatformJSON", path: "Shared/PlatformJSON", swiftSettings: swiftSettings),
     .executableTarget(

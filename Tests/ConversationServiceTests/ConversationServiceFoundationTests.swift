@@ -11,15 +11,17 @@ struct ConversationServiceFoundationTests {
         try await FoundationChecks.migrationsApplyOnce(.conversationService, ConversationMigrations.all)
     }
 
-    @Test func everyRPCNeedsATokenAndAnswersUnimplementedUntilBuilt() async throws {
-        let outcomes = try await FoundationChecks.everyMethodNeedsAToken(
-            ConversationRPC(), Inbox_V1_ConversationService.Method.descriptors)
-        #expect(outcomes.values.allSatisfy { $0 == .unimplemented })
+    @Test func everyRPCNeedsAToken() async throws {
+        try await ConversationHarness.with { harness in
+            let outcomes = try await FoundationChecks.everyMethodNeedsAToken(
+                harness.parts.rpc, Inbox_V1_ConversationService.Method.descriptors)
+            #expect(outcomes.values.allSatisfy { $0 != .unauthenticated })
+        }
     }
 
     @Test func batchesOverTheLimitAreRefusedWhole() async throws {
-        try await withInProcessServer(services: [ConversationRPC()]) { client in
-            let conversations = Inbox_V1_ConversationService.Client(wrapping: client)
+        try await ConversationHarness.with { harness in
+            let conversations = harness.client
             let metadata = try await TestTokens.metadata(.service)
             try await FoundationChecks.expectBatchTooLarge("events") {
                 _ = try await conversations.ingestEvents(

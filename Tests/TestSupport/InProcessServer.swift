@@ -26,6 +26,12 @@ public enum TestTokens {
         )
     }
 
+    /// A client interceptor that sends `service`'s token, as a service process does to its peers.
+    public static func serviceInterceptor(_ service: InboxService) async -> ServiceTokenClientInterceptor {
+        let authority = await TokenAuthority(signingKey: Self.signingKey)
+        return ServiceTokenClientInterceptor(tokens: ServiceTokenSource(authority: authority, service: service))
+    }
+
     /// Call options metadata carrying `Bearer <token>`.
     public static func metadata(_ role: Caller.Role, organization: String? = "org-test") async throws -> Metadata {
         ["authorization": "Bearer \(try await Self.token(role, organization: organization))"]
@@ -36,6 +42,7 @@ public enum TestTokens {
 /// a real service process, and hands `body` a connected client.
 public func withInProcessServer<T: Sendable>(
     services: [any RegistrableRPCService],
+    clientInterceptors: [any ClientInterceptor] = [],
     _ body: (GRPCClient<InProcessTransport.Client>) async throws -> T
 ) async throws -> T {
     let transport = InProcessTransport()
@@ -47,7 +54,7 @@ public func withInProcessServer<T: Sendable>(
         services: [HealthService(status: health)] + services,
         interceptors: ServiceRuntime.serverInterceptors(logger: Logger(label: "test-server"), authority: authority)
     ) { _ in
-        try await withGRPCClient(transport: transport.client) { client in
+        try await withGRPCClient(transport: transport.client, interceptors: clientInterceptors) { client in
             try await body(client)
         }
     }

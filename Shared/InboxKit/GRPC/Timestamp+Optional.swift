@@ -12,3 +12,8 @@ extension Google_Protobuf_Timestamp {
         self.seconds == 0 && self.nanos == 0 ? nil : self.date
     }
 }
+
+extension UUID {
+    /// The id as every API and table shows it (lowercase).
+    public var text: String { self.uuidString.lowercased() }
+}

@@ -53,11 +53,6 @@ enum ProtoNames {
     }
 }
 
-extension UUID {
-    /// The id as the API shows it (lowercase).
-    var text: String { self.uuidString.lowercased() }
-}
-
 extension Team {
     var proto: Inbox_V1_Team {
         .with {

@@ -1,84 +1,65 @@
 import GRPCCore
 import InboxAPI
 import InboxKit
+import InboxRules
 
-/// The `inbox.v1.ConversationService` handlers. Every RPC of the v1 surface is here; those a later issue
-/// builds answer UNIMPLEMENTED until then (after authentication, like every other RPC).
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The `inbox.v1.ConversationService` handlers, one file per capability:
+/// `+Ingest` (IngestEvents), `+Read` (lists, reads, updates, notes, read state, the assignee read
+/// model), `+Watch` (WatchConversations), `+Reply` (SendReply, RecordDeliveryStatus).
+///
+/// Who may call what: the inbox RPCs act on the organisation of an admin's or agent's token (a
+/// conversation of another organisation is NOT_FOUND, so existence does not leak); IngestEvents,
+/// RecordDeliveryStatus and SetAssignee are service calls whose items name their organisation.
 struct ConversationRPC: Inbox_V1_ConversationService.SimpleServiceProtocol {
-    func ingestEvents(request: Inbox_V1_IngestEventsRequest, context: ServerContext) async throws
-        -> Inbox_V1_IngestEventsResponse
+    let repository: ConversationRepository
+    let peers: ConversationPeers
+    let feed: ChangeFeed
+    let signals: ConversationSignals
+    let activity: ActivityThrottle
+    let now: @Sendable () -> Date
+
+    /// The organisation of an admin's or agent's token.
+    static func inboxCaller() throws(DomainError) -> (caller: Caller, organizationID: String) {
+        let caller = try Caller.authenticated()
+        try caller.require(.admin, .agent)
+        return (caller, try caller.organization(requested: ""))
+    }
+
+    /// A service token (the gateway, assignment-service).
+    static func serviceCaller() throws(DomainError) {
+        try Caller.authenticated().require(.service)
+    }
+
+    /// A required id: empty or malformed is INVALID_ARGUMENT naming `field`.
+    static func id(_ text: String, field: String) throws(DomainError) -> UUID {
+        guard !text.isEmpty else { throw .invalidArgument("\(field) is required", field: field) }
+        guard let id = UUID(uuidString: text) else { throw .invalidArgument("\(field) is not an id", field: field) }
+        return id
+    }
+
+    /// The conversation of the caller's organisation, or NOT_FOUND.
+    func conversation(_ text: String, organizationID: String, field: String = "conversation_id") async throws
+        -> ConversationRecord
     {
-        try BatchLimit.check(request.events.count, field: "events")
-        throw DomainError.notBuiltYet("ConversationService.IngestEvents")
+        let id = try Self.id(text, field: field)
+        guard
+            let record = try await self.repository.conversation(
+                id, organizationID: organizationID, on: self.repository.client)
+        else {
+            throw DomainError.notFound("conversation \(text) does not exist", resource: "conversation")
+        }
+        return record
     }
+}
 
-    func listConversations(request: Inbox_V1_ListConversationsRequest, context: ServerContext) async throws
-        -> Inbox_V1_ListConversationsResponse
-    {
-        throw DomainError.notBuiltYet("ConversationService.ListConversations")
-    }
-
-    func getConversation(request: Inbox_V1_GetConversationRequest, context: ServerContext) async throws
-        -> Inbox_V1_Conversation
-    {
-        throw DomainError.notBuiltYet("ConversationService.GetConversation")
-    }
-
-    func listMessages(request: Inbox_V1_ListMessagesRequest, context: ServerContext) async throws
-        -> Inbox_V1_ListMessagesResponse
-    {
-        throw DomainError.notBuiltYet("ConversationService.ListMessages")
-    }
-
-    func sendReply(request: Inbox_V1_SendReplyRequest, context: ServerContext) async throws -> Inbox_V1_Message {
-        throw DomainError.notBuiltYet("ConversationService.SendReply")
-    }
-
-    func updateConversation(request: Inbox_V1_UpdateConversationRequest, context: ServerContext) async throws
-        -> Inbox_V1_Conversation
-    {
-        throw DomainError.notBuiltYet("ConversationService.UpdateConversation")
-    }
-
-    func addNote(request: Inbox_V1_AddNoteRequest, context: ServerContext) async throws -> Inbox_V1_Message {
-        throw DomainError.notBuiltYet("ConversationService.AddNote")
-    }
-
-    func watchConversations(
-        request: Inbox_V1_WatchConversationsRequest,
-        response: RPCWriter<Inbox_V1_ConversationEvent>,
-        context: ServerContext
-    ) async throws {
-        throw DomainError.notBuiltYet("ConversationService.WatchConversations")
-    }
-
-    func recordDeliveryStatus(request: Inbox_V1_RecordDeliveryStatusRequest, context: ServerContext) async throws
-        -> Inbox_V1_RecordDeliveryStatusResponse
-    {
-        try BatchLimit.check(request.updates.count, field: "updates")
-        throw DomainError.notBuiltYet("ConversationService.RecordDeliveryStatus")
-    }
-
-    func setAssignee(request: Inbox_V1_SetAssigneeRequest, context: ServerContext) async throws
-        -> Inbox_V1_SetAssigneeResponse
-    {
-        try BatchLimit.check(request.items.count, field: "items")
-        throw DomainError.notBuiltYet("ConversationService.SetAssignee")
-    }
-
-    func markConversationRead(request: Inbox_V1_MarkConversationReadRequest, context: ServerContext) async throws
-        -> Inbox_V1_Conversation
-    {
-        throw DomainError.notBuiltYet("ConversationService.MarkConversationRead")
-    }
-
-    func getContact(request: Inbox_V1_GetContactRequest, context: ServerContext) async throws -> Inbox_V1_Contact {
-        throw DomainError.notBuiltYet("ConversationService.GetContact")
-    }
-
-    func listContacts(request: Inbox_V1_ListContactsRequest, context: ServerContext) async throws
-        -> Inbox_V1_ListContactsResponse
-    {
-        throw DomainError.notBuiltYet("ConversationService.ListContacts")
-    }
+/// Wakes this replica's background workers after a commit that gave them work.
+struct ConversationSignals: Sendable {
+    let followUps = WorkSignal()
+    let deliveries = WorkSignal()
 }

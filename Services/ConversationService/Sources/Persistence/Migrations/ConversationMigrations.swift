@@ -102,6 +102,137 @@ enum ConversationMigrations {
                     ON messages (organization_id, conversation_id, platform_time DESC, id DESC);
                 CREATE INDEX messages_search ON messages USING gin (search);
                 """
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "the inbox: folded search, SLA and read state, edit history, change log, follow-ups, delivery outbox",
+            sql: """
+                -- Case and accent folding for search, without an extension (unaccent needs a superuser
+                -- to install): lower(), the ligatures, then every Latin letter with a diacritic to its
+                -- base letter. IMMUTABLE, so a generated column and its GIN index can use it.
+                CREATE FUNCTION fold(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+                    SELECT translate(
+                        replace(replace(replace(replace(lower(value), 'œ', 'oe'), 'æ', 'ae'), 'ß', 'ss'), 'ĳ', 'ij'),
+                        'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹøđħıłŧð',
+                        'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooyabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyyodhiltd')
+                $$;
+
+                ALTER TABLE contact_identities ADD COLUMN avatar_url text NOT NULL DEFAULT '';
+                ALTER TABLE contact_identities ADD COLUMN opted_out_at timestamptz;
+                ALTER TABLE contacts ADD COLUMN search tsvector NOT NULL DEFAULT ''::tsvector;
+                CREATE INDEX contacts_search ON contacts USING gin (search);
+                CREATE INDEX contacts_by_name ON contacts (organization_id, display_name, id);
+                CREATE INDEX contact_identities_by_contact ON contact_identities (organization_id, contact_id);
+
+                ALTER TABLE conversations
+                    ADD COLUMN parent_comment_id text,
+                    -- The customer on this channel (the recipient of direct messages).
+                    ADD COLUMN customer_platform_user_id text,
+                    ADD COLUMN account_platform_id text NOT NULL DEFAULT '',
+                    -- Platform time of the comment a comment conversation hangs under (private replies).
+                    ADD COLUMN comment_created_at timestamptz,
+                    ADD COLUMN comment_platform_message_id text,
+                    ADD COLUMN private_replies_sent integer NOT NULL DEFAULT 0,
+                    ADD COLUMN unread_count integer NOT NULL DEFAULT 0,
+                    ADD COLUMN last_read_at timestamptz,
+                    ADD COLUMN waiting_since timestamptz,
+                    ADD COLUMN first_response_at timestamptz,
+                    ADD COLUMN first_response_due_at timestamptz,
+                    ADD COLUMN last_message_id uuid,
+                    ADD COLUMN last_automatic_reply_at timestamptz,
+                    ADD COLUMN hidden_count integer NOT NULL DEFAULT 0,
+                    -- How many times a resolved conversation came back (each reopening is routed once).
+                    ADD COLUMN reopen_count integer NOT NULL DEFAULT 0;
+                CREATE INDEX conversations_by_team
+                    ON conversations (organization_id, assignee_team_id, last_message_at DESC, id DESC);
+                CREATE INDEX conversations_unassigned
+                    ON conversations (organization_id, last_message_at DESC, id DESC) WHERE assignee_agent_id IS NULL;
+                CREATE INDEX conversations_by_contact
+                    ON conversations (organization_id, contact_id, last_message_at DESC, id DESC);
+                CREATE INDEX conversations_by_channel
+                    ON conversations (organization_id, channel_id, last_message_at DESC, id DESC);
+                CREATE INDEX conversations_by_customer
+                    ON conversations (organization_id, channel_id, customer_platform_user_id);
+                CREATE INDEX conversations_by_tag ON conversations USING gin (tags);
+                CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE snoozed_until IS NOT NULL;
+
+                ALTER TABLE messages DROP COLUMN search;
+                ALTER TABLE messages
+                    -- The gateway's inbound event id (inbound), for tracing.
+                    ADD COLUMN event_id text,
+                    ADD COLUMN send_kind text,
+                    ADD COLUMN template jsonb,
+                    ADD COLUMN reply_to_message_id uuid,
+                    ADD COLUMN reply_to_platform_message_id text,
+                    -- Earlier versions of the text (edits, deletion): [{"text", "replaced_at", "change"}].
+                    ADD COLUMN history jsonb NOT NULL DEFAULT '[]',
+                    -- Platform time of the current text (an older edit never overwrites a newer one).
+                    ADD COLUMN content_at timestamptz,
+                    -- Reactions by platform user id: {"<user>": "<reaction>"}.
+                    ADD COLUMN reactions jsonb NOT NULL DEFAULT '{}',
+                    ADD COLUMN visibility text,
+                    ADD COLUMN idempotency_fingerprint text,
+                    ADD COLUMN content_incomplete boolean NOT NULL DEFAULT false,
+                    -- 'echo' for our account's messages first seen as an echo (sent outside Social Inbox).
+                    ADD COLUMN origin text NOT NULL DEFAULT '',
+                    ADD COLUMN delivery_at timestamptz,
+                    ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple', fold(body))) STORED;
+                CREATE INDEX messages_search ON messages USING gin (search);
+                CREATE INDEX messages_by_conversation_time
+                    ON messages (organization_id, conversation_id, platform_time, id);
+
+                -- The change log that feeds WatchConversations: one row per change, numbered per
+                -- organisation in commit order (the counter row is locked until the writing
+                -- transaction commits), so a watcher resuming after `seq` misses nothing.
+                -- `conversation` and `before` are Conversation protos (after and before the change),
+                -- `message` a Message proto.
+                CREATE TABLE change_counters (
+                    organization_id text PRIMARY KEY,
+                    value bigint NOT NULL DEFAULT 0
+                );
+                CREATE TABLE changes (
+                    organization_id text NOT NULL,
+                    seq bigint NOT NULL,
+                    type text NOT NULL,
+                    conversation_id uuid NOT NULL,
+                    conversation bytea NOT NULL,
+                    before bytea,
+                    message bytea,
+                    occurred_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (organization_id, seq)
+                );
+                CREATE INDEX changes_by_age ON changes (occurred_at);
+
+                -- Work after an ingest commit (route a new or reopened conversation, offer a message to
+                -- the automatic replies, record activity): retried until it succeeds, done once
+                -- (unique per subject), claimed with FOR UPDATE SKIP LOCKED across replicas.
+                CREATE TABLE follow_ups (
+                    organization_id text NOT NULL,
+                    kind text NOT NULL,
+                    subject text NOT NULL,
+                    payload bytea NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error text,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (organization_id, kind, subject)
+                );
+                CREATE INDEX follow_ups_due ON follow_ups (kind, next_attempt_at);
+
+                -- Outbound messages waiting to be handed to the gateway's DeliverMessage: a gateway that
+                -- is down delays a send, never loses it.
+                CREATE TABLE delivery_outbox (
+                    organization_id text NOT NULL,
+                    message_id uuid NOT NULL,
+                    request bytea NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error text,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (organization_id, message_id)
+                );
+                CREATE INDEX delivery_outbox_due ON delivery_outbox (next_attempt_at);
+                """
+        ),
     ]
 }
