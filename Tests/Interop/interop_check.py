@@ -2,8 +2,9 @@
 
 For each service: grpc.health.v1 Check (overall and by service name) must say SERVING, and one
 RPC must end with UNIMPLEMENTED (reason NOT_IMPLEMENTED) while it is not built, or with its real
-refusal once built (policy's GetInboxState and assignment's GetAgent: NOT_FOUND,
-RESOURCE_NOT_FOUND, for an organisation or agent that does not exist), when called with a valid token and with UNAUTHENTICATED (reason TOKEN_MISSING) without one. Error reasons are read
+refusal once built (policy's GetInboxState, assignment's GetAgent and conversation's
+GetConversation: NOT_FOUND, RESOURCE_NOT_FOUND, for an organisation, agent or conversation that
+does not exist), when called with a valid token and with UNAUTHENTICATED (reason TOKEN_MISSING) without one. Error reasons are read
 the way any grpcio client reads them: `grpc_status.rpc_status.from_call` decodes the
 `grpc-status-details-bin` trailer into a google.rpc.Status whose first detail is an ErrorInfo.
 A batch over its limit (IngestEvents with 501 events) must be INVALID_ARGUMENT, BATCH_TOO_LARGE.
@@ -76,7 +77,7 @@ def main() -> int:
             (args.gateway, "inbox.v1.ChannelGatewayService", "channel_gateway", "ChannelGatewayService",
              "ListInboundEvents", "ListInboundEventsRequest"),
             (args.conversation, "inbox.v1.ConversationService", "conversation", "ConversationService",
-             "ListConversations", "ListConversationsRequest"),
+             "GetConversation", "GetConversationRequest"),
             (args.assignment, "inbox.v1.AssignmentService", "assignment", "AssignmentService",
              "GetAgent", "GetAgentRequest"),
             (args.policy, "inbox.v1.PolicyService", "policy", "PolicyService",
@@ -86,6 +87,7 @@ def main() -> int:
         built = {
             "inbox.v1.PolicyService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
             "inbox.v1.AssignmentService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
+            "inbox.v1.ConversationService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
         }
         failures = 0
 
@@ -106,6 +108,8 @@ def main() -> int:
                 stub = getattr(stubs, f"{service}Stub")(channel)
                 call = getattr(stub, method)
                 request = getattr(messages, request_type)()
+                if method == "GetConversation":
+                    request.conversation_id = "00000000-0000-4000-8000-000000000001"
                 with_token = built.get(full_name, (grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED"))
                 for label, metadata, expected, reason in (
                     ("with token", [("authorization", f"Bearer {args.token}")], *with_token),
