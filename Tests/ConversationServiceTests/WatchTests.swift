@@ -332,7 +332,9 @@ struct WatchTests {
                 }
             }
             #expect(outcome?.code == .unavailable)
-            #expect(try await h.eventually { h.parts.rpc.feed.subscriberCount(organizationID: "org-test") == 0 })
+            let feed = h.parts.rpc.feed
+            let released = try await h.eventually { feed.subscriberCount(organizationID: "org-test") == 0 }
+            #expect(released)
         }
     }
 

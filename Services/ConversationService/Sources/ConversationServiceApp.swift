@@ -23,6 +23,9 @@ public struct ConversationSettings: Sendable {
     public var heartbeatInterval: Duration = .seconds(15)
     /// How long the change log keeps events for resuming watchers (at least 24 h, the contract).
     public var changeRetention: Duration = .seconds(26 * 3600)
+    /// A watch whose client has not taken an event for this long is ended (RESOURCE_EXHAUSTED,
+    /// STREAM_TOO_SLOW): the client resumes from its last cursor.
+    public var slowWatcherTimeout: Duration = .seconds(30)
 
     public init() {}
 }
@@ -58,11 +61,14 @@ public struct ConversationServiceApp: Sendable {
     ) -> ConversationParts {
         let repository = ConversationRepository(client: database, logger: logger)
         let signals = ConversationSignals()
-        let feed = ChangeFeed()
+        let feed = ChangeFeed(client: database, settings: settings, logger: logger)
         let rpc = ConversationRPC(
             repository: repository, peers: peers, feed: feed, signals: signals,
             activity: ActivityThrottle(policy: peers.policy, logger: logger, now: now), now: now)
-        let background: [any Service] = []
+        let background: [any Service] = [
+            feed,
+            ChangeLogSweeper(client: database, logger: logger, retention: settings.changeRetention, now: now),
+        ]
         return ConversationParts(rpc: rpc, background: background)
     }
 }
