@@ -1,0 +1,385 @@
+import GRPCCore
+import InboxAPI
+import InboxKit
+import InboxRules
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import SwiftProtobuf
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Carries out the follow-ups that ingest and replies leave (FollowUps.swift): routes new and
+/// reopened conversations (assignment-service), offers customer messages to the automatic replies
+/// and sends those that fire (policy-service, then the reply flow), records inbox activity.
+///
+/// A round claims the due rows of one kind (`FOR UPDATE SKIP LOCKED`, oldest due first, so replicas
+/// share the work and never take the same row), makes ONE batched call for them (activity: one
+/// call per row), and in that same transaction deletes the rows that succeeded and reschedules the
+/// others with exponential backoff. A row goes only after its call succeeded, in the transaction
+/// that claimed it: nothing is lost, nothing is done twice (and should a commit be lost, a route is
+/// idempotent by its route key, an automatic reply by its idempotency key). Ingest never waits for
+/// it: ingest only inserts rows, in its own transaction. Scheduling uses the database's clock, like
+/// the rows' `next_attempt_at` default.
+struct FollowUpWorker: Service {
+    let repository: ConversationRepository
+    let peers: ConversationPeers
+    let settings: ConversationSettings
+    let signals: ConversationSignals
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// Rows per round and kind: the peers' batch limit.
+    static let batchSize = BatchLimit.standard
+    /// A peer that does not answer within this fails the call (its rows are retried).
+    static let callTimeout: Duration = .seconds(10)
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    let more = await self.runRound()
+                    if !more { await self.signals.followUps.wait(timeout: self.settings.pollInterval) }
+                    try Task.checkCancellation()
+                }
+            }
+        } catch is CancellationError {
+            // Shutting down: unfinished rows stay due, for the next start or another replica.
+        }
+    }
+
+    /// One round over every kind; true when a kind filled a whole batch (more may be due at once).
+    func runRound() async -> Bool {
+        var more = false
+        for kind in FollowUpKind.allCases {
+            do {
+                more = try await self.process(kind) == Self.batchSize || more
+            } catch {
+                guard !Task.isCancelled else { return false }
+                self.logger.warning(
+                    "follow-up round failed",
+                    metadata: ["kind": "\(kind.rawValue)", "error": "\(String(reflecting: error))"])
+            }
+        }
+        return more
+    }
+
+    /// Claims, carries out and settles the due rows of one kind; returns how many it claimed.
+    func process(_ kind: FollowUpKind) async throws -> Int {
+        try await self.repository.transaction { connection in
+            let due = try await self.claim(kind, on: connection)
+            guard !due.isEmpty else { return 0 }
+            let outcomes: [FollowUpOutcome]
+            switch kind {
+            case .route: outcomes = await self.route(due)
+            case .autoReply: outcomes = await self.answer(due)
+            case .activity: outcomes = await self.recordActivity(due)
+            }
+            try await self.settle(kind, due, outcomes, on: connection)
+            return due.count
+        }
+    }
+
+    private func claim(_ kind: FollowUpKind, on connection: PostgresConnection) async throws -> [DueFollowUp] {
+        let rows = try await connection.query(
+            """
+            SELECT organization_id, subject, payload, attempts FROM follow_ups
+            WHERE kind = \(kind.rawValue) AND next_attempt_at <= now()
+            ORDER BY next_attempt_at
+            LIMIT \(Self.batchSize)
+            FOR UPDATE SKIP LOCKED
+            """,
+            logger: self.logger)
+        var due: [DueFollowUp] = []
+        for try await (organizationID, subject, payload, attempts) in rows.decode(
+            (String, String, ByteBuffer, Int).self)
+        {
+            due.append(
+                DueFollowUp(
+                    organizationID: organizationID, subject: subject, payload: Array(payload.readableBytesView),
+                    attempts: attempts))
+        }
+        return due
+    }
+
+    // MARK: The peers
+
+    /// One RouteConversation call for every due conversation (a retried route key is answered
+    /// with the first decision, so a repeat never assigns twice).
+    private func route(_ due: [DueFollowUp]) async -> [FollowUpOutcome] {
+        let requests = due.map { try? Inbox_V1_ConversationToRoute(serializedBytes: $0.payload) }
+        let conversations = requests.compactMap { $0 }
+        guard !conversations.isEmpty else { return requests.map { _ in .unreadable } }
+        let response: Inbox_V1_RouteConversationResponse
+        do {
+            response = try await self.peers.assignment.routeConversation(
+                .with { $0.conversations = conversations }, options: Self.callOptions)
+        } catch {
+            return requests.map { $0 == nil ? .unreadable : .retry(Self.describe(error)) }
+        }
+        var outcomes: [FollowUpOutcome] = []
+        var position = 0
+        for request in requests {
+            guard request != nil else {
+                outcomes.append(.unreadable)
+                continue
+            }
+            defer { position += 1 }
+            guard position < response.results.count else {
+                outcomes.append(.retry("assignment-service answered no result for this conversation"))
+                continue
+            }
+            let result = response.results[position]
+            if result.outcome != .failed {
+                outcomes.append(.done)
+            } else {
+                outcomes.append(result.retryable ? .retry(result.error.message) : .drop(result.error.message))
+            }
+        }
+        return outcomes
+    }
+
+    /// One EvaluateAutoReply call for every due candidate, then each reply that fires.
+    private func answer(_ due: [DueFollowUp]) async -> [FollowUpOutcome] {
+        let candidates = due.map { try? Inbox_V1_AutoReplyCandidate(serializedBytes: $0.payload) }
+        let offered = candidates.compactMap { $0 }
+        guard !offered.isEmpty else { return candidates.map { _ in .unreadable } }
+        let response: Inbox_V1_EvaluateAutoReplyResponse
+        do {
+            response = try await self.peers.policy.evaluateAutoReply(
+                .with { $0.candidates = offered }, options: Self.callOptions)
+        } catch {
+            return candidates.map { $0 == nil ? .unreadable : .retry(Self.describe(error)) }
+        }
+        let byMessage = Dictionary(
+            response.decisions.map { ($0.messageID, $0) }, uniquingKeysWith: { first, _ in first })
+        var outcomes: [FollowUpOutcome] = []
+        var position = 0
+        for candidate in candidates {
+            guard let candidate else {
+                outcomes.append(.unreadable)
+                continue
+            }
+            defer { position += 1 }
+            let inOrder = response.decisions.count == offered.count ? response.decisions[position] : nil
+            guard let decision = byMessage[candidate.messageID] ?? inOrder else {
+                outcomes.append(.retry("policy-service answered no decision for this message"))
+                continue
+            }
+            if decision.reply {
+                outcomes.append(await self.sendAutomaticReply(decision, to: candidate))
+            } else {
+                outcomes.append(.done)
+            }
+        }
+        return outcomes
+    }
+
+    /// Sends the reply an automatic rule chose when the reply rules allow an automatic reply now
+    /// (never with the human-agent tag, so never outside the standard window): done when stored
+    /// for delivery or refused by policy, retried when a peer or the database failed.
+    private func sendAutomaticReply(
+        _ decision: Inbox_V1_AutoReplyDecision, to candidate: Inbox_V1_AutoReplyCandidate
+    ) async -> FollowUpOutcome {
+        guard let conversationID = UUID(uuidString: candidate.conversationID),
+            let messageID = UUID(uuidString: candidate.messageID)
+        else { return .drop("the candidate names no conversation or message") }
+        guard !decision.text.isEmpty else { return .drop("the automatic reply rule gave no text") }
+        let metadata: Logger.Metadata = [
+            "organization": "\(candidate.organizationID)", "conversation": "\(candidate.conversationID)",
+            "rule": "\(decision.ruleID)",
+        ]
+        do {
+            let stored = try await self.repository.transaction { connection -> Bool in
+                guard
+                    let conversation = try await self.lockConversation(
+                        conversationID, organizationID: candidate.organizationID, on: connection)
+                else {
+                    self.logger.info("automatic reply dropped: the conversation no longer exists", metadata: metadata)
+                    return false
+                }
+                let verdict: Inbox_V1_CheckReplyResponse = try await self.peers.policy.checkReply(
+                    Self.checkReply(for: conversation), options: Self.callOptions)
+                guard verdict.decision == .allowed else {
+                    self.logger.info(
+                        "automatic reply refused by policy",
+                        metadata: metadata.merging(["reason": "\(verdict.reason)"]) { $1 })
+                    return false
+                }
+                let now = self.now()
+                let key = "auto-reply:\(messageID.text)"
+                var changes = ChangeSet()
+                changes.noteBefore(conversation.proto(now: now), id: conversation.id)
+                _ = try await self.repository.storeReply(
+                    OutboundReply(
+                        conversation: conversation, text: decision.text, template: nil, attachments: [],
+                        sendKind: .defaultFor(conversation.kind), tag: .unspecified,
+                        replyToMessageID: conversation.kind == .directMessage ? nil : messageID, agentID: nil,
+                        automatic: true, idempotencyKey: key, fingerprint: key),
+                    on: connection, changes: &changes, now: now)
+                try await self.repository.record(changes, on: connection, now: now)
+                return true
+            }
+            if stored {
+                self.signals.deliveries.wake()
+                self.signals.followUps.wake()
+            }
+            return .done
+        } catch {
+            return .retry(Self.describe(error))
+        }
+    }
+
+    /// One RecordActivity call per row; after a failed call the remaining rows wait for the next
+    /// attempt instead of each waiting for the same timeout.
+    private func recordActivity(_ due: [DueFollowUp]) async -> [FollowUpOutcome] {
+        var outcomes: [FollowUpOutcome] = []
+        var failure: String?
+        for row in due {
+            guard let request = try? Inbox_V1_RecordActivityRequest(serializedBytes: row.payload) else {
+                outcomes.append(.unreadable)
+                continue
+            }
+            if let failure {
+                outcomes.append(.retry(failure))
+                continue
+            }
+            do {
+                _ = try await self.peers.policy.recordActivity(request, options: Self.callOptions)
+                outcomes.append(.done)
+            } catch {
+                failure = Self.describe(error)
+                outcomes.append(.retry(Self.describe(error)))
+            }
+        }
+        return outcomes
+    }
+
+    private func lockConversation(
+        _ id: UUID, organizationID: String, on connection: PostgresConnection
+    ) async throws -> ConversationRecord? {
+        let rows = try await connection.query(
+            """
+            \(unescaped: ConversationRecord.select)
+            WHERE c.organization_id = \(organizationID) AND c.id = \(id)
+            FOR UPDATE OF c
+            """,
+            logger: self.logger)
+        for try await row in rows { return try ConversationRecord(row) }
+        return nil
+    }
+
+    /// CheckReply for an automatic reply of the conversation's default send kind.
+    static func checkReply(for conversation: ConversationRecord) -> Inbox_V1_CheckReplyRequest {
+        let facts = conversation.replyFacts(humanAuthored: false)
+        return .with {
+            $0.organizationID = conversation.organizationID
+            $0.conversationID = conversation.id.text
+            $0.channelID = conversation.channelID
+            $0.platform = conversation.platform.proto
+            $0.conversationKind = conversation.kind.proto
+            $0.sendKind = facts.sendKind.proto
+            $0.humanAuthored = false
+            if let at = facts.lastCustomerMessageAt { $0.lastCustomerMessageAt = .init(date: at) }
+            if let at = facts.commentCreatedAt { $0.commentCreatedAt = .init(date: at) }
+            $0.privateRepliesSent = Int32(clamping: facts.privateRepliesSent)
+            $0.contactOptedOut = facts.contactOptedOut
+        }
+    }
+
+    // MARK: Settling a round
+
+    /// Deletes what is done (or given up, logged), reschedules the rest with its error.
+    private func settle(
+        _ kind: FollowUpKind, _ due: [DueFollowUp], _ outcomes: [FollowUpOutcome], on connection: PostgresConnection
+    ) async throws {
+        var finished: [DueFollowUp] = []
+        var retried: [(row: DueFollowUp, reason: String)] = []
+        for (row, outcome) in zip(due, outcomes) {
+            switch outcome {
+            case .done:
+                finished.append(row)
+            case .drop(let reason):
+                self.logger.warning(
+                    "follow-up given up",
+                    metadata: [
+                        "kind": "\(kind.rawValue)", "organization": "\(row.organizationID)",
+                        "subject": "\(row.subject)", "reason": "\(reason)",
+                    ])
+                finished.append(row)
+            case .retry(let reason):
+                retried.append((row, reason))
+            }
+        }
+        if !finished.isEmpty {
+            try await connection.query(
+                """
+                DELETE FROM follow_ups f
+                USING unnest(\(finished.map(\.organizationID))::text[], \(finished.map(\.subject))::text[])
+                    AS x(org, subject)
+                WHERE f.organization_id = x.org AND f.kind = \(kind.rawValue) AND f.subject = x.subject
+                """,
+                logger: self.logger)
+        }
+        guard let first = retried.first else { return }
+        self.logger.warning(
+            "follow-ups failed; retrying with backoff",
+            metadata: ["kind": "\(kind.rawValue)", "count": "\(retried.count)", "error": "\(first.reason)"])
+        let delays = retried.map { Self.seconds(Self.retryDelay(afterAttempts: $0.row.attempts, self.settings)) }
+        try await connection.query(
+            """
+            UPDATE follow_ups f SET attempts = f.attempts + 1, last_error = x.reason,
+                next_attempt_at = now() + make_interval(secs => x.delay)
+            FROM unnest(\(retried.map { $0.row.organizationID })::text[], \(retried.map { $0.row.subject })::text[],
+                \(delays)::float8[], \(retried.map { $0.reason })::text[]) AS x(org, subject, delay, reason)
+            WHERE f.organization_id = x.org AND f.kind = \(kind.rawValue) AND f.subject = x.subject
+            """,
+            logger: self.logger)
+    }
+
+    /// The wait after `attempts` earlier failures and this one: `retryDelay`, doubling per attempt,
+    /// at most `maxRetryDelay`.
+    static func retryDelay(afterAttempts attempts: Int, _ settings: ConversationSettings) -> Duration {
+        min(settings.retryDelay * (1 << min(max(attempts, 0), 20)), settings.maxRetryDelay)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let parts = duration.components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+
+    static var callOptions: CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = Self.callTimeout
+        return options
+    }
+
+    /// A failure as stored in `last_error` (for operators; never shown to a caller).
+    static func describe(_ error: any Error) -> String {
+        String(String(reflecting: error).prefix(500))
+    }
+}
+
+/// A claimed follow-up row.
+private struct DueFollowUp {
+    var organizationID: String
+    var subject: String
+    var payload: [UInt8]
+    var attempts: Int
+}
+
+/// What became of one follow-up in a round.
+private enum FollowUpOutcome {
+    case done
+    /// Try again after the backoff (a peer failed, or asked for a retry).
+    case retry(String)
+    /// Give up: logged and deleted (a retry would fail the same way).
+    case drop(String)
+
+    static let unreadable = FollowUpOutcome.drop("the stored payload is unreadable")
+}
