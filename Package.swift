@@ -91,6 +91,16 @@ var targets: [Target] = [
         path: "Benchmarks/AssignmentBench",
         swiftSettings: swiftSettings
     ),
+    // load.sql is the bulk loader Benchmarks/run-conversation-bench feeds to psql.
+    .executableTarget(
+        name: "conversation-bench",
+        dependencies: [
+            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/ConversationBench",
+        exclude: ["load.sql"],
+        swiftSettings: swiftSettings
+    ),
     .executableTarget(
         name: "webhook-bench",
         dependencies: ["ChannelGateway", crypto, cryptoExtras],
@@ -151,6 +161,7 @@ let package = Package(
         .executable(name: "webhook-bench", targets: ["webhook-bench"]),
         .executable(name: "policy-bench", targets: ["policy-bench"]),
         .executable(name: "assignment-bench", targets: ["assignment-bench"]),
+        .executable(name: "conversation-bench", targets: ["conversation-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
