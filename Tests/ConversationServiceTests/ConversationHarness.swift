@@ -159,7 +159,11 @@ struct ConversationHarness {
         settings: ConversationSettings = Self.fastSettings, _ body: (ConversationHarness) async throws -> T
     ) async throws -> T {
         try await withTestDatabase { database in
-            try await withPostgresClient(database.url(for: .conversationService), schema: "conversations") { postgres in
+            // The service's workers and its change feed (one connection held) share the pool with
+            // the test's own queries, as in production (10 connections there).
+            try await withPostgresClient(
+                database.url(for: .conversationService), schema: "conversations", maxConnections: 10
+            ) { postgres in
                 try await MigrationRunner(schema: "conversations", migrations: ConversationMigrations.all)
                     .migrate(postgres, logger: Logger(label: "migrations"))
                 return try await Self.run(database: postgres, settings: settings, body)

@@ -485,7 +485,8 @@ struct IngestTests {
             }
             #expect(refused?.code == .permissionDenied)
             #expect(refused?.reason == "ROLE_NOT_ALLOWED")
-            #expect(try await IngestStore.count(h, "SELECT count(*) FROM messages") == 0)
+            let stored = try await IngestStore.count(h, "SELECT count(*) FROM messages")
+            #expect(stored == 0)
         }
     }
 

@@ -17,13 +17,16 @@ public struct RawBytesCoder: MessageSerializer, MessageDeserializer {
 }
 
 /// Calls every method in `descriptors` with an empty request and returns each outcome: `.ok` when
-/// it answered, otherwise the status code it ended with.
+/// it answered, otherwise the status code it ended with. Each call has a 5 s deadline, so a stream
+/// that stays open (a watch that was allowed) ends as DEADLINE_EXCEEDED.
 public func callEveryMethod<Transport: ClientTransport>(
     _ descriptors: [MethodDescriptor],
     client: GRPCClient<Transport>,
     metadata: Metadata
 ) async -> [String: RPCError.Code?] {
     var outcomes: [String: RPCError.Code?] = [:]
+    var options = CallOptions.defaults
+    options.timeout = .seconds(5)
     for descriptor in descriptors {
         do {
             try await client.serverStreaming(
@@ -31,7 +34,7 @@ public func callEveryMethod<Transport: ClientTransport>(
                 descriptor: descriptor,
                 serializer: RawBytesCoder(),
                 deserializer: RawBytesCoder(),
-                options: .defaults
+                options: options
             ) { response in
                 for try await _ in response.messages {}
             }

@@ -95,10 +95,11 @@ public func withTestDatabase<T: Sendable>(_ body: (TestDatabase) async throws ->
 public func withPostgresClient<T: Sendable>(
     _ url: DatabaseURL,
     schema: String?,
+    maxConnections: Int = 4,
     _ body: (PostgresClient) async throws -> T
 ) async throws -> T {
     let client = PostgresClient(
-        configuration: .init(url, schema: schema, maxConnections: 4),
+        configuration: .init(url, schema: schema, maxConnections: maxConnections),
         backgroundLogger: Logger(label: "test-postgres")
     )
     return try await withThrowingTaskGroup(of: Void.self) { group in

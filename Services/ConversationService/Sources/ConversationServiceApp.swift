@@ -68,6 +68,11 @@ public struct ConversationServiceApp: Sendable {
         let background: [any Service] = [
             feed,
             ChangeLogSweeper(client: database, logger: logger, retention: settings.changeRetention, now: now),
+            FollowUpWorker(
+                repository: repository, peers: peers, settings: settings, signals: signals, logger: logger, now: now),
+            DeliveryOutbox(
+                repository: repository, peers: peers, settings: settings, signals: signals, logger: logger, now: now),
+            SnoozeWaker(repository: repository, settings: settings, logger: logger, now: now),
         ]
         return ConversationParts(rpc: rpc, background: background)
     }
