@@ -60,15 +60,17 @@ struct StackTests {
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
             #expect(String(decoding: body, as: UTF8.self) == "ok\n")
 
-            // A not-yet-built RPC over a real socket: UNIMPLEMENTED with a token, UNAUTHENTICATED without.
+            // An RPC over a real socket: NOT_FOUND for a conversation that does not exist with a
+            // token, UNAUTHENTICATED without one.
             try await stack.withClient(.conversationService) { client in
                 let conversations = Inbox_V1_ConversationService.Client(wrapping: client)
-                let unimplemented = await #expect(throws: RPCError.self) {
-                    try await conversations.listConversations(.init(), metadata: try await TestTokens.metadata(.agent))
+                let request = Inbox_V1_GetConversationRequest.with { $0.conversationID = UUID().uuidString }
+                let missing = await #expect(throws: RPCError.self) {
+                    try await conversations.getConversation(request, metadata: try await TestTokens.metadata(.agent))
                 }
-                #expect(unimplemented?.code == .unimplemented)
+                #expect(missing?.code == .notFound)
                 let anonymous = await #expect(throws: RPCError.self) {
-                    try await conversations.listConversations(.init())
+                    try await conversations.getConversation(request)
                 }
                 #expect(anonymous?.code == .unauthenticated)
             }
@@ -81,8 +83,8 @@ struct StackTests {
             let exposition = String(decoding: metrics, as: UTF8.self)
             let counted = exposition.split(separator: "\n").first {
                 $0.hasPrefix("inbox_rpc_requests_total{")
-                    && $0.contains(#"method="inbox.v1.ConversationService/ListConversations""#)
-                    && $0.contains(#"code="UNIMPLEMENTED""#)
+                    && $0.contains(#"method="inbox.v1.ConversationService/GetConversation""#)
+                    && $0.contains(#"code="NOT_FOUND""#)
             }
             #expect(counted?.hasSuffix(" 1") == true, "\(exposition)")
             #expect(exposition.contains("inbox_rpc_duration_seconds_bucket"), "\(exposition)")
@@ -291,10 +293,12 @@ func runInteropCheck(_ stack: Stack, refusalPort: Int) async throws -> (status: 
             "INBOX_INTEROP_PYTHON and INBOX_REPO_ROOT are not set: run the tests with deploy/local/test")
     }
     let token = try await TestTokens.token(.admin)
+    let serviceToken = try await TestTokens.token(.service)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
     process.arguments = [
         "\(root)/Tests/Interop/interop_check.py", "--protos", "\(root)/Protos", "--token", token,
+        "--service-token", serviceToken,
         "--gateway", "127.0.0.1:\(stack.ports[.channelGateway]!)",
         "--conversation", "127.0.0.1:\(stack.ports[.conversationService]!)",
         "--assignment", "127.0.0.1:\(stack.ports[.assignmentService]!)",

@@ -16,7 +16,7 @@ REPLY_REFUSED, and a ReplyRefusal detail (HUMAN_AGENT_TAG_REQUIRED, window ends 
 Stubs are generated at run time from Protos/ with grpc_tools, so nothing here depends on the
 project's Swift code.
 
-    python interop_check.py --protos DIR --token TOKEN \
+    python interop_check.py --protos DIR --token TOKEN --service-token TOKEN \
         --gateway HOST:PORT --conversation HOST:PORT --assignment HOST:PORT --policy HOST:PORT \
         [--refusal HOST:PORT --refusal-window-end SECONDS]
 Exit status 0 when every check passed; one line per check either way.
@@ -65,6 +65,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--protos", required=True)
     parser.add_argument("--token", required=True)
+    parser.add_argument("--service-token", required=True, help="for IngestEvents, a service call")
     for name in ("gateway", "conversation", "assignment", "policy"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--refusal")
@@ -133,7 +134,7 @@ def main() -> int:
             stub = conversation_grpc.ConversationServiceStub(channel)
             request = conversation.IngestEventsRequest(events=[common.InboundEvent() for _ in range(501)])
             try:
-                stub.IngestEvents(request, metadata=[("authorization", f"Bearer {args.token}")], timeout=5)
+                stub.IngestEvents(request, metadata=[("authorization", f"Bearer {args.service_token}")], timeout=5)
                 check("IngestEvents with 501 events", False, "answered OK")
             except grpc.RpcError as error:
                 info, _ = error_info(error)
