@@ -64,7 +64,8 @@ public struct ConversationServiceApp: Sendable {
         let feed = ChangeFeed(client: database, settings: settings, logger: logger)
         let rpc = ConversationRPC(
             repository: repository, peers: peers, feed: feed, signals: signals,
-            activity: ActivityThrottle(policy: peers.policy, logger: logger, now: now), now: now)
+            activity: ActivityThrottle(policy: peers.policy, logger: logger, now: now),
+            responseTargets: ResponseTargets(policy: peers.policy, logger: logger), now: now)
         let background: [any Service] = [
             feed,
             ChangeLogSweeper(client: database, logger: logger, retention: settings.changeRetention, now: now),

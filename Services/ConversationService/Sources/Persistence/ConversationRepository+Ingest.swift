@@ -67,10 +67,15 @@ extension ConversationRepository {
     /// while the first attempt still runs) wait for each other instead of both creating a message;
     /// what still collides (a deadlock with another writer) is rolled back and run again by
     /// ``transaction(_:)``.
-    func ingest(_ items: [IngestItem], now: Date) async throws -> IngestReport {
+    /// `responseTargets`: the first-response target (seconds) of the organisations that have one,
+    /// for the conversations' `first_response_due_at`.
+    func ingest(_ items: [IngestItem], responseTargets: [String: Int64] = [:], now: Date) async throws
+        -> IngestReport
+    {
         guard !items.isEmpty else { return IngestReport(results: [], followUps: 0) }
         return try await self.transaction { connection in
             var batch = IngestBatch(repository: self, connection: connection, items: items, now: now)
+            batch.responseTargets = responseTargets
             return try await batch.apply()
         }
     }
@@ -173,6 +178,7 @@ private struct IngestBatch {
     var routes: [UUID: RouteNeed] = [:]
     var routeOrder: [UUID] = []
     var followUps: [QueuedFollowUp] = []
+    var responseTargets: [String: Int64] = [:]
 
     init(repository: ConversationRepository, connection: PostgresConnection, items: [IngestItem], now: Date) {
         self.repository = repository
@@ -511,6 +517,27 @@ private struct IngestBatch {
         let raced = rows.filter { !ids.contains($0.id) }
         try await self.loadStored(raced.map(\.item.messageKey))
         try await self.applyArrivals(arrivals)
+        try await self.setFirstResponseDue(Array(arrivals.keys))
+    }
+
+    /// SLA: a conversation nobody has answered yet is due its first response `responseTargets`
+    /// after the customer started waiting (set once; the first team reply stops the clock).
+    func setFirstResponseDue(_ ids: [UUID]) async throws {
+        let due = ids.compactMap { id -> (UUID, String, Int64)? in
+            guard let record = self.conversations[id], let seconds = self.responseTargets[record.organizationID] else {
+                return nil
+            }
+            return (id, record.organizationID, seconds)
+        }
+        guard !due.isEmpty else { return }
+        try await self.connection.query(
+            """
+            UPDATE conversations c SET first_response_due_at = c.waiting_since + make_interval(secs => x.seconds)
+            FROM unnest(\(due.map(\.1))::text[], \(due.map(\.0))::uuid[], \(due.map(\.2))::int8[]) AS x(org, id, seconds)
+            WHERE c.organization_id = x.org AND c.id = x.id AND c.first_response_at IS NULL
+                AND c.first_response_due_at IS NULL AND c.waiting_since IS NOT NULL
+            """,
+            logger: self.logger)
     }
 
     /// Applies the new messages to their conversations in one statement: counters, the latest

@@ -31,7 +31,8 @@ extension ConversationRPC {
                 results[position].error = Self.itemStatus(error)
             }
         }
-        let report = try await self.repository.ingest(items, now: self.now())
+        let targets = await self.responseTargets.targets(for: Set(items.map(\.event.organizationID)))
+        let report = try await self.repository.ingest(items, responseTargets: targets, now: self.now())
         for (position, applied) in zip(positions, report.results) {
             results[position].outcome = applied.outcome
             results[position].conversationID = applied.conversationID?.text ?? ""

@@ -22,6 +22,7 @@ struct ConversationRPC: Inbox_V1_ConversationService.SimpleServiceProtocol {
     let feed: ChangeFeed
     let signals: ConversationSignals
     let activity: ActivityThrottle
+    let responseTargets: ResponseTargets
     let now: @Sendable () -> Date
 
     /// The organisation of an admin's or agent's token.
