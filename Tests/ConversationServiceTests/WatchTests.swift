@@ -79,7 +79,8 @@ struct WatchTests {
             try await watch(h) { events in
                 let started = ContinuousClock.now
                 let first = try await ready(&events)
-                #expect(ContinuousClock.now - started < .seconds(2))
+                // Cut off, not left waiting (a loose bound: the whole suite may be running beside it).
+                #expect(ContinuousClock.now - started < .seconds(10))
                 #expect(try seq(first) == 1)
                 #expect(!first.hasConversation)
                 #expect(!first.hasMessage)

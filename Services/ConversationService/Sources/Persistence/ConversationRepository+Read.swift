@@ -380,7 +380,7 @@ extension ConversationRepository {
         -> ConversationRecord?
     {
         try await self.transaction { connection in
-            guard let record = try await self.editableConversation(id, organizationID: organizationID, on: connection)
+            guard let record = try await self.lockedConversation(id, organizationID: organizationID, on: connection)
             else { return nil }
             let after = edit.applied(to: record)
             guard
@@ -402,20 +402,6 @@ extension ConversationRepository {
         }
     }
 
-    /// The conversation, locked until the end of the caller's transaction.
-    private func editableConversation(_ id: UUID, organizationID: String, on connection: PostgresConnection)
-        async throws -> ConversationRecord?
-    {
-        let rows = try await connection.query(
-            """
-            \(unescaped: ConversationRecord.select)
-            WHERE c.organization_id = \(organizationID) AND c.id = \(id) FOR UPDATE OF c
-            """,
-            logger: self.logger)
-        for try await row in rows { return try ConversationRecord(row) }
-        return nil
-    }
-
     // MARK: MarkConversationRead
 
     /// Moves the read point: to `messageID` (its platform time; unread = the inbound messages
@@ -425,7 +411,7 @@ extension ConversationRepository {
         -> ConversationRecord?
     {
         try await self.transaction { connection in
-            guard let record = try await self.editableConversation(id, organizationID: organizationID, on: connection)
+            guard let record = try await self.lockedConversation(id, organizationID: organizationID, on: connection)
             else { return nil }
             var changes = ChangeSet()
             changes.noteBefore(record.proto(now: now), id: id)

@@ -127,7 +127,7 @@ extension ConversationRepository {
     {
         let organizationID = reply.conversation.organizationID
         guard
-            let conversation = try await self.lockConversation(
+            let conversation = try await self.lockedConversation(
                 reply.conversation.id, organizationID: organizationID, on: connection)
         else {
             throw DomainError.notFound(
@@ -224,20 +224,6 @@ extension ConversationRepository {
             """,
             logger: self.logger)
         for try await row in rows { return try MessageRecord(row) }
-        return nil
-    }
-
-    /// The conversation, locked until the end of the caller's transaction.
-    private func lockConversation(_ id: UUID, organizationID: String, on connection: PostgresConnection)
-        async throws -> ConversationRecord?
-    {
-        let rows = try await connection.query(
-            """
-            \(unescaped: ConversationRecord.select)
-            WHERE c.organization_id = \(organizationID) AND c.id = \(id) FOR UPDATE OF c
-            """,
-            logger: self.logger)
-        for try await row in rows { return try ConversationRecord(row) }
         return nil
     }
 

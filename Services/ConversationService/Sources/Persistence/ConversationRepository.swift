@@ -84,6 +84,20 @@ struct ConversationRepository: Sendable {
         return nil
     }
 
+    /// The conversation, locked until the end of the caller's transaction.
+    func lockedConversation(_ id: UUID, organizationID: String, on connection: PostgresConnection) async throws
+        -> ConversationRecord?
+    {
+        let rows = try await connection.query(
+            """
+            \(unescaped: ConversationRecord.select)
+            WHERE c.organization_id = \(organizationID) AND c.id = \(id) FOR UPDATE OF c
+            """,
+            logger: self.logger)
+        for try await row in rows { return try ConversationRecord(row) }
+        return nil
+    }
+
     /// The conversations with these (organisation, id) pairs, keyed by id.
     func conversations(_ keys: [ConversationKey], on db: any Queryable) async throws -> [UUID: ConversationRecord] {
         guard !keys.isEmpty else { return [:] }

@@ -197,7 +197,7 @@ struct FollowUpWorker: Service {
         do {
             let stored = try await self.repository.transaction { connection -> Bool in
                 guard
-                    let conversation = try await self.lockConversation(
+                    let conversation = try await self.repository.lockedConversation(
                         conversationID, organizationID: candidate.organizationID, on: connection)
                 else {
                     self.logger.info("automatic reply dropped: the conversation no longer exists", metadata: metadata)
@@ -258,20 +258,6 @@ struct FollowUpWorker: Service {
             }
         }
         return outcomes
-    }
-
-    private func lockConversation(
-        _ id: UUID, organizationID: String, on connection: PostgresConnection
-    ) async throws -> ConversationRecord? {
-        let rows = try await connection.query(
-            """
-            \(unescaped: ConversationRecord.select)
-            WHERE c.organization_id = \(organizationID) AND c.id = \(id)
-            FOR UPDATE OF c
-            """,
-            logger: self.logger)
-        for try await row in rows { return try ConversationRecord(row) }
-        return nil
     }
 
     /// CheckReply for an automatic reply of the conversation's default send kind.
