@@ -1,5 +1,6 @@
 import InboxAPI
 import InboxKit
+import NIOCore
 import PostgresNIO
 import SwiftProtobuf
 
@@ -99,9 +100,11 @@ extension ConversationRepository {
         var seqs: [Int64] = []
         var types: [String] = []
         var ids: [UUID] = []
-        var snapshots: [String] = []
-        var befores: [String] = []
-        var messageSnapshots: [String] = []
+        var snapshots: [ByteBuffer] = []
+        var befores: [ByteBuffer] = []
+        var messageSnapshots: [ByteBuffer] = []
+        // Every change of a conversation in one transaction carries the same two snapshots.
+        var encoded: [UUID: (after: ByteBuffer, before: ByteBuffer)] = [:]
         for item in changes.items {
             guard let conversation = conversations[item.conversationID], let seq = next[item.organizationID] else {
                 continue
@@ -111,17 +114,24 @@ extension ConversationRepository {
             seqs.append(seq)
             types.append(item.type.rawValue)
             ids.append(item.conversationID)
-            snapshots.append(try Self.base64(conversation.proto(now: now)))
-            befores.append(try changes.before[item.conversationID].map(Self.base64) ?? "")
-            messageSnapshots.append(try item.messageID.flatMap { messages[$0] }.map { try Self.base64($0.proto) } ?? "")
+            if encoded[item.conversationID] == nil {
+                encoded[item.conversationID] = (
+                    try Self.bytes(conversation.proto(now: now)),
+                    try changes.before[item.conversationID].map(Self.bytes) ?? ByteBuffer()
+                )
+            }
+            snapshots.append(encoded[item.conversationID]!.after)
+            befores.append(encoded[item.conversationID]!.before)
+            messageSnapshots.append(
+                try item.messageID.flatMap { messages[$0] }.map { try Self.bytes($0.proto) } ?? ByteBuffer())
         }
+        // An empty byte string stands for "none" (an array element cannot be NULL here).
         try await connection.query(
             """
             INSERT INTO changes (organization_id, seq, type, conversation_id, conversation, before, message, occurred_at)
-            SELECT o, s, t, c, decode(snapshot, 'base64'), decode(nullif(b, ''), 'base64'),
-                decode(nullif(m, ''), 'base64'), \(now)
+            SELECT o, s, t, c, snapshot, nullif(b, ''::bytea), nullif(m, ''::bytea), \(now)
             FROM unnest(\(organizations)::text[], \(seqs)::int8[], \(types)::text[], \(ids)::uuid[],
-                \(snapshots)::text[], \(befores)::text[], \(messageSnapshots)::text[]) AS x(o, s, t, c, snapshot, b, m)
+                \(snapshots)::bytea[], \(befores)::bytea[], \(messageSnapshots)::bytea[]) AS x(o, s, t, c, snapshot, b, m)
             """,
             logger: self.logger)
         let notified = last.keys.sorted()
@@ -131,6 +141,10 @@ extension ConversationRepository {
             FROM unnest(\(notified)::text[], \(notified.map { last[$0]! })::int8[]) AS x(o, s)
             """,
             logger: self.logger)
+    }
+
+    static func bytes(_ message: some SwiftProtobuf.Message) throws -> ByteBuffer {
+        ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
     }
 
     static func base64(_ message: some SwiftProtobuf.Message) throws -> String {

@@ -234,5 +234,14 @@ enum ConversationMigrations {
                 CREATE INDEX delivery_outbox_due ON delivery_outbox (next_attempt_at);
                 """
         ),
+        Migration(
+            version: 3,
+            name: "one index for a conversation's messages in either order",
+            sql: """
+                -- messages_by_conversation_time serves newest-first pages too (a backward scan): the
+                -- descending copy from migration 1 only made every message insert pay twice.
+                DROP INDEX messages_by_conversation;
+                """
+        ),
     ]
 }
