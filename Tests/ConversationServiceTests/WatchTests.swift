@@ -393,6 +393,8 @@ struct WatchTests {
         #expect(try matches { $0.tags = ["billing"] })
         #expect(try matches { $0.tags = ["billing", "vip"] })
         #expect(try !matches { $0.tags = ["billing", "urgent"] })
+        // Tags are matched as stored (trimmed, lowercase), as the listing does.
+        #expect(try matches { $0.tags = [" \(conversation.tags[0].uppercased()) "] })
         #expect(try matches { $0.contactID = contact.uuidString })
         #expect(try !matches { $0.contactID = UUID().text })
         #expect(try matches { $0.conversationIds = [UUID().text, id.uuidString] })

@@ -18,8 +18,6 @@ import InboxRules
 struct FilterMatcher: Sendable {
     /// At most this many `conversation_ids` (a UI watching the conversations on screen).
     static let maxConversationIDs = 500
-    /// At most this many `tags`.
-    static let maxTags = 20
 
     let statuses: Set<StoredStatus>
     let platforms: Set<ReplyPlatform>
@@ -33,7 +31,8 @@ struct FilterMatcher: Sendable {
     let conversationIDs: Set<UUID>
 
     /// Refuses what no conversation can match or no query should run with: an enum value that is
-    /// UNSPECIFIED or unknown, an id that is not one, more than 500 conversation ids or 20 tags.
+    /// UNSPECIFIED or unknown, an id that is not one, more than 500 conversation ids, more than 20
+    /// tags or a tag that is empty or longer than 50 characters.
     /// INVALID_ARGUMENT naming `filter.<field>`.
     static func validate(_ filter: Inbox_V1_ConversationFilter) throws(DomainError) {
         _ = try FilterMatcher(filter)
@@ -52,11 +51,8 @@ struct FilterMatcher: Sendable {
         for kind in filter.kinds {
             kinds.insert(try ConversationKind(proto: kind, field: "filter.kinds"))
         }
-        guard filter.tags.count <= Self.maxTags else {
-            throw .invalidArgument(
-                "filter.tags has \(filter.tags.count) tags; at most \(Self.maxTags) are allowed",
-                field: "filter.tags", metadata: ["limit": "\(Self.maxTags)"])
-        }
+        // As stored (trimmed, lowercase): a filter on "VIP" covers conversations tagged "vip".
+        let tags = try ConversationRPC.normalizedTags(filter.tags, field: "filter.tags")
         guard filter.conversationIds.count <= Self.maxConversationIDs else {
             throw .invalidArgument(
                 "filter.conversation_ids has \(filter.conversationIds.count) ids; at most "
@@ -86,7 +82,7 @@ struct FilterMatcher: Sendable {
         self.teamID = filter.teamID.isEmpty ? nil : filter.teamID
         self.unassignedOnly = filter.unassignedOnly
         self.channelID = filter.channelID.isEmpty ? nil : filter.channelID
-        self.tags = filter.tags
+        self.tags = tags
         self.contactID = contactID
         self.conversationIDs = conversationIDs
     }

@@ -15,7 +15,6 @@ enum ReadLimits {
     /// Tags on a conversation, and in a filter.
     static let tags = 20
     static let tagLength = 1...50
-    static let conversationIDs = 500
     static let noteLength = 1...10_000
     /// Characters of a search (conversations by their messages, contacts by name and handle).
     static let queryLength = 200
@@ -235,40 +234,19 @@ extension ConversationRPC {
     static func conversationListing(_ filter: Inbox_V1_ConversationFilter, organizationID: String, limit: Int)
         throws(DomainError) -> ConversationListing
     {
+        // One validation for lists and watches (FilterMatcher), so both refuse the same input.
+        let matcher = try FilterMatcher(filter)
         var listing = ConversationListing(organizationID: organizationID, limit: limit)
-        for status in filter.statuses {
-            listing.statuses.append(try StoredStatus(proto: status, field: "filter.statuses"))
-        }
-        for platform in filter.platforms {
-            listing.platforms.append(try ReplyPlatform(proto: platform, field: "filter.platforms"))
-        }
-        for kind in filter.kinds {
-            listing.kinds.append(try ConversationKind(proto: kind, field: "filter.kinds"))
-        }
-        listing.assigneeAgentID = filter.assigneeAgentID.isEmpty ? nil : filter.assigneeAgentID
-        listing.teamID = filter.teamID.isEmpty ? nil : filter.teamID
-        listing.unassignedOnly = filter.unassignedOnly
-        listing.channelID = filter.channelID.isEmpty ? nil : filter.channelID
-        listing.tags = try Self.normalizedTags(filter.tags, field: "filter.tags")
-        if !filter.contactID.isEmpty {
-            guard let contact = UUID(uuidString: filter.contactID) else {
-                throw .invalidArgument("filter.contact_id is not an id", field: "filter.contact_id")
-            }
-            listing.contactID = contact
-        }
-        guard filter.conversationIds.count <= ReadLimits.conversationIDs else {
-            throw .invalidArgument(
-                "filter.conversation_ids has \(filter.conversationIds.count) ids; at most 500 are allowed",
-                field: "filter.conversation_ids")
-        }
-        for text in filter.conversationIds {
-            guard let id = UUID(uuidString: text) else {
-                throw .invalidArgument(
-                    "filter.conversation_ids holds '\(text)', which is not an id",
-                    field: "filter.conversation_ids")
-            }
-            listing.conversationIDs.append(id)
-        }
+        listing.statuses = matcher.statuses.sorted { $0.rawValue < $1.rawValue }
+        listing.platforms = matcher.platforms.sorted { $0.rawValue < $1.rawValue }
+        listing.kinds = matcher.kinds.sorted { $0.rawValue < $1.rawValue }
+        listing.assigneeAgentID = matcher.assigneeAgentID
+        listing.teamID = matcher.teamID
+        listing.unassignedOnly = matcher.unassignedOnly
+        listing.channelID = matcher.channelID
+        listing.tags = matcher.tags
+        listing.contactID = matcher.contactID
+        listing.conversationIDs = matcher.conversationIDs.sorted { $0.uuidString < $1.uuidString }
         return listing
     }
 
