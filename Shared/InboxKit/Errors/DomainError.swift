@@ -1,5 +1,6 @@
 public import GRPCCore
 public import GRPCProtobuf
+public import InboxAPI
 public import SwiftProtobuf
 
 /// The errors a service's domain speaks, mapped once to gRPC status codes (DESIGN.md §4).
@@ -107,5 +108,18 @@ public struct DomainError: Error, Hashable, RPCErrorConvertible {
     /// arrive one capability at a time).
     public static func notBuiltYet(_ method: String) -> DomainError {
         .unimplemented("\(method) is not implemented yet")
+    }
+}
+
+extension DomainError {
+    /// This error as the `google.rpc.Status` of one item of a batch (IngestResult, RouteResult,
+    /// SetAssigneeResult, DeliveryStatusResult): code, message and the same details as a refusal.
+    public var itemStatus: Google_Rpc_Status {
+        let bytes: [UInt8] = (try? self.status.serializedBytes()) ?? []
+        return (try? Google_Rpc_Status(serializedBytes: bytes))
+            ?? .with {
+                $0.code = Int32(self.code.rawValue)
+                $0.message = self.message
+            }
     }
 }

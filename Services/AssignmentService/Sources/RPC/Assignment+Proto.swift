@@ -241,15 +241,3 @@ extension Workload {
         }
     }
 }
-
-extension DomainError {
-    /// This error as the `google.rpc.Status` of one batch item.
-    var itemStatus: Google_Rpc_Status {
-        let bytes: [UInt8] = (try? self.status.serializedBytes()) ?? []
-        return (try? Google_Rpc_Status(serializedBytes: bytes))
-            ?? .with {
-                $0.code = Int32(self.code.rawValue)
-                $0.message = self.message
-            }
-    }
-}

@@ -28,7 +28,7 @@ extension ConversationRPC {
                 positions.append(position)
             } catch {
                 results[position].outcome = .failed
-                results[position].error = Self.itemStatus(error)
+                results[position].error = error.itemStatus
             }
         }
         let targets = await self.responseTargets.targets(for: Set(items.map(\.event.organizationID)))
@@ -37,7 +37,7 @@ extension ConversationRPC {
             results[position].outcome = applied.outcome
             results[position].conversationID = applied.conversationID?.text ?? ""
             results[position].messageID = applied.messageID?.text ?? ""
-            if let failure = applied.failure { results[position].error = Self.itemStatus(failure) }
+            if let failure = applied.failure { results[position].error = failure.itemStatus }
             results[position].retryable = applied.retryable
         }
         if report.followUps > 0 { self.signals.followUps.wake() }
@@ -121,14 +121,4 @@ extension ConversationRPC {
         }
     }
 
-    /// The error as one result's `google.rpc.Status`: the same code, message and ErrorInfo it would
-    /// carry as a whole call's status.
-    private static func itemStatus(_ error: DomainError) -> Google_Rpc_Status {
-        let bytes: [UInt8] = (try? error.status.serializedBytes()) ?? []
-        return (try? Google_Rpc_Status(serializedBytes: bytes))
-            ?? .with {
-                $0.code = Int32(error.code.rawValue)
-                $0.message = error.message
-            }
-    }
 }

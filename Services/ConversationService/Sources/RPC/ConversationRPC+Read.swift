@@ -205,7 +205,7 @@ extension ConversationRPC {
             case .success(let change): changes.append((index, change))
             case .failure(let error):
                 results[index].outcome = .invalid
-                results[index].error = Self.assigneeItemStatus(error)
+                results[index].error = error.itemStatus
             }
         }
         let outcomes = try await self.repository.setAssignees(changes.map { item in item.change }, now: self.now())
@@ -219,10 +219,11 @@ extension ConversationRPC {
                 results[item.index].version = version
             case .notFound:
                 results[item.index].outcome = .notFound
-                results[item.index].error = Self.assigneeItemStatus(
-                    .notFound(
+                results[item.index].error =
+                    DomainError.notFound(
                         "conversation \(item.change.conversationID.text) does not exist in organization "
-                            + item.change.organizationID, resource: "conversation"))
+                            + item.change.organizationID, resource: "conversation"
+                    ).itemStatus
             }
         }
         return .with { $0.results = results }
@@ -346,13 +347,4 @@ extension ConversationRPC {
                 version: item.version))
     }
 
-    /// A domain error as the `google.rpc.Status` of one batch item (code, message, ErrorInfo).
-    static func assigneeItemStatus(_ error: DomainError) -> Google_Rpc_Status {
-        let bytes: [UInt8] = (try? error.status.serializedBytes()) ?? []
-        return (try? Google_Rpc_Status(serializedBytes: bytes))
-            ?? .with {
-                $0.code = Int32(error.code.rawValue)
-                $0.message = error.message
-            }
-    }
 }

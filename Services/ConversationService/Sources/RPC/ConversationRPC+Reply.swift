@@ -244,18 +244,9 @@ extension ConversationRPC {
             }
         } catch let error as DomainError where error.code == .invalidArgument {
             result.outcome = .invalid
-            result.error = Self.deliveryItemError(error)
+            result.error = error.itemStatus
         }
         return result
     }
 
-    /// `error` as the `google.rpc.Status` of one batch item.
-    private static func deliveryItemError(_ error: DomainError) -> Google_Rpc_Status {
-        let bytes: [UInt8] = (try? error.status.serializedBytes()) ?? []
-        return (try? Google_Rpc_Status(serializedBytes: bytes))
-            ?? .with {
-                $0.code = Int32(error.code.rawValue)
-                $0.message = error.message
-            }
-    }
 }
