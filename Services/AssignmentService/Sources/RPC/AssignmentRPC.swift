@@ -37,8 +37,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         var unkeyed = request
         unkeyed.idempotencyKey = ""
         return try await self.repository.createTeam(
-            team, idempotencyKey: try Self.idempotencyKey(request.idempotencyKey),
-            fingerprint: try Self.fingerprint(unkeyed)
+            team, idempotencyKey: try IdempotencyKey.optional(request.idempotencyKey),
+            fingerprint: try IdempotencyKey.fingerprint(unkeyed)
         ).proto
     }
 
@@ -196,7 +196,7 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         guard request.note.count <= 1000 else {
             throw DomainError.invalidArgument("note is at most 1000 characters", field: "note")
         }
-        _ = try Self.idempotencyKey(request.idempotencyKey)
+        _ = try IdempotencyKey.optional(request.idempotencyKey)
         try await self.requireActiveInbox(organizationID)
         let now = self.now()
         switch request.target {
@@ -377,8 +377,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
             id: UUID(), organizationID: organizationID, name: name, priority: Int(proto.priority),
             condition: condition, teamID: teamID, enabled: true, createdAt: self.now())
         return try await self.repository.createRule(
-            rule, idempotencyKey: try Self.idempotencyKey(request.idempotencyKey),
-            fingerprint: try Self.fingerprint(unkeyed)
+            rule, idempotencyKey: try IdempotencyKey.optional(request.idempotencyKey),
+            fingerprint: try IdempotencyKey.fingerprint(unkeyed)
         ).proto
     }
 
@@ -518,18 +518,4 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         return id
     }
 
-    static func idempotencyKey(_ key: String) throws(DomainError) -> String? {
-        guard !key.isEmpty else { return nil }
-        guard key.utf8.count <= 128, key.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
-            throw .invalidArgument(
-                "idempotency_key must be 1 to 128 printable ASCII characters", field: "idempotency_key")
-        }
-        return key
-    }
-
-    /// The request itself, without its key: the same key with another fingerprint is a reuse.
-    static func fingerprint(_ message: some SwiftProtobuf.Message) throws -> String {
-        let bytes: [UInt8] = try message.serializedBytes()
-        return Data(bytes).base64EncodedString()
-    }
 }

@@ -146,9 +146,4 @@ extension ConversationRepository {
     static func bytes(_ message: some SwiftProtobuf.Message) throws -> ByteBuffer {
         ByteBuffer(bytes: try message.serializedBytes() as [UInt8])
     }
-
-    static func base64(_ message: some SwiftProtobuf.Message) throws -> String {
-        let bytes: [UInt8] = try message.serializedBytes()
-        return Data(bytes).base64EncodedString()
-    }
 }

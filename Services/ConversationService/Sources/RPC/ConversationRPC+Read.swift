@@ -154,17 +154,16 @@ extension ConversationRPC {
         guard ReadLimits.noteLength.contains(text.count) else {
             throw DomainError.invalidArgument("text must be 1 to 10000 characters", field: "text")
         }
-        let key = try Self.noteIdempotencyKey(request.idempotencyKey)
+        let key = try IdempotencyKey.optional(request.idempotencyKey)
         let conversation = try await self.conversation(request.conversationID, organizationID: organizationID)
         var unkeyed = request
         unkeyed.idempotencyKey = ""
         unkeyed.conversationID = id.text
         unkeyed.text = text
-        let bytes: [UInt8] = try unkeyed.serializedBytes()
         let note = NoteDraft(
             organizationID: organizationID, conversationID: id, channelID: conversation.channelID,
             agentID: caller.agentID, text: text, idempotencyKey: key,
-            fingerprint: "note:" + Data(bytes).base64EncodedString())
+            fingerprint: "note:" + (try IdempotencyKey.fingerprint(unkeyed)))
         return try await self.repository.addNote(note, now: self.now()).message.proto
     }
 
@@ -313,16 +312,6 @@ extension ConversationRPC {
             }
         }
         return edit
-    }
-
-    /// Optional for notes; when given, 1 to 128 printable ASCII characters.
-    static func noteIdempotencyKey(_ key: String) throws(DomainError) -> String? {
-        guard !key.isEmpty else { return nil }
-        guard key.utf8.count <= 128, key.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
-            throw .invalidArgument(
-                "idempotency_key must be 1 to 128 printable ASCII characters", field: "idempotency_key")
-        }
-        return key
     }
 
     /// One SetAssignee item, or why it is INVALID (naming `field`'s sub-field).

@@ -18,11 +18,11 @@ extension ConversationRPC {
     /// call's message without asking policy again or sending twice.
     func sendReply(request: Inbox_V1_SendReplyRequest, context: ServerContext) async throws -> Inbox_V1_Message {
         let (caller, organizationID) = try Self.inboxCaller()
-        let key = try Self.requiredReplyKey(request.idempotencyKey)
+        let key = try IdempotencyKey.required(request.idempotencyKey)
         _ = try Self.id(request.conversationID, field: "conversation_id")
         var unkeyed = request
         unkeyed.idempotencyKey = ""
-        let fingerprint = try ConversationRepository.base64(unkeyed)
+        let fingerprint = try IdempotencyKey.fingerprint(unkeyed)
         if let existing = try await self.repository.storedReply(
             idempotencyKey: key, organizationID: organizationID, on: self.repository.client)
         {
@@ -93,16 +93,6 @@ extension ConversationRPC {
         var text: String
         var template: Inbox_V1_Template?
         var sendKind: ReplySendKind
-    }
-
-    /// Required, 1 to 128 printable ASCII characters without spaces (as every RPC's key).
-    private static func requiredReplyKey(_ key: String) throws(DomainError) -> String {
-        guard !key.isEmpty else { throw .invalidArgument("idempotency_key is required", field: "idempotency_key") }
-        guard key.utf8.count <= 128, key.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
-            throw .invalidArgument(
-                "idempotency_key must be 1 to 128 printable ASCII characters", field: "idempotency_key")
-        }
-        return key
     }
 
     /// Exactly one of a text (trimmed, not empty, within the platform's length) or a template (with

@@ -71,7 +71,7 @@ struct DeliveryOutbox: Service {
     }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let claimed = await self.deliverDue()
                 // A full round may have left more due rows; otherwise wait for a reply's commit

@@ -43,8 +43,8 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
         var unkeyed = request
         unkeyed.idempotencyKey = ""
         let created = try await self.repository.createOrganization(
-            organization, idempotencyKey: try Self.idempotencyKey(request.idempotencyKey),
-            fingerprint: try Self.fingerprint(unkeyed))
+            organization, idempotencyKey: try IdempotencyKey.optional(request.idempotencyKey),
+            fingerprint: try IdempotencyKey.fingerprint(unkeyed))
         return created.proto
     }
 
@@ -266,8 +266,8 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
         var unkeyed = request
         unkeyed.idempotencyKey = ""
         return try await self.repository.createRule(
-            rule, idempotencyKey: try Self.idempotencyKey(request.idempotencyKey),
-            fingerprint: try Self.fingerprint(unkeyed)
+            rule, idempotencyKey: try IdempotencyKey.optional(request.idempotencyKey),
+            fingerprint: try IdempotencyKey.fingerprint(unkeyed)
         ).proto
     }
 
@@ -482,21 +482,6 @@ struct PolicyRPC: Inbox_V1_PolicyService.SimpleServiceProtocol {
         self.cache.store(loaded)
         for (id, value) in loaded { facts[id] = value }
         return facts
-    }
-
-    static func idempotencyKey(_ key: String) throws(DomainError) -> String? {
-        guard !key.isEmpty else { return nil }
-        guard key.utf8.count <= 128, key.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
-            throw .invalidArgument(
-                "idempotency_key must be 1 to 128 printable ASCII characters", field: "idempotency_key")
-        }
-        return key
-    }
-
-    /// The request itself, without its key: the same key with another fingerprint is a reuse.
-    static func fingerprint(_ message: some SwiftProtobuf.Message) throws -> String {
-        let bytes: [UInt8] = try message.serializedBytes()
-        return Data(bytes).base64EncodedString()
     }
 
     /// A rule from its proto, validated; `requireAll: false` validates only what an update may
