@@ -75,10 +75,13 @@ var targets: [Target] = [
         path: "Tests/PlatformFakes",
         swiftSettings: swiftSettings
     ),
+    // Latency samples and percentiles, shared by the benchmark executables.
+    .target(name: "BenchSupport", path: "Benchmarks/BenchSupport", swiftSettings: swiftSettings),
     .executableTarget(
         name: "policy-bench",
         dependencies: [
-            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "InboxKit", "InboxAPI", "BenchSupport", grpcCore, grpcHTTP2,
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
         path: "Benchmarks/PolicyBench",
         swiftSettings: swiftSettings
@@ -86,7 +89,8 @@ var targets: [Target] = [
     .executableTarget(
         name: "assignment-bench",
         dependencies: [
-            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "InboxKit", "InboxAPI", "BenchSupport", grpcCore, grpcHTTP2,
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
         path: "Benchmarks/AssignmentBench",
         swiftSettings: swiftSettings
@@ -95,7 +99,8 @@ var targets: [Target] = [
     .executableTarget(
         name: "conversation-bench",
         dependencies: [
-            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "InboxKit", "InboxAPI", "BenchSupport", grpcCore, grpcHTTP2,
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
         path: "Benchmarks/ConversationBench",
         exclude: ["load.sql"],

@@ -1,3 +1,4 @@
+import BenchSupport
 // assignment-bench: RouteConversation decisions/s (batches of 100) with 1,000 agents in 50 teams and
 // 10,000 queued conversations, and the queue's drain time when 100 agents come online at once,
 // through real gRPC against a running assignment-service and policy-service
@@ -83,15 +84,7 @@ struct Samples: Sendable {
         self.tally.merge(other.tally)
     }
 
-    func percentile(_ p: Double) -> Double {
-        guard !self.latencies.isEmpty else { return .nan }
-        let sorted = self.latencies.sorted()
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-    }
-}
-
-func micros(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+    func percentile(_ p: Double) -> Double { BenchSupport.percentile(self.latencies, p) }
 }
 
 @main

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 
 /// Latencies of one phase, in microseconds, and the calls that failed (with the first error, so a
@@ -18,17 +19,9 @@ struct Samples: Sendable {
         if self.firstError == nil { self.firstError = other.firstError }
     }
 
-    func percentile(_ p: Double) -> Double {
-        guard !self.latencies.isEmpty else { return .nan }
-        let sorted = self.latencies.sorted()
-        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
-    }
+    func percentile(_ p: Double) -> Double { BenchSupport.percentile(self.latencies, p) }
 
     var maximum: Double { self.latencies.max() ?? .nan }
-}
-
-func micros(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
 }
 
 /// The figures, printed at the end as a table beside the targets and as one

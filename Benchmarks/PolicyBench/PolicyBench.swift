@@ -1,3 +1,4 @@
+import BenchSupport
 // policy-bench: CheckIngest decisions/s (batches of 500) and CheckReply calls/s at 16 concurrent
 // callers, through real gRPC against a running policy-service (Benchmarks/run-policy-bench starts
 // one, release build, on a private PostgreSQL with durable defaults). Not a test: it prints figures.
@@ -49,15 +50,7 @@ struct Samples: Sendable {
         self.failures += other.failures
     }
 
-    func percentile(_ p: Double) -> Double {
-        guard !self.latencies.isEmpty else { return .nan }
-        let sorted = self.latencies.sorted()
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-    }
-}
-
-func micros(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+    func percentile(_ p: Double) -> Double { BenchSupport.percentile(self.latencies, p) }
 }
 
 @main
