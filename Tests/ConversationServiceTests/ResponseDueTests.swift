@@ -28,4 +28,21 @@ struct ResponseDueTests {
             #expect(h.peers.with { $0.policyCalls.filter { $0 == "GetOrganization" }.count } == 1)
         }
     }
+
+    /// policy-service down: the batch is ingested without a due time, and the next batches do not
+    /// wait for policy again right away.
+    @Test func aPolicyThatCannotAnswerLeavesNoDueTimeAndIsNotAskedOnEveryBatch() async throws {
+        try await ConversationHarness.with { h in
+            h.peers.with { $0.failPolicy = 1 }
+            let first = try await h.ingest([ConversationHarness.message("down-1")])
+            #expect(first.first?.outcome == .created)
+            let id = try #require(first.first?.conversationID)
+            _ = try await h.ingest([ConversationHarness.message("down-2", from: "customer-2")])
+            let conversation = try await h.client.getConversation(
+                .with { $0.conversationID = id }, metadata: ConversationHarness.agent())
+            #expect(conversation.hasWaitingSince)
+            #expect(!conversation.hasFirstResponseDueAt)
+            #expect(h.peers.with { $0.policyCalls.filter { $0 == "GetOrganization" }.count } == 1)
+        }
+    }
 }

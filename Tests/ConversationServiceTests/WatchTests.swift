@@ -79,7 +79,9 @@ struct WatchTests {
             try await watch(h) { events in
                 let started = ContinuousClock.now
                 let first = try await ready(&events)
-                #expect(ContinuousClock.now - started < .seconds(2))
+                // The heartbeat is due after 300 ms; the bound is loose because the whole suite
+                // runs beside this test on two cores.
+                #expect(ContinuousClock.now - started < .seconds(10))
                 #expect(try seq(first) == 1)
                 #expect(!first.hasConversation)
                 #expect(!first.hasMessage)
@@ -428,7 +430,7 @@ private struct TimedOut: Error {}
 /// fails the test instead of hanging it.
 private func watch<T: Sendable>(
     _ harness: ConversationHarness, _ request: Inbox_V1_WatchConversationsRequest = .init(),
-    metadata: Metadata? = nil, limit: Duration = .seconds(15),
+    metadata: Metadata? = nil, limit: Duration = .seconds(30),
     _ body: @escaping @Sendable (inout Events) async throws -> T
 ) async throws -> T {
     let resolved: Metadata
