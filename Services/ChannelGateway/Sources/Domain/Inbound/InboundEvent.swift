@@ -44,6 +44,13 @@ public struct InboundEvent: Sendable, Hashable {
     public var optOut: OptOutChange?
     /// Set when the payload carries only ids and the content must be read from the platform.
     public var contentFetch: ContentFetch?
+    /// For ``InboundEventKind/reaction``: the customer took the reaction back (Messenger `unreact`,
+    /// a Facebook feed reaction `remove`, a WhatsApp reaction without an emoji). `text` holds the
+    /// reaction otherwise.
+    public var reactionRemoved: Bool
+    /// For ``InboundEventKind/visibilityChange``: what the comment's visibility became; nil when the
+    /// platform's action is one we do not know (the event is then marked unsupported).
+    public var visibility: CommentVisibility?
 
     public init(
         platform: Platform, accountID: String?, kind: InboundEventKind, eventID: String, messageID: String? = nil,
@@ -51,7 +58,8 @@ public struct InboundEvent: Sendable, Hashable {
         repliesToMessageID: String? = nil, author: InboundAuthor? = nil, text: String? = nil,
         attachments: [InboundAttachment] = [], occurredAt: Date, isOwn: Bool = false,
         hiddenByPlatformRule: HiddenReason? = nil, isPaid: Bool = false, isUnsupported: Bool = false,
-        deliveryStatus: DeliveryStatusUpdate? = nil, optOut: OptOutChange? = nil, contentFetch: ContentFetch? = nil
+        deliveryStatus: DeliveryStatusUpdate? = nil, optOut: OptOutChange? = nil, contentFetch: ContentFetch? = nil,
+        reactionRemoved: Bool = false, visibility: CommentVisibility? = nil
     ) {
         self.platform = platform
         self.accountID = accountID
@@ -73,6 +81,8 @@ public struct InboundEvent: Sendable, Hashable {
         self.deliveryStatus = deliveryStatus
         self.optOut = optOut
         self.contentFetch = contentFetch
+        self.reactionRemoved = reactionRemoved
+        self.visibility = visibility
     }
 }
 
@@ -121,4 +131,13 @@ public struct InboundAuthor: Sendable, Hashable {
 public enum HiddenReason: String, Sendable, Hashable {
     case videoAttachment = "video attachment"
     case severalImages = "several images"
+}
+
+/// Who may see a comment after a ``InboundEventKind/visibilityChange``.
+public enum CommentVisibility: String, Sendable, Hashable {
+    /// Public (again): Facebook `unhide`, TikTok `set_to_public`.
+    case visible
+    /// Hidden by a moderator or the platform, seen by its author (and on TikTok their friends) only:
+    /// Facebook `hide`, TikTok `set_to_hidden` and `set_to_friends_only`.
+    case hidden
 }

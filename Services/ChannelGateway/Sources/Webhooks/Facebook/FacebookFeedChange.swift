@@ -57,6 +57,15 @@ struct FacebookFeedChange {
         }
     }
 
+    /// What a `hide` or `unhide` makes of the comment or post; nil for every other verb.
+    private static func visibility(verb: String) -> CommentVisibility? {
+        switch verb {
+        case "hide": .hidden
+        case "unhide": .visible
+        default: nil
+        }
+    }
+
     private func baseKind(verb: String, added: InboundEventKind) -> InboundEventKind {
         switch verb {
         case "edited", "edit", "update": .edit
@@ -82,7 +91,8 @@ struct FacebookFeedChange {
             eventID: "\(commentID):\(verb):\(try changeTime(verb: verb))", messageID: commentID,
             threadKey: "\(postID)/\(parentCommentID ?? commentID)", parentPostID: postID,
             parentCommentID: parentCommentID, author: author, text: try value.optionalString("message"),
-            occurredAt: try occurredAt(), isOwn: author?.platformID == pageID, isPaid: isPaid)
+            occurredAt: try occurredAt(), isOwn: author?.platformID == pageID, isPaid: isPaid,
+            visibility: Self.visibility(verb: verb))
         if post == nil {
             event.contentFetch = .facebookPostVisibility(postID: postID)
         }
@@ -105,7 +115,8 @@ struct FacebookFeedChange {
             platform: .facebook, accountID: pageID, kind: baseKind(verb: verb, added: isOwn ? .post : .wallPost),
             eventID: "\(postID):\(verb):\(try changeTime(verb: verb))", messageID: postID, threadKey: postID,
             author: author,
-            text: try value.optionalString("message"), occurredAt: try occurredAt(), isOwn: isOwn)
+            text: try value.optionalString("message"), occurredAt: try occurredAt(), isOwn: isOwn,
+            visibility: Self.visibility(verb: verb))
         let link = try value.optionalString("link")
         switch item {
         case "photo":
@@ -130,17 +141,19 @@ struct FacebookFeedChange {
 
     private func otherEvent(item: String, verb: String) throws(WebhookError) -> InboundEvent {
         // Reactions, likes and anything newer: stored, but not content we render.
+        let isReaction = item == "reaction" || item == "like"
         let postID = try value.id("post_id")
         let targetID = (try value.optionalID("comment_id")) ?? postID
         let author = try author()
         // A reaction added, removed and added again by one person differs only in its time.
         let eventID = "\(targetID):\(item):\(verb):\(author?.platformID ?? ""):\(try changeTime(verb: verb))"
         return InboundEvent(
-            platform: .facebook, accountID: pageID, kind: item == "reaction" || item == "like" ? .reaction : .post,
+            platform: .facebook, accountID: pageID, kind: isReaction ? .reaction : .post,
             eventID: eventID, messageID: targetID, threadKey: postID, parentPostID: postID, author: author,
             text: try value.optionalString(anyOf: "reaction_type", "message"),
             occurredAt: try occurredAt(), isOwn: author?.platformID == pageID,
-            isUnsupported: item != "reaction" && item != "like")
+            // `add` and `edit` (another reaction type) leave a reaction; `remove` takes it back.
+            isUnsupported: !isReaction, reactionRemoved: isReaction && verb == "remove")
     }
 
     /// A `mention` change: the page was mentioned in a post or a comment.
@@ -155,6 +168,6 @@ struct FacebookFeedChange {
             messageID: commentID ?? postID,
             threadKey: commentID.map { "\(postID)/\($0)" } ?? postID, parentPostID: commentID == nil ? nil : postID,
             author: author, text: try value.optionalString("message"), occurredAt: try occurredAt(),
-            isOwn: author?.platformID == pageID)
+            isOwn: author?.platformID == pageID, visibility: Self.visibility(verb: verb))
     }
 }

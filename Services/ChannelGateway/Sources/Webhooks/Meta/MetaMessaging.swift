@@ -92,6 +92,7 @@ enum MetaMessaging {
             event.eventID = "reaction:\(messageID):\(action):\(emoji ?? ""):\(millis)"
             event.repliesToMessageID = messageID
             event.text = emoji
+            event.reactionRemoved = action == "unreact"
             return [event]
         }
         if let edit = try item.optional("message_edit") {

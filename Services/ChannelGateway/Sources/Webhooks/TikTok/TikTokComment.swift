@@ -31,10 +31,17 @@ struct TikTokComment {
         let millis = contentMillis ?? envelopeSeconds.map { $0 * 1000 } ?? 0
         let kind: InboundEventKind
         var isUnsupported = false
+        var visibility: CommentVisibility?
         switch action {
         case "insert": kind = .comment
         case "delete": kind = .deletion
-        case "set_to_hidden", "set_to_friends_only", "set_to_public": kind = .visibilityChange
+        // Friends-only is no longer public: hidden (seen by the author and their friends only).
+        case "set_to_hidden", "set_to_friends_only":
+            kind = .visibilityChange
+            visibility = .hidden
+        case "set_to_public":
+            kind = .visibilityChange
+            visibility = .visible
         default:
             kind = .visibilityChange
             isUnsupported = true
@@ -47,7 +54,7 @@ struct TikTokComment {
             // re-delivery carries the same one.
             eventID: "\(commentID):\(action):\(millis)", messageID: commentID,
             threadKey: "\(videoID)/\(topLevelID)", parentPostID: videoID, parentCommentID: isReply ? parentID : nil,
-            author: author, text: text, occurredAt: occurredAt, isUnsupported: isUnsupported)
+            author: author, text: text, occurredAt: occurredAt, isUnsupported: isUnsupported, visibility: visibility)
         // Whether the payload carries the text is unconfirmed: without it, fetch the comment.
         if kind == .comment, text == nil {
             event.contentFetch = .tiktokComment(businessID: businessID, videoID: videoID, commentID: commentID)

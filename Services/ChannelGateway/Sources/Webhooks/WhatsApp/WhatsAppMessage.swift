@@ -89,7 +89,9 @@ struct WhatsAppMessage {
             let reaction = try node.field("reaction")
             event.kind = .reaction
             event.repliesToMessageID = try reaction.string("message_id")
-            event.text = try reaction.optionalString("emoji")
+            // A reaction without an emoji (absent or empty) takes the customer's reaction back.
+            event.text = try reaction.optionalString("emoji").flatMap { $0.isEmpty ? nil : $0 }
+            event.reactionRemoved = event.text == nil
         case "order":
             let order = try node.field("order")
             event.text = try order.optionalString("text")
