@@ -34,10 +34,16 @@ struct ChannelHarness {
             try await withPostgresClient(database.url(for: .channelGateway), schema: "gateway") { postgres in
                 try await MigrationRunner(schema: "gateway", migrations: GatewayMigrations.all)
                     .migrate(postgres, logger: Logger(label: "migrations"))
+                let channels = ChannelRepository(client: postgres, logger: Logger(label: "channels"))
+                let box = ChannelSecretsBox(current: Self.key)
+                let inbound = InboundOperations(
+                    log: InboundLog(client: postgres, logger: Logger(label: "inbound")),
+                    directory: ChannelDirectory(
+                        repository: channels, box: box, ttl: .seconds(5), logger: Logger(label: "directory")),
+                    relaySignal: WorkSignal())
                 let rpc = GatewayRPC(
-                    channels: ChannelRepository(client: postgres, logger: Logger(label: "channels")),
-                    secrets: ChannelSecretsBox(current: Self.key),
-                    plans: PlanStandIn(enterprise: ["org-big"]), now: { Date() })
+                    channels: channels, secrets: box, plans: PlanStandIn(enterprise: ["org-big"]), inbound: inbound,
+                    now: { Date() })
                 try await body(ChannelHarness(rpc: rpc, database: postgres))
             }
         }

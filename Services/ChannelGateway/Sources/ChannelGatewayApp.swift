@@ -1,5 +1,7 @@
 import InboxKit
 import Logging
+import PostgresNIO
+import ServiceLifecycle
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -10,19 +12,58 @@ import Logging
 /// The composition root of channel-gateway.
 public struct ChannelGatewayApp: Sendable {
     public let configuration: GatewayConfiguration
+    let now: @Sendable () -> Date
 
-    public init(configuration: GatewayConfiguration) {
+    public init(configuration: GatewayConfiguration, now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
+        self.now = now
     }
 
     public func run(logger: Logger) async throws {
         let runtime = try await ServiceRuntime(configuration: self.configuration.service, logger: logger)
-        let http = WebhookHTTPServer.make(configuration: self.configuration, health: runtime.health, logger: logger)
-        let rpc = GatewayRPC(
-            channels: ChannelRepository(client: runtime.database, logger: logger),
-            secrets: ChannelSecretsBox(
-                current: self.configuration.secretsKey, previous: self.configuration.previousSecretsKeys),
-            plans: PolicyPlanCheck(policy: runtime.peers.policy), now: { Date() })
-        try await runtime.run(rpcServices: [rpc], migrations: GatewayMigrations.all, background: [http])
+        let parts = Self.assemble(
+            configuration: self.configuration, database: runtime.database, peers: GatewayPeers(runtime.peers),
+            plans: PolicyPlanCheck(policy: runtime.peers.policy), health: runtime.health, logger: logger,
+            now: self.now)
+        try await runtime.run(rpcServices: [parts.rpc], migrations: GatewayMigrations.all, background: parts.background)
     }
+
+    /// The handlers, the webhook endpoint and the background work, wired; production and the
+    /// tests build them here. Background order matters for shutdown, which runs in reverse: the
+    /// HTTP server stops taking requests first, then the committer answers what it holds, then the
+    /// relay and the rest stop.
+    static func assemble(
+        configuration: GatewayConfiguration, database: PostgresClient, peers: GatewayPeers, plans: any PlanCheck,
+        health: HealthStatus, logger: Logger, now: @escaping @Sendable () -> Date
+    ) -> GatewayParts {
+        let settings = configuration.inbound
+        let channels = ChannelRepository(client: database, logger: logger)
+        let box = ChannelSecretsBox(current: configuration.secretsKey, previous: configuration.previousSecretsKeys)
+        let directory = ChannelDirectory(repository: channels, box: box, ttl: settings.channelCacheTTL, logger: logger)
+        let log = InboundLog(client: database, logger: logger)
+        let relaySignal = WorkSignal()
+        let committer = InboundCommitter(log: log, logger: logger, onCommit: { relaySignal.wake() })
+        let counters = InboundCounters(client: database, interval: settings.counterFlushInterval, logger: logger)
+        let endpoint = WebhookEndpoint(
+            directory: directory, apps: configuration.platformApps, committer: committer, counters: counters,
+            channels: channels, publicBaseURL: configuration.publicBaseURL, logger: logger, now: now)
+        let inbound = InboundOperations(log: log, directory: directory, relaySignal: relaySignal)
+        let rpc = GatewayRPC(channels: channels, secrets: box, plans: plans, inbound: inbound, now: now)
+        let background: [any Service] = [
+            counters,
+            InboundRelay(log: log, peers: peers, settings: settings, signal: relaySignal, logger: logger, now: now),
+            InboundNotifications(client: database, signals: [relaySignal], logger: logger),
+            InboundMaintenance(
+                log: log, peers: peers, settings: settings, relaySignal: relaySignal, logger: logger, now: now),
+            committer,
+            WebhookHTTPServer.make(configuration: configuration, health: health, endpoint: endpoint, logger: logger),
+        ]
+        return GatewayParts(rpc: rpc, endpoint: endpoint, background: background)
+    }
+}
+
+struct GatewayParts: Sendable {
+    let rpc: GatewayRPC
+    let endpoint: WebhookEndpoint
+    let background: [any Service]
 }

@@ -1,7 +1,7 @@
 import InboxKit
 
-/// The gateway's configuration: the common service settings plus its HTTP listener for the
-/// platforms' webhooks.
+/// The gateway's configuration: the common service settings, its HTTP listener for the platforms'
+/// webhooks, the operator's platform apps and the inbound pipeline's timings.
 public struct GatewayConfiguration: Sendable {
     public var service: ServiceConfiguration
     /// `HTTP_HOST` (default 0.0.0.0) and `HTTP_PORT` (default 8080).
@@ -13,10 +13,23 @@ public struct GatewayConfiguration: Sendable {
     /// `CHANNEL_SECRETS_KEYS_PREVIOUS` (the same form, comma-separated) open older ones.
     public var secretsKey: (id: String, key: [UInt8])
     public var previousSecretsKeys: [(id: String, key: [UInt8])]
+    /// The operator's developer apps, one per platform that posts every account of an app to one
+    /// URL (``PlatformApp``), read from `<PLATFORM>_APP_SECRET`, `<PLATFORM>_VERIFY_TOKEN` and
+    /// `<PLATFORM>_APP_ID` (`FACEBOOK_`, `INSTAGRAM_`, `WHATSAPP_`, `X_`, `LINKEDIN_`, `TIKTOK_`).
+    /// A platform without an app secret has no shared endpoint (404); its channels use their
+    /// per-channel endpoints with their own secrets.
+    public var platformApps: [Platform: PlatformApp]
+    /// `PUBLIC_BASE_URL`: the scheme and host the platforms call (Twilio signs the full URL);
+    /// default `http://<HTTP_HOST>:<HTTP_PORT>`.
+    public var publicBaseURL: String
+    /// The relay's and the workers' timings (code defaults; tests shorten them).
+    public var inbound: InboundSettings
 
     public init(
         service: ServiceConfiguration, httpHost: String = "0.0.0.0", httpPort: Int = 8080, maxBodyBytes: Int = 1 << 20,
-        secretsKey: (id: String, key: [UInt8]), previousSecretsKeys: [(id: String, key: [UInt8])] = []
+        secretsKey: (id: String, key: [UInt8]), previousSecretsKeys: [(id: String, key: [UInt8])] = [],
+        platformApps: [Platform: PlatformApp] = [:], publicBaseURL: String? = nil,
+        inbound: InboundSettings = InboundSettings()
     ) {
         self.service = service
         self.httpHost = httpHost
@@ -24,6 +37,9 @@ public struct GatewayConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.secretsKey = secretsKey
         self.previousSecretsKeys = previousSecretsKeys
+        self.platformApps = platformApps
+        self.publicBaseURL = publicBaseURL ?? "http://\(httpHost):\(httpPort)"
+        self.inbound = inbound
     }
 
     public static func load(from environment: Environment) throws -> GatewayConfiguration {
@@ -40,12 +56,58 @@ public struct GatewayConfiguration: Sendable {
             }
             previous = keys
         }
+        var apps: [Platform: PlatformApp] = [:]
+        for platform in PlatformApp.sharedEndpointPlatforms {
+            let prefix = platform.rawValue.uppercased()
+            guard let secret = environment.optionalString("\(prefix)_APP_SECRET") else { continue }
+            apps[platform] = PlatformApp(
+                appID: environment.optionalString("\(prefix)_APP_ID") ?? "", appSecret: secret,
+                verifyToken: environment.optionalString("\(prefix)_VERIFY_TOKEN") ?? "")
+        }
+        let host = try environment.string("HTTP_HOST", default: "0.0.0.0")
+        let port = try environment.port("HTTP_PORT", default: 8080)
+        var base = environment.optionalString("PUBLIC_BASE_URL")
+        if let url = base {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError(
+                    variable: "PUBLIC_BASE_URL", problem: "must start with https:// (or http://)")
+            }
+            base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
         return GatewayConfiguration(
             service: try ServiceConfiguration.load(.channelGateway, from: environment),
-            httpHost: try environment.string("HTTP_HOST", default: "0.0.0.0"),
-            httpPort: try environment.port("HTTP_PORT", default: 8080),
+            httpHost: host, httpPort: port,
             maxBodyBytes: try environment.integer("WEBHOOK_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(64 << 20)),
-            secretsKey: key[0], previousSecretsKeys: previous
+            secretsKey: key[0], previousSecretsKeys: previous, platformApps: apps, publicBaseURL: base
         )
     }
+}
+
+/// The inbound pipeline's timings and bounds. The defaults are production's.
+public struct InboundSettings: Sendable {
+    /// How often the relay and the workers look for due rows when nothing woke them (another
+    /// replica's inserts, retries coming due). A commit in this process wakes them at once, and
+    /// LISTEN/NOTIFY wakes every replica's relay.
+    public var pollInterval: Duration = .seconds(1)
+    /// Events per IngestEvents call (the contract's maximum).
+    public var relayBatchSize = 500
+    /// Tries before an event is DEAD_LETTERED with its last error.
+    public var maxAttempts = 10
+    /// The first retry delay; it doubles per attempt (with up to 25 % jitter) up to `maxRetryDelay`.
+    public var retryDelay: Duration = .seconds(1)
+    public var maxRetryDelay: Duration = .seconds(600)
+    /// How long a claim keeps other relays off a row; a relay that dies mid-round leaves its rows
+    /// to the others after it.
+    public var claimDuration: Duration = .seconds(60)
+    /// How often HELD events are checked again (an inbox activated elsewhere releases them).
+    public var heldRecheckInterval: Duration = .seconds(60)
+    /// How long a channel looked up for a webhook is reused: a rotated secret or a disconnect made
+    /// through another replica takes effect within this time (at once through this one).
+    public var channelCacheTTL: Duration = .seconds(5)
+    /// Tries of a content fetch before the event goes on without it (flagged `content_incomplete`).
+    public var contentFetchMaxAttempts = 6
+    /// How often counted-but-not-stored outcomes (duplicates, bad signatures) are written.
+    public var counterFlushInterval: Duration = .seconds(1)
+
+    public init() {}
 }

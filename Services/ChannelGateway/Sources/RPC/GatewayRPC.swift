@@ -10,12 +10,14 @@ import SwiftProtobuf
     import Foundation
 #endif
 
-/// The `inbox.v1.ChannelGatewayService` handlers: channel accounts now; deliveries and the inbound
-/// log answer UNIMPLEMENTED until their issues land (after authentication, like every other RPC).
+/// The `inbox.v1.ChannelGatewayService` handlers: channel accounts here, the inbound log in
+/// `GatewayRPC+Inbound.swift`; deliveries answer UNIMPLEMENTED until the outbound issue lands (after
+/// authentication, like every other RPC).
 struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
     let channels: ChannelRepository
     let secrets: ChannelSecretsBox
     let plans: any PlanCheck
+    let inbound: InboundOperations
     let now: @Sendable () -> Date
 
     // MARK: Channel accounts
@@ -62,6 +64,15 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         let stored = try await self.channels.insert(
             channel, sealed: try self.secrets.seal(secrets), idempotencyKey: key,
             fingerprint: Data(SHA256.hash(data: bytes)).base64EncodedString())
+        self.inbound.directory.invalidate()
+        // Entries that arrived for this account before it was connected (UNROUTED) are its now.
+        do {
+            if try await self.inbound.log.reroute(platform: stored.platform, accountID: stored.externalAccountID) > 0 {
+                self.inbound.relaySignal.wake()
+            }
+        } catch {
+            // The maintenance round routes them later; the connection itself is done.
+        }
         return stored.proto
     }
 
@@ -98,6 +109,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         guard let channel = try await self.channels.disconnect(id, organizationID: organization, at: self.now()) else {
             throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
         }
+        self.inbound.directory.invalidate()
         return channel.proto
     }
 
@@ -139,6 +151,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         else {
             throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
         }
+        self.inbound.directory.invalidate()
         return rotated.proto
     }
 
@@ -156,13 +169,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         return id
     }
 
-    // MARK: Not built yet
-
-    func getChannelHealth(request: Inbox_V1_GetChannelHealthRequest, context: ServerContext) async throws
-        -> Inbox_V1_ChannelHealth
-    {
-        throw DomainError.notBuiltYet("ChannelGatewayService.GetChannelHealth")
-    }
+    // MARK: Not built yet (the outbound issue)
 
     func deliverMessage(request: Inbox_V1_DeliverMessageRequest, context: ServerContext) async throws
         -> Inbox_V1_Delivery
@@ -172,23 +179,5 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
 
     func getDelivery(request: Inbox_V1_GetDeliveryRequest, context: ServerContext) async throws -> Inbox_V1_Delivery {
         throw DomainError.notBuiltYet("ChannelGatewayService.GetDelivery")
-    }
-
-    func listInboundEvents(request: Inbox_V1_ListInboundEventsRequest, context: ServerContext) async throws
-        -> Inbox_V1_ListInboundEventsResponse
-    {
-        throw DomainError.notBuiltYet("ChannelGatewayService.ListInboundEvents")
-    }
-
-    func replayInboundEvents(request: Inbox_V1_ReplayInboundEventsRequest, context: ServerContext) async throws
-        -> Inbox_V1_ReplayInboundEventsResponse
-    {
-        throw DomainError.notBuiltYet("ChannelGatewayService.ReplayInboundEvents")
-    }
-
-    func releaseHeldEvents(request: Inbox_V1_ReleaseHeldEventsRequest, context: ServerContext) async throws
-        -> Inbox_V1_ReleaseHeldEventsResponse
-    {
-        throw DomainError.notBuiltYet("ChannelGatewayService.ReleaseHeldEvents")
     }
 }

@@ -1,3 +1,4 @@
+import InboxKit
 import Logging
 import PostgresNIO
 import ServiceLifecycle

@@ -103,5 +103,66 @@ enum GatewayMigrations {
                         ('facebook', 'instagram', 'whatsapp', 'x', 'linkedin', 'tiktok', 'telegram', 'twilio', 'wechat'));
                 """
         ),
+        Migration(
+            version: 4,
+            name: "the inbound log: deliveries kept once, UNROUTED and UNPARSED entries, relay bookkeeping",
+            sql: """
+                -- One row per accepted POST that stored something: the request exactly as signed
+                -- (body, headers, URL), kept once however many events it holds (a Meta POST mixes
+                -- several Pages); replaying an UNPARSED entry parses it again from here.
+                CREATE TABLE inbound_deliveries (
+                    id uuid PRIMARY KEY,
+                    platform text NOT NULL,
+                    channel_id uuid,
+                    path text NOT NULL,
+                    query text NOT NULL DEFAULT '',
+                    public_url text NOT NULL DEFAULT '',
+                    -- [[name, value], ...] as received.
+                    headers jsonb NOT NULL DEFAULT '[]',
+                    raw_body bytea NOT NULL,
+                    received_at timestamptz NOT NULL
+                );
+
+                -- The body moves to inbound_deliveries; an UNROUTED entry has neither channel nor
+                -- organisation until its channel is connected.
+                ALTER TABLE inbound_events
+                    ALTER COLUMN organization_id DROP NOT NULL,
+                    ALTER COLUMN channel_id DROP NOT NULL,
+                    ALTER COLUMN raw_body DROP NOT NULL,
+                    ADD COLUMN delivery_id uuid,
+                    ADD COLUMN platform text NOT NULL,
+                    ADD COLUMN platform_account_id text NOT NULL DEFAULT '',
+                    -- A ContentFetch step still to run (AWAITING_CONTENT), as JSON.
+                    ADD COLUMN content_fetch jsonb,
+                    -- UNPARSED: where the entry sits in the body and why it did not parse.
+                    ADD COLUMN unparsed_path text,
+                    -- Set when conversation-service took the event (its outcome) or policy refused it.
+                    ADD COLUMN outcome text,
+                    ADD COLUMN relayed_at timestamptz,
+                    ADD CONSTRAINT inbound_events_state CHECK (state IN ('pending', 'delivered', 'held',
+                        'dead_lettered', 'rejected', 'echo', 'unparsed', 'unrouted', 'awaiting_content')),
+                    ADD CONSTRAINT inbound_events_routed CHECK ((channel_id IS NULL) = (state = 'unrouted'));
+                CREATE UNIQUE INDEX inbound_events_unrouted_key
+                    ON inbound_events (platform, platform_account_id, platform_event_id) WHERE channel_id IS NULL;
+                CREATE INDEX inbound_events_awaiting_content ON inbound_events (next_attempt_at)
+                    WHERE state = 'awaiting_content';
+                CREATE INDEX inbound_events_latest ON inbound_events (channel_id, received_at);
+                DROP INDEX inbound_events_held;
+                CREATE INDEX inbound_events_held ON inbound_events (organization_id, channel_id) WHERE state = 'held';
+
+                -- The class of a channel's last error (ChannelErrorReason, lower case), for health.
+                ALTER TABLE channels ADD COLUMN last_error_reason text;
+
+                -- Counters of what is not a stored row (duplicates, bad signatures), added to in
+                -- batches. `scope` is a channel id, or `app:<platform>` for a shared endpoint.
+                CREATE TABLE inbound_counters (
+                    scope text NOT NULL,
+                    name text NOT NULL,
+                    value bigint NOT NULL DEFAULT 0,
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (scope, name)
+                );
+                """
+        ),
     ]
 }

@@ -3,7 +3,7 @@ import Synchronization
 /// Wakes one waiting task early (a background worker after a commit that gave it work, a watch
 /// after a notification) instead of letting it wait out its timeout. A wake with nobody waiting
 /// is kept for the next wait (several count as one), so none is lost. One waiter at a time.
-final class WorkSignal: Sendable {
+public final class WorkSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
@@ -14,9 +14,9 @@ final class WorkSignal: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
-    func wake() {
+    public func wake() {
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
@@ -29,7 +29,7 @@ final class WorkSignal: Sendable {
     }
 
     /// Returns at the next wake (at once if one came since the last wait), or after `timeout`.
-    func wait(timeout: Duration) async {
+    public func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.nextWake() }
             group.addTask { try? await Task.sleep(for: timeout) }
