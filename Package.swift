@@ -106,6 +106,17 @@ var targets: [Target] = [
         exclude: ["load.sql"],
         swiftSettings: swiftSettings
     ),
+    // wrk.lua is the wrk script Benchmarks/run-gateway-bench runs with the files `requests` writes.
+    .executableTarget(
+        name: "gateway-bench",
+        dependencies: [
+            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, crypto, argumentParser,
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/GatewayBench",
+        exclude: ["wrk.lua"],
+        swiftSettings: swiftSettings
+    ),
     .executableTarget(
         name: "webhook-bench",
         dependencies: ["ChannelGateway", crypto, cryptoExtras],
@@ -167,6 +178,7 @@ let package = Package(
         .executable(name: "policy-bench", targets: ["policy-bench"]),
         .executable(name: "assignment-bench", targets: ["assignment-bench"]),
         .executable(name: "conversation-bench", targets: ["conversation-bench"]),
+        .executable(name: "gateway-bench", targets: ["gateway-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
