@@ -11,6 +11,7 @@ let grpcHTTP2 = Target.Dependency.product(name: "GRPCNIOTransportHTTP2", package
 let grpcProtobuf = Target.Dependency.product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")
 let postgres = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
@@ -20,7 +21,10 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 
 /// The four services share one shape: a library with all logic, and a small executable.
 let services: [(name: String, product: String, extra: [Target.Dependency])] = [
-    ("ChannelGateway", "channel-gateway", ["PlatformJSON", hummingbird, asyncHTTPClient, crypto, cryptoExtras]),
+    (
+        "ChannelGateway", "channel-gateway",
+        ["PlatformJSON", hummingbird, asyncHTTPClient, crypto, cryptoExtras, metrics]
+    ),
     ("ConversationService", "conversation-service", ["InboxRules"]),
     ("AssignmentService", "assignment-service", []),
     ("PolicyService", "policy-service", ["InboxRules"]),
@@ -162,7 +166,8 @@ for service in services {
         .testTarget(
             name: "\(service.name)Tests",
             dependencies: [.target(name: service.name), "InboxKit", "InboxAPI", "TestSupport", grpcCore, postgres]
-                + (service.name == "ChannelGateway" ? ["PlatformJSON", asyncHTTPClient, crypto, cryptoExtras] : []),
+                + (service.name == "ChannelGateway"
+                    ? ["PlatformJSON", asyncHTTPClient, crypto, cryptoExtras, grpcHTTP2] : []),
             swiftSettings: swiftSettings
         )
     )

@@ -55,6 +55,11 @@ public final class ServiceProcess: @unchecked Sendable {
         kill(self.process.processIdentifier, SIGTERM)
     }
 
+    /// Sends SIGKILL: the process dies at once, with no shutdown of any kind.
+    public func killAbruptly() {
+        kill(self.process.processIdentifier, SIGKILL)
+    }
+
     /// The exit status, or nil if it did not exit within `timeout` (it is killed then).
     public func waitForExit(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout

@@ -65,6 +65,9 @@ struct InboundRelay: Service {
         }
         guard !claimed.isEmpty else { return 0 }
         let settlements = await self.relay(claimed)
+        for settlement in settlements {
+            InboundMetrics.relayed(settlement.state == .pending ? "retried" : settlement.state.rawValue)
+        }
         do {
             try await self.log.settle(settlements, now: self.now())
         } catch {

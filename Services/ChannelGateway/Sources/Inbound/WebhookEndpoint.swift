@@ -68,6 +68,7 @@ struct WebhookEndpoint: Sendable {
                     events: events, unparsed: unparsed, target: target, platform: platform, request: request,
                     receivedAt: receivedAt)
             } catch {
+                InboundMetrics.webhook(platform, "unavailable")
                 return Self.text(503, "the delivery could not be stored; send it again")
             }
             return reply
@@ -121,6 +122,7 @@ struct WebhookEndpoint: Sendable {
     /// channel's last error.
     private func refused(_ error: WebhookError, target: Target, platform: Platform, at instant: Date) -> Reply {
         let status = error.httpStatus
+        InboundMetrics.webhook(platform, status == 401 || status == 403 ? "bad_signature" : "refused")
         if status == 401 || status == 403 {
             let scope = target.channel?.id.text ?? InboundCounters.appScope(platform)
             self.counters.add(.badSignature, scope: scope)
@@ -190,8 +192,17 @@ struct WebhookEndpoint: Sendable {
         }
         guard !rows.isEmpty else { return }
         let new = try await self.committer.commit(InboundWrite(delivery: delivery, rows: rows))
-        for row in rows where !new.contains(row.id) {
-            self.counters.add(.duplicate, scope: row.channelID?.text ?? InboundCounters.appScope(platform))
+        for row in rows {
+            guard new.contains(row.id) else {
+                self.counters.add(.duplicate, scope: row.channelID?.text ?? InboundCounters.appScope(platform))
+                InboundMetrics.webhook(platform, "duplicate")
+                continue
+            }
+            switch row.state {
+            case .unrouted: InboundMetrics.webhook(platform, "unrouted")
+            case .unparsed: InboundMetrics.webhook(platform, "unparsed")
+            default: InboundMetrics.webhook(platform, "accepted")
+            }
         }
         for channel in Set(revoked) {
             // After the commit: the event is stored whatever happens to this update.
