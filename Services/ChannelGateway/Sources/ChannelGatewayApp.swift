@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import InboxKit
 import Logging
 import PostgresNIO
@@ -42,7 +43,13 @@ public struct ChannelGatewayApp: Sendable {
         let directory = ChannelDirectory(repository: channels, box: box, ttl: settings.channelCacheTTL, logger: logger)
         let log = InboundLog(client: database, logger: logger)
         let relaySignal = WorkSignal()
-        let committer = InboundCommitter(log: log, logger: logger, onCommit: { relaySignal.wake() })
+        let fetchSignal = WorkSignal()
+        let committer = InboundCommitter(
+            log: log, logger: logger,
+            onCommit: {
+                relaySignal.wake()
+                fetchSignal.wake()
+            })
         let counters = InboundCounters(client: database, interval: settings.counterFlushInterval, logger: logger)
         let endpoint = WebhookEndpoint(
             directory: directory, apps: configuration.platformApps, committer: committer, counters: counters,
@@ -52,7 +59,12 @@ public struct ChannelGatewayApp: Sendable {
         let background: [any Service] = [
             counters,
             InboundRelay(log: log, peers: peers, settings: settings, signal: relaySignal, logger: logger, now: now),
-            InboundNotifications(client: database, signals: [relaySignal], logger: logger),
+            ContentFetchWorker(
+                log: log, channels: channels, box: box,
+                fetcher: ContentFetcher(
+                    http: PlatformHTTPClient(client: HTTPClient.shared), endpoints: configuration.outboundEndpoints),
+                settings: settings, signal: fetchSignal, logger: logger, now: now, onReady: { relaySignal.wake() }),
+            InboundNotifications(client: database, signals: [relaySignal, fetchSignal], logger: logger),
             InboundMaintenance(
                 log: log, peers: peers, settings: settings, relaySignal: relaySignal, logger: logger, now: now),
             committer,

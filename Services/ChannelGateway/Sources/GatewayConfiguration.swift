@@ -24,12 +24,14 @@ public struct GatewayConfiguration: Sendable {
     public var publicBaseURL: String
     /// The relay's and the workers' timings (code defaults; tests shorten them).
     public var inbound: InboundSettings
+    /// Where each platform API is (production; tests point single APIs at the fakes).
+    public var outboundEndpoints: OutboundEndpoints
 
     public init(
         service: ServiceConfiguration, httpHost: String = "0.0.0.0", httpPort: Int = 8080, maxBodyBytes: Int = 1 << 20,
         secretsKey: (id: String, key: [UInt8]), previousSecretsKeys: [(id: String, key: [UInt8])] = [],
         platformApps: [Platform: PlatformApp] = [:], publicBaseURL: String? = nil,
-        inbound: InboundSettings = InboundSettings()
+        inbound: InboundSettings = InboundSettings(), outboundEndpoints: OutboundEndpoints = .production
     ) {
         self.service = service
         self.httpHost = httpHost
@@ -40,6 +42,7 @@ public struct GatewayConfiguration: Sendable {
         self.platformApps = platformApps
         self.publicBaseURL = publicBaseURL ?? "http://\(httpHost):\(httpPort)"
         self.inbound = inbound
+        self.outboundEndpoints = outboundEndpoints
     }
 
     public static func load(from environment: Environment) throws -> GatewayConfiguration {

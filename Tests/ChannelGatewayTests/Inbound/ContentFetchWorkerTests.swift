@@ -414,7 +414,8 @@ struct ContentFetchWorkerTests {
                 try await OutboundTestHarness.with { harness in
                     let worker = h.worker(Self.instagramEndpoints(fake), http: harness.http, settings: settings)
                     #expect(await worker.round() == 1)
-                    #expect(try await h.stored(id).state == "awaiting_content")
+                    let waiting = try await h.stored(id).state
+                    #expect(waiting == "awaiting_content")
                     h.clock.advance(2)
                     #expect(await worker.round() == 1)
                 }
