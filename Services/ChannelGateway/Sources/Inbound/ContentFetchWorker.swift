@@ -74,7 +74,7 @@ struct ContentFetchWorker: Service {
         let claimed: [ClaimedContentFetch]
         do {
             claimed = try await self.log.claimAwaitingContent(
-                limit: Self.batchSize, now: now, until: now + InboundRelay.seconds(self.settings.claimDuration))
+                limit: Self.batchSize, now: now, until: now + self.settings.claimDuration.timeInterval)
         } catch {
             self.logger.warning(
                 "the content fetcher could not claim events", metadata: ["error": "\(String(reflecting: error))"])
@@ -208,9 +208,9 @@ struct ContentFetchWorker: Service {
             return self.incomplete(row, event, step: step, reason: "after \(row.attempts) tries: \(reason)")
         }
         let backoff =
-            InboundRelay.seconds(InboundRelay.backoff(attempts: row.attempts, settings: self.settings))
+            InboundRelay.backoff(attempts: row.attempts, settings: self.settings).timeInterval
             * Double.random(in: 1...1.25)
-        let wait = max(delay.map(InboundRelay.seconds) ?? 0, backoff)
+        let wait = max(delay.map(\.timeInterval) ?? 0, backoff)
         return ContentFetchSettlement(
             id: row.id, attempts: row.attempts, state: .awaitingContent, event: nil,
             error: "content fetch: \(reason)", nextAttemptAt: self.now() + wait)

@@ -57,7 +57,7 @@ struct InboundRelay: Service {
         let claimed: [ClaimedEvent]
         do {
             claimed = try await self.log.claimPending(
-                limit: self.settings.relayBatchSize, now: now, until: now + Self.seconds(self.settings.claimDuration))
+                limit: self.settings.relayBatchSize, now: now, until: now + self.settings.claimDuration.timeInterval)
         } catch {
             self.logger.warning(
                 "the relay could not claim events", metadata: ["error": "\(String(reflecting: error))"])
@@ -205,7 +205,7 @@ struct InboundRelay: Service {
         guard row.attempts < self.settings.maxAttempts else {
             return self.deadLetter(row.id, error: "after \(row.attempts) tries: \(error)")
         }
-        let delay = Self.seconds(Self.backoff(attempts: row.attempts, settings: self.settings))
+        let delay = Self.backoff(attempts: row.attempts, settings: self.settings).timeInterval
         return RelaySettlement(
             id: row.id, state: .pending, outcome: nil, error: error,
             nextAttemptAt: self.now() + delay * Double.random(in: 1...1.25))
@@ -219,13 +219,7 @@ struct InboundRelay: Service {
 
     /// `retryDelay` doubled per try, at most `maxRetryDelay`.
     static func backoff(attempts: Int, settings: InboundSettings) -> Duration {
-        let doublings = min(max(attempts - 1, 0), 30)
-        return min(settings.retryDelay * (1 << doublings), settings.maxRetryDelay)
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+        Backoff.delay(attempts: attempts, base: settings.retryDelay, max: settings.maxRetryDelay)
     }
 
     static func word(_ outcome: Inbox_V1_IngestOutcome) -> String {

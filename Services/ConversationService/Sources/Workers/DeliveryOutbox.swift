@@ -187,7 +187,7 @@ struct DeliveryOutbox: Service {
             try await self.repository.client.query(
                 """
                 UPDATE delivery_outbox SET attempts = \(attempts), last_error = \(error),
-                    next_attempt_at = \(self.now().addingTimeInterval(Self.seconds(delay)))
+                    next_attempt_at = \(self.now().addingTimeInterval(delay.timeInterval))
                 WHERE organization_id = \(handOff.organizationID) AND message_id = \(handOff.messageID)
                 """,
                 logger: self.logger)
@@ -229,13 +229,7 @@ struct DeliveryOutbox: Service {
     /// The wait before attempt `attempts + 1`: `retryDelay` doubled per attempt, at most
     /// `maxRetryDelay`.
     static func retryDelay(attempts: Int, settings: ConversationSettings) -> Duration {
-        let doublings = min(max(attempts - 1, 0), 30)
-        return min(settings.retryDelay * (1 << doublings), settings.maxRetryDelay)
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+        Backoff.delay(attempts: attempts, base: settings.retryDelay, max: settings.maxRetryDelay)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -316,7 +316,7 @@ struct FollowUpWorker: Service {
         self.logger.warning(
             "follow-ups failed; retrying with backoff",
             metadata: ["kind": "\(kind.rawValue)", "count": "\(retried.count)", "error": "\(first.reason)"])
-        let delays = retried.map { Self.seconds(Self.retryDelay(afterAttempts: $0.row.attempts, self.settings)) }
+        let delays = retried.map { Self.retryDelay(afterAttempts: $0.row.attempts, self.settings).timeInterval }
         try await connection.query(
             """
             UPDATE follow_ups f SET attempts = f.attempts + 1, last_error = x.reason,
@@ -330,13 +330,9 @@ struct FollowUpWorker: Service {
 
     /// The wait after `attempts` earlier failures and this one: `retryDelay`, doubling per attempt,
     /// at most `maxRetryDelay`.
+    /// After `attempts` failed tries (0 for the first failure): `retryDelay` doubled per try.
     static func retryDelay(afterAttempts attempts: Int, _ settings: ConversationSettings) -> Duration {
-        min(settings.retryDelay * (1 << min(max(attempts, 0), 20)), settings.maxRetryDelay)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        Backoff.delay(attempts: attempts + 1, base: settings.retryDelay, max: settings.maxRetryDelay)
     }
 
     static var callOptions: CallOptions {
