@@ -1,4 +1,10 @@
-/// A fake LinkedIn Community Management API: `POST /rest/socialActions/{urn}/comments`.
+import PlatformJSON
+import Synchronization
+
+/// A fake LinkedIn Community Management API: `POST /rest/socialActions/{urn}/comments`, and the
+/// notifications pull finder `GET /rest/organizationalEntityNotifications?q=criteria` (answering
+/// the notifications registered with `registerNotification`, filtered by organization, `actions`
+/// and `timeRange` on `lastModifiedAt`, paged with `start`/`count`).
 /// Requires `Authorization: Bearer`, a `LinkedIn-Version` header (426 if missing, as LinkedIn's
 /// versioned API does) and `X-Restli-Protocol-Version: 2.0.0`; answers 201 with the comment URN in
 /// `x-restli-id` and the body (decision where CHANNELS.md §5.4 is unconfirmed). Errors are Rest.li
@@ -7,11 +13,13 @@ public final class LinkedInAPIFake: Sendable {
     /// Endpoint names for `FailureScript.enqueue(_:on:)` (use `.rawValue`).
     public enum Endpoint: String, Sendable {
         case comments
+        case notifications
     }
 
     public let accessToken: String
     public let version: String
     let host = FakePlatformHost()
+    private let notifications = Mutex<[WireJSON]>([])
 
     public var recorder: RequestRecorder { host.recorder }
     public var script: FailureScript { host.script }
@@ -30,8 +38,17 @@ public final class LinkedInAPIFake: Sendable {
 
     public func stop() async { await host.stop() }
 
+    /// Makes the pull finder list `notification` (one object of a webhook's `notifications[]`,
+    /// e.g. `WebhookPayloads.linkedInComment(...)["notifications"]?[0]`).
+    public func registerNotification(_ notification: WireJSON) {
+        notifications.withLock { $0.append(notification) }
+    }
+
     private static func endpoint(of request: FakeRequest) -> String? {
         let segments = request.segments
+        if request.method == "GET", segments == ["rest", "organizationalEntityNotifications"] {
+            return Endpoint.notifications.rawValue
+        }
         guard request.method == "POST", segments.count == 4, segments[0] == "rest", segments[1] == "socialActions",
             segments[3] == "comments"
         else { return nil }
@@ -59,6 +76,9 @@ public final class LinkedInAPIFake: Sendable {
         case .platformError(let code, _): return restliError(code, 0, "Scripted error")
         case .hang, .asyncWindowFailure, nil: break
         }
+        if Self.endpoint(of: request) == Endpoint.notifications.rawValue {
+            return notificationsPage(request)
+        }
         let pathURN = request.segments[2]
         guard let body = request.json, let actor = body["actor"]?.text, let object = body["object"]?.text,
             let text = body["message"]?["text"]?.text, !text.isEmpty
@@ -78,6 +98,62 @@ public final class LinkedInAPIFake: Sendable {
                 "message": ["text": .string(text)],
             ],
             headers: ["x-restli-id": urn])
+    }
+
+    /// One page of the finder. `actions=List(A,B)` and `timeRange=(start:<ms>,end:<ms>)` arrive
+    /// with their Rest.li punctuation unescaped.
+    private func notificationsPage(_ request: FakeRequest) -> FakeResponse {
+        guard request.query["q"] == "criteria", let organization = request.query["organizationalEntity"] else {
+            return restliError(400, 0, "q=criteria and organizationalEntity are required")
+        }
+        var actions: Set<String>?
+        if let list = request.query["actions"] {
+            guard list.hasPrefix("List("), list.hasSuffix(")") else { return restliError(400, 0, "actions: List(...)") }
+            actions = Set(list.dropFirst(5).dropLast().split(separator: ",").map(String.init))
+        }
+        var range: (start: Int64, end: Int64)?
+        if let text = request.query["timeRange"] {
+            var bounds: [String: Int64] = [:]
+            var inner = Substring(text)
+            if inner.hasPrefix("(") { inner = inner.dropFirst() }
+            if inner.hasSuffix(")") { inner = inner.dropLast() }
+            for part in inner.split(separator: ",") {
+                let pair = part.split(separator: ":", maxSplits: 1)
+                if pair.count == 2, let value = Int64(pair[1]) { bounds[String(pair[0])] = value }
+            }
+            guard let start = bounds["start"], let end = bounds["end"] else {
+                return restliError(400, 0, "timeRange: (start:<ms>,end:<ms>)")
+            }
+            range = (start, end)
+        }
+        let matching = notifications.withLock { $0 }.filter { notification in
+            guard notification["organizationalEntity"]?.text == organization else { return false }
+            if let actions, !actions.contains(notification["action"]?.text ?? "") { return false }
+            if let range {
+                guard let at = notification["lastModifiedAt"]?.integer, at >= range.start, at <= range.end else {
+                    return false
+                }
+            }
+            return true
+        }
+        let start = max(0, Int(request.query["start"] ?? "0") ?? 0)
+        let count = max(1, Int(request.query["count"] ?? "10") ?? 10)
+        let page = Array(matching.dropFirst(start).prefix(count))
+        var links: [WireJSON] = []
+        let next = start + page.count
+        if next < matching.count {
+            let href = "/rest/organizationalEntityNotifications?q=criteria&start=\(next)&count=\(count)"
+            links.append(["rel": "next", "type": "application/json", "href": .string(href)])
+        }
+        return .json(
+            200,
+            [
+                "elements": .array(page),
+                "paging": [
+                    "start": .int(Int64(start)), "count": .int(Int64(count)), "total": .int(Int64(matching.count)),
+                    "links": .array(links),
+                ],
+            ])
     }
 
     private func restliError(_ status: Int, _ code: Int, _ message: String, headers: [String: String] = [:])

@@ -1,8 +1,9 @@
 import Synchronization
 
 /// A fake Graph API host for one Meta platform: Facebook Page (Messenger Send API, comment replies,
-/// post reads), Instagram (Send API, comment replies, mention reads; serves both the Facebook-Login
-/// and the Instagram-Login host shapes) or WhatsApp Cloud API (messages).
+/// post reads, conversations), Instagram (Send API, comment replies, mention reads, conversations;
+/// serves both the Facebook-Login and the Instagram-Login host shapes) or WhatsApp Cloud API
+/// (messages).
 ///
 /// Auth as Graph does: the token in `Authorization: Bearer`, or an `access_token` query or form
 /// parameter; anything else is error 190 (OAuthException). Answers, errors and ids follow
@@ -23,6 +24,10 @@ public final class MetaGraphFake: Sendable {
         case commentReply
         /// `GET /{version}/{object-id}?fields=...` (post visibility, mention reads).
         case objectRead
+        /// `GET /{version}/{account-id}/conversations` (MetaGraphFake+Conversations.swift).
+        case conversations
+        /// `GET /{version}/{conversation-id}/messages`.
+        case conversationMessages
     }
 
     public let flavour: Flavour
@@ -33,6 +38,8 @@ public final class MetaGraphFake: Sendable {
     let host = FakePlatformHost()
     let posts = Mutex<[String: (isPublished: Bool, promotionStatus: String)]>([:])
     let mentions = Mutex<[String: (text: String, username: String)]>([:])
+    /// Messages by conversation id, as registered.
+    let conversationStore = Mutex<[String: [FakeGraphMessage]]>([:])
     let statusWebhook = Mutex<(target: WebhookTarget, poster: WebhookPoster)?>(nil)
 
     public var recorder: RequestRecorder { host.recorder }
@@ -85,6 +92,10 @@ public final class MetaGraphFake: Sendable {
             return Endpoint.commentReply.rawValue
         case ("GET", 2) where flavour != .whatsApp:
             return Endpoint.objectRead.rawValue
+        case ("GET", 3) where flavour != .whatsApp && segments[2] == "conversations":
+            return accountIDs.contains(segments[1]) ? Endpoint.conversations.rawValue : nil
+        case ("GET", 3) where flavour != .whatsApp && segments[2] == "messages":
+            return Endpoint.conversationMessages.rawValue
         default:
             return nil
         }
@@ -105,6 +116,10 @@ public final class MetaGraphFake: Sendable {
             return commentReply(request)
         case .objectRead:
             return objectRead(request)
+        case .conversations:
+            return conversationsPage(request)
+        case .conversationMessages:
+            return conversationMessagesPage(request)
         case nil:
             return .json(404, [:])
         }

@@ -1,7 +1,9 @@
 import PlatformJSON
 import Synchronization
 
-/// A fake TikTok API for Business: comment reply create and comment list, `Access-Token` header.
+/// A fake TikTok API for Business: comment reply create, comment list (by `comment_ids`, or every
+/// listed comment of a video, newest first, with `reply_list` when `include_replies=true`) and
+/// video list (newest first), `Access-Token` header.
 /// Failures keep HTTP 200 with a non-zero `code` (40100 rate limit, 40105 token, 40002 bad
 /// parameter, 50000 system error) — the codes other than 40100 are our assumption (CHANNELS.md §6.4).
 public final class TikTokAPIFake: Sendable {
@@ -9,6 +11,21 @@ public final class TikTokAPIFake: Sendable {
     public enum Endpoint: String, Sendable {
         case commentReply
         case commentList
+        case videoList
+    }
+
+    /// A comment as the list answers it (`registerListedComment`).
+    public struct ListedComment: Sendable, Hashable {
+        public var id: String
+        public var videoID: String
+        public var text: String
+        public var username: String
+        /// Unix seconds.
+        public var createTime: Int64
+        /// The top-level comment this one replies to; nil for a top-level comment.
+        public var parentCommentID: String?
+        /// Written by the business account itself.
+        public var owner: Bool
     }
 
     public let accessToken: String
@@ -16,6 +33,8 @@ public final class TikTokAPIFake: Sendable {
     public let version: String
     let host = FakePlatformHost()
     private let comments = Mutex<[String: (videoID: String, text: String, username: String)]>([:])
+    private let listed = Mutex<[ListedComment]>([])
+    private let videos = Mutex<[String: Int64]>([:])
 
     public var recorder: RequestRecorder { host.recorder }
     public var script: FailureScript { host.script }
@@ -42,10 +61,32 @@ public final class TikTokAPIFake: Sendable {
         comments.withLock { $0[id] = (videoID, text, username) }
     }
 
+    /// Lists `video` (created at `createTime`, Unix seconds) in the video list.
+    public func registerVideo(id: String, createTime: Int64) {
+        videos.withLock { $0[id] = createTime }
+    }
+
+    /// Lists a comment (or, with `parentCommentID`, a reply) in its video's comment list, and
+    /// answers the `comment_ids` lookup for it; its video is listed too when it is not yet.
+    public func registerListedComment(
+        id: String, videoID: String, text: String, username: String, createTime: Int64,
+        parentCommentID: String? = nil, owner: Bool = false
+    ) {
+        listed.withLock {
+            $0.append(
+                ListedComment(
+                    id: id, videoID: videoID, text: text, username: username, createTime: createTime,
+                    parentCommentID: parentCommentID, owner: owner))
+        }
+        comments.withLock { $0[id] = (videoID, text, username) }
+        videos.withLock { $0[videoID] = $0[videoID] ?? createTime }
+    }
+
     private func endpoint(of request: FakeRequest) -> String? {
         switch (request.method, request.path) {
         case ("POST", "/open_api/\(version)/business/comment/reply/create/"): return Endpoint.commentReply.rawValue
         case ("GET", "/open_api/\(version)/business/comment/list/"): return Endpoint.commentList.rawValue
+        case ("GET", "/open_api/\(version)/business/video/list/"): return Endpoint.videoList.rawValue
         default: return nil
         }
     }
@@ -60,8 +101,10 @@ public final class TikTokAPIFake: Sendable {
         case .platformError(let code, _): return envelope(code, "Scripted error")
         case .hang, .asyncWindowFailure, nil: break
         }
-        if Endpoint(rawValue: endpoint(of: request) ?? "") == .commentList {
-            return commentList(request)
+        switch Endpoint(rawValue: endpoint(of: request) ?? "") {
+        case .commentList?: return commentList(request)
+        case .videoList?: return videoList(request)
+        default: break
         }
         guard let body = request.json, body["business_id"]?.text == businessID, let videoID = body["video_id"]?.text,
             body["comment_id"]?.text != nil, let text = body["text"]?.text, !text.isEmpty
@@ -78,6 +121,11 @@ public final class TikTokAPIFake: Sendable {
     }
 
     private func commentList(_ request: FakeRequest) -> FakeResponse {
+        if request.query["comment_ids"] == nil, request.query["business_id"] == businessID,
+            let videoID = request.query["video_id"]
+        {
+            return commentListing(request, videoID: videoID)
+        }
         guard request.query["business_id"] == businessID, let videoID = request.query["video_id"],
             case .array(let ids) = WireJSON.parse(Array((request.query["comment_ids"] ?? "").utf8))
         else {
@@ -92,6 +140,64 @@ public final class TikTokAPIFake: Sendable {
             ]
         }
         return envelope(0, "OK", data: ["comments": .array(items), "cursor": 0, "has_more": false])
+    }
+
+    /// Every listed top-level comment of the video, newest first (`sort_order=asc`: oldest first),
+    /// paged by `cursor` (an offset) and `max_count` (≤ 30); with `include_replies=true` each
+    /// carries up to three replies, newest first, in `reply_list`.
+    private func commentListing(_ request: FakeRequest, videoID: String) -> FakeResponse {
+        let all = listed.withLock { $0 }.filter { $0.videoID == videoID }
+        let ascending = request.query["sort_order"] == "asc"
+        let top = all.filter { $0.parentCommentID == nil }
+            .sorted { ascending ? $0.createTime < $1.createTime : $0.createTime > $1.createTime }
+        let cursor = max(0, Int(request.query["cursor"] ?? "0") ?? 0)
+        let maxCount = min(30, max(1, Int(request.query["max_count"] ?? "20") ?? 20))
+        let page = Array(top.dropFirst(cursor).prefix(maxCount))
+        let includeReplies = request.query["include_replies"] == "true"
+        let items: [WireJSON] = page.map { comment in
+            var item = Self.json(comment)
+            if includeReplies, case .object(var members) = item {
+                let replies = all.filter { $0.parentCommentID == comment.id }.sorted { $0.createTime > $1.createTime }
+                members["reply_list"] = .array(replies.prefix(3).map(Self.json))
+                item = .object(members)
+            }
+            return item
+        }
+        let next = cursor + page.count
+        return envelope(
+            0, "OK",
+            data: ["comments": .array(items), "cursor": .int(Int64(next)), "has_more": .bool(next < top.count)])
+    }
+
+    private static func json(_ comment: ListedComment) -> WireJSON {
+        var item: [String: WireJSON] = [
+            "comment_id": .string(comment.id), "video_id": .string(comment.videoID), "text": .string(comment.text),
+            "username": .string(comment.username), "unique_identifier": .string(comment.username),
+            "create_time": .int(comment.createTime), "owner": .bool(comment.owner), "status": "PUBLIC",
+        ]
+        if let parent = comment.parentCommentID { item["parent_comment_id"] = .string(parent) }
+        return .object(item)
+    }
+
+    /// The account's videos, newest first, paged by `cursor` (an offset) and `max_count` (≤ 20).
+    private func videoList(_ request: FakeRequest) -> FakeResponse {
+        guard request.query["business_id"] == businessID else {
+            return envelope(40002, "business_id is required")
+        }
+        let all = videos.withLock { $0 }.sorted { ($0.value, $0.key) > ($1.value, $1.key) }
+        let cursor = max(0, Int(request.query["cursor"] ?? "0") ?? 0)
+        let maxCount = min(20, max(1, Int(request.query["max_count"] ?? "20") ?? 20))
+        let page = Array(all.dropFirst(cursor).prefix(maxCount))
+        let next = cursor + page.count
+        return envelope(
+            0, "OK",
+            data: [
+                "videos": .array(
+                    page.map { video -> WireJSON in
+                        ["item_id": .string(video.key), "create_time": .string(String(video.value))]
+                    }),
+                "cursor": .int(Int64(next)), "has_more": .bool(next < all.count),
+            ])
     }
 
     private func envelope(_ code: Int, _ message: String, data: WireJSON = [:]) -> FakeResponse {

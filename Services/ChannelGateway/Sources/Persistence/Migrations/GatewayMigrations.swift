@@ -164,5 +164,41 @@ enum GatewayMigrations {
                 );
                 """
         ),
+        Migration(
+            version: 5,
+            name: "channel pollers: LinkedIn notifications and gap reconciliation, one claim at a time",
+            sql: """
+                -- One poller per channel that has a list API to read (Pollers/): LinkedIn's
+                -- notifications finder (the default path; webhooks the fast path) and the gap
+                -- reconciliation of Messenger and Instagram conversations and TikTok comments.
+                -- Created for a channel the first time a poll round sees it.
+                CREATE TABLE channel_pollers (
+                    channel_id uuid PRIMARY KEY REFERENCES channels (id),
+                    kind text NOT NULL CONSTRAINT channel_pollers_kind CHECK (kind IN ('linkedin_notifications',
+                        'messenger_conversations', 'instagram_conversations', 'tiktok_comments')),
+                    enabled boolean NOT NULL DEFAULT true,
+                    -- Everything the platform listed up to this instant is in the inbound log: moved
+                    -- forward only after a whole sweep's rows are committed. NULL: never swept.
+                    watermark timestamptz,
+                    -- A sweep that spans rounds: the instant it reads up to, and the platform's page
+                    -- position where it goes on (both NULL between sweeps).
+                    sweep_until timestamptz,
+                    cursor text,
+                    -- When the poller is due. While a replica holds the claim it is the claim's end:
+                    -- a replica that dies leaves the poller to the others after it.
+                    next_poll_at timestamptz NOT NULL DEFAULT now(),
+                    claim_id uuid,
+                    last_poll_at timestamptz,
+                    last_success_at timestamptz,
+                    -- A sentence for GetChannelHealth (never a secret); NULL after a success.
+                    last_error text,
+                    last_error_at timestamptz,
+                    consecutive_failures integer NOT NULL DEFAULT 0,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now()
+                );
+                CREATE INDEX channel_pollers_due ON channel_pollers (next_poll_at) WHERE enabled;
+                """
+        ),
     ]
 }
