@@ -40,7 +40,14 @@ struct ChannelHarness {
                     log: InboundLog(client: postgres, logger: Logger(label: "inbound")),
                     directory: ChannelDirectory(
                         repository: channels, box: box, ttl: .seconds(5), logger: Logger(label: "directory")),
-                    relaySignal: WorkSignal())
+                    relaySignal: WorkSignal(),
+                    pollers: ChannelPollerRepository(client: postgres, logger: Logger(label: "p")),
+                    poller: ChannelPoller(
+                        pollers: ChannelPollerRepository(client: postgres, logger: Logger(label: "p")),
+                        log: InboundLog(client: postgres, logger: Logger(label: "inbound")), channels: channels,
+                        box: box,
+                        http: PlatformHTTPClient(client: .shared), endpoints: .production, settings: PollerSettings(),
+                        logger: Logger(label: "poller"), now: { Date() }))
                 let rpc = GatewayRPC(
                     channels: channels, secrets: box, plans: PlanStandIn(enterprise: ["org-big"]), inbound: inbound,
                     now: { Date() })

@@ -54,19 +54,28 @@ public struct ChannelGatewayApp: Sendable {
         let endpoint = WebhookEndpoint(
             directory: directory, apps: configuration.platformApps, committer: committer, counters: counters,
             channels: channels, publicBaseURL: configuration.publicBaseURL, logger: logger, now: now)
-        let inbound = InboundOperations(log: log, directory: directory, relaySignal: relaySignal)
+        let platformHTTP = PlatformHTTPClient(client: HTTPClient.shared)
+        let pollers = ChannelPollerRepository(client: database, logger: logger)
+        let poller = ChannelPoller(
+            pollers: pollers, log: log, channels: channels, box: box, http: platformHTTP,
+            endpoints: configuration.outboundEndpoints, settings: configuration.pollers, logger: logger, now: now,
+            onStored: { relaySignal.wake() })
+        let inbound = InboundOperations(
+            log: log, directory: directory, relaySignal: relaySignal, pollers: pollers, poller: poller)
         let rpc = GatewayRPC(channels: channels, secrets: box, plans: plans, inbound: inbound, now: now)
-        let background: [any Service] = [
+        var background: [any Service] = [
             counters,
             InboundRelay(log: log, peers: peers, settings: settings, signal: relaySignal, logger: logger, now: now),
             ContentFetchWorker(
                 log: log, channels: channels, box: box,
-                fetcher: ContentFetcher(
-                    http: PlatformHTTPClient(client: HTTPClient.shared), endpoints: configuration.outboundEndpoints),
+                fetcher: ContentFetcher(http: platformHTTP, endpoints: configuration.outboundEndpoints),
                 settings: settings, signal: fetchSignal, logger: logger, now: now, onReady: { relaySignal.wake() }),
             InboundNotifications(client: database, signals: [relaySignal, fetchSignal], logger: logger),
             InboundMaintenance(
                 log: log, peers: peers, settings: settings, relaySignal: relaySignal, logger: logger, now: now),
+        ]
+        if configuration.pollers.enabled { background.append(poller) }
+        background += [
             committer,
             WebhookHTTPServer.make(configuration: configuration, health: health, endpoint: endpoint, logger: logger),
         ]

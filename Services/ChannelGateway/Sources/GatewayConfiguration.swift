@@ -26,12 +26,15 @@ public struct GatewayConfiguration: Sendable {
     public var inbound: InboundSettings
     /// Where each platform API is (production; tests point single APIs at the fakes).
     public var outboundEndpoints: OutboundEndpoints
+    /// The LinkedIn poller's and the reconciliations' schedule.
+    public var pollers: PollerSettings
 
     public init(
         service: ServiceConfiguration, httpHost: String = "0.0.0.0", httpPort: Int = 8080, maxBodyBytes: Int = 1 << 20,
         secretsKey: (id: String, key: [UInt8]), previousSecretsKeys: [(id: String, key: [UInt8])] = [],
         platformApps: [Platform: PlatformApp] = [:], publicBaseURL: String? = nil,
-        inbound: InboundSettings = InboundSettings(), outboundEndpoints: OutboundEndpoints = .production
+        inbound: InboundSettings = InboundSettings(), outboundEndpoints: OutboundEndpoints = .production,
+        pollers: PollerSettings = PollerSettings()
     ) {
         self.service = service
         self.httpHost = httpHost
@@ -43,6 +46,7 @@ public struct GatewayConfiguration: Sendable {
         self.publicBaseURL = publicBaseURL ?? "http://\(httpHost):\(httpPort)"
         self.inbound = inbound
         self.outboundEndpoints = outboundEndpoints
+        self.pollers = pollers
     }
 
     public static func load(from environment: Environment) throws -> GatewayConfiguration {

@@ -128,6 +128,13 @@ struct GatewayHarness {
     let baseURL: String
     let http: HTTPClient
 
+    /// The pollers would call the production hosts: PollerTests run them against the fakes.
+    static var noPollers: PollerSettings {
+        var settings = PollerSettings()
+        settings.enabled = false
+        return settings
+    }
+
     static var fastSettings: InboundSettings {
         var settings = InboundSettings()
         settings.pollInterval = .milliseconds(50)
@@ -175,7 +182,7 @@ struct GatewayHarness {
                     service: .channelGateway, database: try DatabaseURL(parsing: "postgres://unused@127.0.0.1/unused"),
                     grpcHost: "127.0.0.1", tokenSigningKey: "unused-in-process"),
                 httpHost: "127.0.0.1", httpPort: port, maxBodyBytes: maxBodyBytes, secretsKey: Self.key,
-                platformApps: Self.apps, inbound: settings)
+                platformApps: Self.apps, inbound: settings, pollers: Self.noPollers)
             let health = HealthStatus(services: [])
             health.setAll(.serving)
             let parts = ChannelGatewayApp.assemble(

@@ -4,6 +4,8 @@ public struct PollerSettings: Sendable {
     /// How often a LinkedIn channel's notifications are read: polling is LinkedIn's default path
     /// (webhooks need an approved use case, CHANNELS.md §5), webhooks only make it faster.
     public var linkedInInterval: Duration = .seconds(60)
+    /// Whether this process runs the pollers at all (tests that do not test them turn them off).
+    public var enabled = true
     /// How often Messenger and Instagram conversations and TikTok comments are reconciled: what
     /// their webhooks missed (an outage, a disabled subscription) lands within this time.
     public var reconcileInterval: Duration = .seconds(15 * 60)

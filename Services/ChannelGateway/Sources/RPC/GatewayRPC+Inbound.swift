@@ -14,6 +14,8 @@ struct InboundOperations: Sendable {
     let log: InboundLog
     let directory: ChannelDirectory
     let relaySignal: WorkSignal
+    let pollers: ChannelPollerRepository
+    let poller: ChannelPoller
 }
 
 /// The inbound log's RPCs: ListInboundEvents, ReplayInboundEvents, ReleaseHeldEvents,
@@ -148,6 +150,7 @@ extension GatewayRPC {
         let organization = try Caller.authenticated().organization(requested: "")
         let channel = try await self.channel(request.channelID, organization)
         let health = try await self.inbound.log.health(channelID: channel.id)
+        let poller = Inbox_V1_PollerState(try await self.inbound.pollers.pollerState(channelID: channel.id))
         let now = self.now()
         return .with {
             $0.channelID = channel.id.text
@@ -179,8 +182,7 @@ extension GatewayRPC {
                 $0.lastError = "\($0.unparsedEvents) webhook entries could not be parsed; they are kept (UNPARSED)."
                 $0.lastErrorReason = .unparsedEvents
             }
-            // No channel has a poller yet (LinkedIn polling and gap reconciliation are not built).
-            $0.poller = .with { $0.enabled = false }
+            $0.poller = poller
         }
     }
 }
