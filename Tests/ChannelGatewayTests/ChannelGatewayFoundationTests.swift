@@ -19,6 +19,7 @@ struct ChannelGatewayFoundationTests {
                 harness.rpc, Inbox_V1_ChannelGatewayService.Method.descriptors)
             let built: Set<String> = [
                 "ConnectChannel", "GetChannel", "ListChannels", "DisconnectChannel", "RotateChannelCredentials",
+                "GetChannelHealth", "ListInboundEvents", "ReplayInboundEvents", "ReleaseHeldEvents",
             ]
             for (method, outcome) in outcomes {
                 if built.contains(method) {

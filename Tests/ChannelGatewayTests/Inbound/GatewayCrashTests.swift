@@ -78,7 +78,10 @@ struct GatewayCrashTests {
                     // A moment more: a second copy of any event would arrive now.
                     try await Task.sleep(for: .milliseconds(500))
                     let ids = peers.received.map(\.platformEventID)
-                    #expect(ids.count == 50, "\(gateway.output.suffix(2000))")
+                    let repeated = Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+                    #expect(
+                        ids.count == 50,
+                        "repeated: \(repeated); calls \(peers.with { $0.ingestCalls }); \(gateway.output.suffix(3000))")
                     #expect(Set(ids) == Set((0..<50).map { "m_crash_\($0)" }))
                     gateway.terminate()
                     _ = await gateway.waitForExit(timeout: .seconds(20))

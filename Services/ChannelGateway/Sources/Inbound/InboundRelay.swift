@@ -13,9 +13,9 @@ import SwiftProtobuf
 
 /// Hands PENDING events to conversation-service (DESIGN.md §2 "Inbound"), in rounds:
 ///
-/// 1. claim up to ``InboundSettings/relayBatchSize`` due rows (`FOR UPDATE SKIP LOCKED`, a claim
-///    that expires: two relays never send one event at once, a relay that dies leaves its rows to
-///    the others);
+/// 1. lock up to ``InboundSettings/relayBatchSize`` due rows in the round's transaction (`FOR
+///    UPDATE SKIP LOCKED`: two relays never send one event at once; a relay that dies releases them
+///    with its transaction; the outcome is written in the same transaction, one write per row);
 /// 2. ask policy-service `CheckIngest` once for the round's (organisation, platform, channel)
 ///    triples: HOLD → HELD (kept until the inbox is active again, re-checked every
 ///    ``InboundSettings/heldRecheckInterval`` and on `ReleaseHeldEvents`), REJECT → REJECTED with
@@ -50,32 +50,28 @@ struct InboundRelay: Service {
         }
     }
 
-    /// One round; returns how many rows it claimed.
+    /// One round, in one transaction: lock the due rows, decide, record; returns how many rows it
+    /// took.
     @discardableResult
     func relayOnce() async -> Int {
-        let now = self.now()
-        let claimed: [ClaimedEvent]
         do {
-            claimed = try await self.log.claimPending(
-                limit: self.settings.relayBatchSize, now: now, until: now + self.settings.claimDuration.timeInterval)
+            return try await self.log.client.withTransaction(logger: self.logger) { connection in
+                let claimed = try await self.log.lockPending(
+                    limit: self.settings.relayBatchSize, now: self.now(), on: connection)
+                guard !claimed.isEmpty else { return 0 }
+                let settlements = await self.relay(claimed)
+                for settlement in settlements {
+                    InboundMetrics.relayed(settlement.state == .pending ? "retried" : settlement.state.rawValue)
+                }
+                try await self.log.settle(settlements, now: self.now(), on: connection)
+                return claimed.count
+            }
         } catch {
             self.logger.warning(
-                "the relay could not claim events", metadata: ["error": "\(String(reflecting: error))"])
+                "a relay round failed; its events are due again at once",
+                metadata: ["error": "\(String(reflecting: error))"])
             return 0
         }
-        guard !claimed.isEmpty else { return 0 }
-        let settlements = await self.relay(claimed)
-        for settlement in settlements {
-            InboundMetrics.relayed(settlement.state == .pending ? "retried" : settlement.state.rawValue)
-        }
-        do {
-            try await self.log.settle(settlements, now: self.now())
-        } catch {
-            self.logger.warning(
-                "the relay could not record a round; its events come due again after their claim",
-                metadata: ["events": "\(claimed.count)", "error": "\(String(reflecting: error))"])
-        }
-        return claimed.count
     }
 
     /// Where each claimed event goes.
@@ -108,7 +104,7 @@ struct InboundRelay: Service {
             verdicts = try await self.checkIngest(sendable)
         } catch {
             let text = "policy-service could not be asked: \(Self.describe(error))"
-            return settlements + sendable.map { self.retry($0, error: text) }
+            return settlements + sendable.map { self.retry($0, error: text, countsAsTry: false) }
         }
         var deliver: [(ClaimedEvent, Inbox_V1_InboundEvent)] = []
         for (row, event) in zip(sendable, events) {
@@ -143,7 +139,9 @@ struct InboundRelay: Service {
             let text = "conversation-service: \(Self.describe(error))"
             let final = (error as? RPCError).map { [.invalidArgument, .permissionDenied].contains($0.code) } ?? false
             return settlements
-                + deliver.map { final ? self.deadLetter($0.0.id, error: text) : self.retry($0.0, error: text) }
+                + deliver.map {
+                    final ? self.deadLetter($0.0.id, error: text) : self.retry($0.0, error: text, countsAsTry: false)
+                }
         }
         guard response.results.count == deliver.count else {
             let text = "conversation-service answered \(response.results.count) results for \(deliver.count) events"
@@ -200,15 +198,16 @@ struct InboundRelay: Service {
         "\(query.organizationID) \(query.platform.rawValue) \(query.channelID)"
     }
 
-    /// PENDING again after the backoff, or DEAD_LETTERED once the tries are used up.
-    func retry(_ row: ClaimedEvent, error: String) -> RelaySettlement {
-        guard row.attempts < self.settings.maxAttempts else {
+    /// PENDING again after the backoff, or DEAD_LETTERED once the tries are used up. A round that
+    /// does not count as a try (the peer unreachable) backs off all the same, up to the bound.
+    func retry(_ row: ClaimedEvent, error: String, countsAsTry: Bool = true) -> RelaySettlement {
+        if countsAsTry, row.attempts >= self.settings.maxAttempts {
             return self.deadLetter(row.id, error: "after \(row.attempts) tries: \(error)")
         }
         let delay = Self.backoff(attempts: row.attempts, settings: self.settings).timeInterval
         return RelaySettlement(
             id: row.id, state: .pending, outcome: nil, error: error,
-            nextAttemptAt: self.now() + delay * Double.random(in: 1...1.25))
+            nextAttemptAt: self.now() + delay * Double.random(in: 1...1.25), countsAsTry: countsAsTry)
     }
 
     func deadLetter(_ id: UUID, error: String) -> RelaySettlement {

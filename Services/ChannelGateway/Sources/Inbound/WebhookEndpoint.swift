@@ -155,7 +155,7 @@ struct WebhookEndpoint: Sendable {
         request: WebhookRequest, receivedAt: Date
     ) async throws {
         let delivery = StoredDelivery(
-            id: UUID(), platform: platform, channelID: target.channel?.id, path: request.path,
+            id: UUID.timeOrdered(at: receivedAt), platform: platform, channelID: target.channel?.id, path: request.path,
             query: Self.queryString(request.query), publicURL: request.publicURL, headers: request.headers,
             body: request.body, receivedAt: receivedAt)
         var rows: [InboundRow] = []
@@ -221,7 +221,7 @@ struct WebhookEndpoint: Sendable {
     /// sent only ids, UNROUTED without a channel. A subscription revocation is kept for the record
     /// (DELIVERED at once: it never reaches the inbox, it changes the channel).
     static func row(_ event: InboundEvent, channel: ChannelAccount?, receivedAt: Date) -> InboundRow {
-        let id = UUID()
+        let id = UUID.timeOrdered(at: receivedAt)
         var state: StoredInboundState = event.contentFetch == nil ? .pending : .awaitingContent
         if channel == nil {
             state = .unrouted
@@ -243,7 +243,7 @@ struct WebhookEndpoint: Sendable {
     static func row(_ entry: UnparsedEntry, channel: ChannelAccount?, platform: Platform, receivedAt: Date)
         -> InboundRow
     {
-        let id = UUID()
+        let id = UUID.timeOrdered(at: receivedAt)
         let digest = SHA256.hash(data: Array("\(entry.path)\n\(entry.rawText)".utf8))
         var event = Inbox_V1_InboundEvent()
         event.id = id.text

@@ -29,21 +29,25 @@ struct RelaySettlement: Sendable {
     var error: String?
     /// When a PENDING row comes due again (ignored for the other states).
     var nextAttemptAt: Date
+    /// Whether this round counts as one of the event's bounded tries: a failure of the event itself
+    /// does; policy- or conversation-service being unreachable does not (an outage delays events,
+    /// it never dead-letters them).
+    var countsAsTry = true
 }
 
 extension InboundLog {
-    /// Claims up to `limit` due PENDING rows (`FOR UPDATE SKIP LOCKED`: replicas never claim one
-    /// row at once) until `until`, counting the try. A relay that dies mid-round leaves its rows to
-    /// the others once the claim expires; conversation-service's idempotent ingest makes the
-    /// repeated send harmless (DUPLICATE).
-    func claimPending(limit: Int, now: Date, until: Date) async throws -> [ClaimedEvent] {
-        let rows = try await self.client.query(
+    /// Locks up to `limit` due PENDING rows for the round that `connection`'s transaction is
+    /// (`FOR UPDATE SKIP LOCKED`: two relays never take one row at once). The locks are held while
+    /// the round calls policy and conversation-service and are released by its commit, which also
+    /// records the outcome: one write per row and round. A relay that dies mid-round releases them
+    /// at once (its transaction aborts); conversation-service's idempotent ingest makes the repeated
+    /// send harmless (DUPLICATE).
+    func lockPending(limit: Int, now: Date, on connection: PostgresConnection) async throws -> [ClaimedEvent] {
+        let rows = try await connection.query(
             """
-            UPDATE inbound_events AS e SET next_attempt_at = \(until), attempts = e.attempts + 1
-            FROM (SELECT id FROM inbound_events WHERE state = 'pending' AND next_attempt_at <= \(now)
-                  ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS due
-            WHERE e.id = due.id
-            RETURNING e.id, e.organization_id, e.channel_id, e.platform, e.event, e.attempts, e.received_at
+            SELECT id, organization_id, channel_id, platform, event, attempts + 1, received_at FROM inbound_events
+            WHERE state = 'pending' AND next_attempt_at <= \(now)
+            ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
             """,
             logger: self.logger)
         var claimed: [ClaimedEvent] = []
@@ -57,17 +61,19 @@ extension InboundLog {
         return claimed.sorted { $0.receivedAt < $1.receivedAt }
     }
 
-    /// Applies a round's outcome to its rows in one statement.
-    func settle(_ settlements: [RelaySettlement], now: Date) async throws {
+    /// Applies a round's outcome to its rows in one statement, counting the try.
+    func settle(_ settlements: [RelaySettlement], now: Date, on connection: PostgresConnection) async throws {
         guard !settlements.isEmpty else { return }
-        try await self.client.query(
+        try await connection.query(
             """
             UPDATE inbound_events AS e SET state = s.state, outcome = coalesce(NULLIF(s.outcome, ''), e.outcome),
+                attempts = e.attempts + CASE WHEN s.counts THEN 1 ELSE 0 END,
                 last_error = NULLIF(s.error, ''), next_attempt_at = s.next_attempt_at,
                 relayed_at = CASE WHEN s.state IN ('delivered', 'echo') THEN \(now) ELSE e.relayed_at END
             FROM unnest(\(settlements.map(\.id))::uuid[], \(settlements.map(\.state.rawValue))::text[],
                 \(settlements.map { $0.outcome ?? "" })::text[], \(settlements.map { $0.error ?? "" })::text[],
-                \(settlements.map(\.nextAttemptAt))::timestamptz[]) AS s(id, state, outcome, error, next_attempt_at)
+                \(settlements.map(\.nextAttemptAt))::timestamptz[], \(settlements.map(\.countsAsTry))::boolean[])
+                AS s(id, state, outcome, error, next_attempt_at, counts)
             WHERE e.id = s.id
             """,
             logger: self.logger)

@@ -146,7 +146,6 @@ enum GatewayMigrations {
                     ON inbound_events (platform, platform_account_id, platform_event_id) WHERE channel_id IS NULL;
                 CREATE INDEX inbound_events_awaiting_content ON inbound_events (next_attempt_at)
                     WHERE state = 'awaiting_content';
-                CREATE INDEX inbound_events_latest ON inbound_events (channel_id, received_at);
                 DROP INDEX inbound_events_held;
                 CREATE INDEX inbound_events_held ON inbound_events (organization_id, channel_id) WHERE state = 'held';
 
