@@ -34,6 +34,8 @@ public final class MetaGraphFake: Sendable {
     let posts = Mutex<[String: (isPublished: Bool, promotionStatus: String)]>([:])
     let mentions = Mutex<[String: (text: String, username: String)]>([:])
     let statusWebhook = Mutex<(target: WebhookTarget, poster: WebhookPoster)?>(nil)
+    /// Comments and visitor posts already answered with a private reply.
+    let privateReplies = Mutex<Set<String>>([])
 
     public var recorder: RequestRecorder { host.recorder }
     public var script: FailureScript { host.script }
