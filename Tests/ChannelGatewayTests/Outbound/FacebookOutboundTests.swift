@@ -160,6 +160,89 @@ struct FacebookOutboundTests {
         }
     }
 
+    @Test("a second private reply to one comment is Graph 10900: maybe sent (the first landed), never re-sent")
+    func privateReplyAlreadyAnswered() async throws {
+        try await withFake(MetaGraphFake.start(.facebook, accountIDs: ["111000111"], accessToken: "EAAfakePageToken")) {
+            fake in
+            let adapter = FacebookOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "v26.0"))
+            let reply = outboundMessage(.privateReply(.comment(id: "222000222_333000333")))
+            try await OutboundTestHarness.with { harness in
+                #expect(sentID(try await harness.send(reply, with: adapter, credentials: credentials)) != nil)
+                // The answer to the first attempt was lost; the worker's retry meets the landed reply.
+                let again = try await harness.send(reply, with: adapter, credentials: credentials)
+                guard case .failed(.maybeSent, let detail) = again else {
+                    Issue.record("expected maybeSent, got \(again)")
+                    return
+                }
+                #expect(detail.contains("10900"))
+            }
+            #expect(fake.recorder.requests.count == 2)
+        }
+    }
+
+    @Test("10900 on anything but a private reply is not taken as sent")
+    func alreadyRepliedOutsidePrivateReplies() {
+        let body = #"{"error":{"message":"(#10900) Activity already replied to","code":10900}}"#
+        let response = PlatformResponse(status: 400, body: Array(body.utf8))
+        #expect(
+            failureReason(production.outcome(of: response, for: outboundMessage(.directMessage(recipientID: "1"))))
+                == .other)
+        #expect(
+            failureReason(
+                production.outcome(of: response, for: outboundMessage(.privateReply(.visitorPost(id: "1_2"))))
+            ) == .maybeSent)
+    }
+
+    @Test(
+        "1200 is retried, code 0 with HTTP 401 is the token, 368 is a final policy block",
+        arguments: [
+            (ScriptedFailure.platformError(code: 1200), OutboundFailureReason.transient, true),
+            (.platformError(code: 0), .tokenInvalid, false), (.platformError(code: 368), .other, false),
+        ])
+    func codesBeyondTheDocumentedList(failure: ScriptedFailure, reason: OutboundFailureReason, retryable: Bool)
+        async throws
+    {
+        try await withFake(MetaGraphFake.start(.facebook, accountIDs: ["111000111"], accessToken: "EAAfakePageToken")) {
+            fake in
+            fake.script.enqueue(failure, on: MetaGraphFake.Endpoint.messages.rawValue)
+            let adapter = FacebookOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "v26.0"))
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(
+                    outboundMessage(.directMessage(recipientID: "7001")), with: adapter, credentials: credentials)
+            }
+            if retryable {
+                #expect(outcome == .retryAfter(delay: nil, reason: reason))
+            } else {
+                #expect(failureReason(outcome) == reason)
+            }
+            if case .failed(.other, let detail) = outcome {
+                #expect(detail.contains("368") && detail.contains("policy"))
+            }
+        }
+    }
+
+    @Test(
+        "an unknown Graph code never hides the HTTP status",
+        arguments: [
+            (401, [String: String](), OutboundOutcome.failed(reason: .tokenInvalid, detail: "")),
+            (429, ["retry-after": "12"], .retryAfter(delay: .seconds(12), reason: .rateLimited)),
+            (503, [:], .retryAfter(delay: nil, reason: .transient)),
+            (400, [:], .failed(reason: .other, detail: "")),
+        ])
+    func unknownCodeKeepsStatus(status: Int, headers: [String: String], expected: OutboundOutcome) {
+        let body = #"{"error":{"message":"(#999999) Something new","type":"OAuthException","code":999999}}"#
+        let outcome = production.outcome(
+            of: PlatformResponse(status: status, headers: headers, body: Array(body.utf8)),
+            for: outboundMessage(.directMessage(recipientID: "1")))
+        switch (outcome, expected) {
+        case (.failed(let reason, let detail), .failed(let expectedReason, _)):
+            #expect(reason == expectedReason)
+            #expect(detail.contains("999999"))
+        default:
+            #expect(outcome == expected)
+        }
+    }
+
     @Test("a wrong Page token gets Graph error 190 from the fake")
     func wrongToken() async throws {
         try await withFake(

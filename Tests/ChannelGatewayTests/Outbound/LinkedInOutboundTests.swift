@@ -43,7 +43,7 @@ struct LinkedInOutboundTests {
         #expect(bodyJSON(request.body)?["parentComment"] == nil)
     }
 
-    @Test("both shapes are accepted by the fake; the id comes from x-restli-id", arguments: [true, false])
+    @Test("both shapes are accepted by the fake; the id is the comment URN", arguments: [true, false])
     func sendsAgainstFake(nested: Bool) async throws {
         try await withFake(try await LinkedInAPIFake.start(accessToken: "li-token", version: "202611")) { fake in
             let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202611"))
@@ -54,10 +54,59 @@ struct LinkedInOutboundTests {
             }
             let id = try #require(sentID(outcome))
             #expect(id.hasPrefix("urn:li:comment:(urn:li:activity:7094637247890620418,"))
+            #expect(id.hasSuffix(")"))
             let recorded = try #require(fake.recorder.requests.last)
             #expect(recorded.headers["linkedin-version"] == "202611")
             #expect(recorded.segments[2] == (comment.parentComment ?? comment.object))
         }
+    }
+
+    @Test(
+        "the id is the body's commentUrn, the URN inbound uses, not x-restli-id's number", arguments: [true, false])
+    func commentURNNotTheNumber(nested: Bool) async throws {
+        try await withFake(try await LinkedInAPIFake.start(accessToken: "li-token", numericRestliID: true)) { fake in
+            let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202611"))
+            var comment = target
+            if !nested { comment.parentComment = nil }
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(.linkedInComment(comment)), with: adapter, credentials: credentials)
+            }
+            let id = try #require(sentID(outcome))
+            #expect(id.hasPrefix("urn:li:comment:(urn:li:activity:7094637247890620418,"))
+            #expect(id.hasSuffix(")"))
+        }
+    }
+
+    @Test("without a body, the URN is built from x-restli-id's number and the post", arguments: [true, false])
+    func urnFromHeader(nested: Bool) async throws {
+        try await withFake(
+            try await LinkedInAPIFake.start(accessToken: "li-token", createdBody: false, numericRestliID: true)
+        ) { fake in
+            let adapter = LinkedInOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "202611"))
+            var comment = target
+            if !nested { comment.parentComment = nil }
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(.linkedInComment(comment)), with: adapter, credentials: credentials)
+            }
+            let id = try #require(sentID(outcome))
+            let number = id.dropFirst("urn:li:comment:(urn:li:activity:7094637247890620418,".count).dropLast()
+            #expect(id.hasPrefix("urn:li:comment:(urn:li:activity:7094637247890620418,"))
+            #expect(!number.isEmpty && number.allSatisfy(\.isNumber))
+        }
+    }
+
+    @Test("the body's commentUrn wins over x-restli-id; an answer naming no comment is not sent")
+    func commentURNSources() {
+        let adapter = LinkedInOutboundAdapter(endpoint: OutboundEndpoints.production[LinkedInOutboundAdapter.api])
+        let message = outboundMessage(.linkedInComment(target))
+        let urn = "urn:li:comment:(urn:li:activity:7094637247890620418,7100000000000000009)"
+        let withBody = PlatformResponse(
+            status: 201, headers: ["x-restli-id": "7100000000000000009"],
+            body: Array(#"{"id":"7100000000000000009","commentUrn":"\#(urn)"}"#.utf8))
+        #expect(adapter.outcome(of: withBody, for: message) == .sent(platformMessageID: urn))
+        let urnHeader = PlatformResponse(status: 201, headers: ["x-restli-id": urn])
+        #expect(adapter.outcome(of: urnHeader, for: message) == .sent(platformMessageID: urn))
+        #expect(sentID(adapter.outcome(of: PlatformResponse(status: 201), for: message)) == nil)
     }
 
     @Test("a sunset LinkedIn-Version is refused by the fake and is not sent")

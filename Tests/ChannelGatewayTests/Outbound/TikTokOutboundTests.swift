@@ -60,6 +60,53 @@ struct TikTokOutboundTests {
         }
     }
 
+    @Test(
+        "codes from TikTok's list: 40132 is retried, 40103 and 40130 are the token, 40101 is our app, not the token",
+        arguments: [
+            (40132, OutboundFailureReason.transient, true), (40103, .tokenInvalid, false),
+            (40130, .tokenInvalid, false), (40101, .other, false),
+        ])
+    func returnCodes(code: Int, reason: OutboundFailureReason, retryable: Bool) async throws {
+        try await withFake(
+            try await TikTokAPIFake.start(accessToken: "tt-token", businessID: "-000AbCdEfGh-business-open-id")
+        ) { fake in
+            fake.script.enqueue(.platformError(code: code), on: TikTokAPIFake.Endpoint.commentReply.rawValue)
+            let adapter = TikTokOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "v1.3"))
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(kind), with: adapter, credentials: credentials)
+            }
+            if retryable {
+                #expect(outcome == .retryAfter(delay: nil, reason: reason))
+                return
+            }
+            guard case .failed(let got, let detail) = outcome else {
+                Issue.record("expected a failure, got \(outcome)")
+                return
+            }
+            #expect(got == reason)
+            #expect(detail.hasPrefix("TikTok \(code): "))
+            if code == 40101 { #expect(detail.contains("not the token")) }
+        }
+    }
+
+    @Test("a reply over 150 characters is refused before anything is sent; 150 go out")
+    func replyLengthLimit() async throws {
+        try await withFake(
+            try await TikTokAPIFake.start(accessToken: "tt-token", businessID: "-000AbCdEfGh-business-open-id")
+        ) { fake in
+            let adapter = TikTokOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "v1.3"))
+            try await OutboundTestHarness.with { harness in
+                let long = outboundMessage(kind, String(repeating: "é", count: 151))
+                await #expect(throws: OutboundBuildError.textTooLong(platform: .tiktok, limit: 150)) {
+                    try await harness.send(long, with: adapter, credentials: credentials)
+                }
+                #expect(fake.recorder.requests.isEmpty)
+                let longest = outboundMessage(kind, String(repeating: "👍", count: 150))
+                #expect(sentID(try await harness.send(longest, with: adapter, credentials: credentials)) != nil)
+            }
+        }
+    }
+
     @Test("a wrong Access-Token is tokenInvalid (40105); a bad parameter is other (40002)")
     func finalErrors() async throws {
         try await withFake(

@@ -68,6 +68,27 @@ struct TwilioOutboundTests {
         }
     }
 
+    @Test(
+        "21606 and 21608 are our number's and account's configuration, not an unreachable recipient",
+        arguments: [(21606, "sending number"), (21608, "trial account")])
+    func ourConfiguration(code: Int, cause: String) async throws {
+        try await withFake(
+            try await TwilioAPIFake.start(accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "secret-token")
+        ) { fake in
+            fake.script.enqueue(.platformError(code: code), on: TwilioAPIFake.Endpoint.messages.rawValue)
+            let adapter = TwilioOutboundAdapter(endpoint: .init(baseURL: fake.baseURL, version: "2010-04-01"))
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(outboundMessage(.twilioMessage(addressing)), with: adapter, credentials: credentials)
+            }
+            guard case .failed(.other, let detail) = outcome else {
+                Issue.record("expected other, got \(outcome)")
+                return
+            }
+            #expect(detail.contains("Twilio \(code)"))
+            #expect(detail.contains(cause))
+        }
+    }
+
     @Test("20429 with Retry-After is retried after that delay; a wrong Auth Token gets 20003")
     func rateLimitAndAuth() async throws {
         try await withFake(

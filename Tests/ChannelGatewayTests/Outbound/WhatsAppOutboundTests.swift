@@ -46,6 +46,92 @@ struct WhatsAppOutboundTests {
     }
 
     @Test(
+        "a business-scoped user id goes as recipient, a phone number as to",
+        arguments: [
+            ("US.13491208655302741918", "recipient"), ("user.9373795779eb6441", "recipient"),
+            ("16505551234", "to"), ("+16505551234", "to"),
+        ])
+    func addressing(id: String, field: String) throws {
+        for kind in [OutboundKind.whatsAppText(to: id), .whatsAppTemplate(to: id, template: template)] {
+            let body = bodyJSON(try production.request(for: outboundMessage(kind), credentials: credentials).body)
+            #expect(body?[field]?.text == id)
+            #expect(body?[field == "to" ? "recipient" : "to"] == nil)
+        }
+    }
+
+    @Test("a BSUID send is accepted by the fake (which refuses a BSUID in `to`)")
+    func bsuidAgainstFake() async throws {
+        try await withWhatsAppFake { fake, adapter in
+            let outcome = try await OutboundTestHarness.with {
+                try await $0.send(
+                    outboundMessage(.whatsAppText(to: "US.13491208655302741918")), with: adapter,
+                    credentials: credentials)
+            }
+            #expect(sentID(outcome)?.hasPrefix("wamid.") == true)
+            #expect(bodyJSON(fake.recorder.requests.last)?["recipient"] == "US.13491208655302741918")
+        }
+    }
+
+    @Test("named body parameters carry parameter_name; a header parameter comes first")
+    func namedAndHeaderParameters() throws {
+        let named = WhatsAppTemplate(
+            name: "order_update", languageCode: "en_US",
+            namedBodyParameters: [.init(name: "order_id", text: "#1234"), .init(name: "eta", text: "Friday")],
+            header: .image(link: "https://example.com/parcel.jpg"))
+        let request = try production.request(
+            for: outboundMessage(.whatsAppTemplate(to: "16505551234", template: named)), credentials: credentials)
+        #expect(
+            bodyJSON(request.body)?["template"]
+                == [
+                    "name": "order_update", "language": ["code": "en_US"],
+                    "components": [
+                        [
+                            "type": "header",
+                            "parameters": [["type": "image", "image": ["link": "https://example.com/parcel.jpg"]]],
+                        ],
+                        [
+                            "type": "body",
+                            "parameters": [
+                                ["type": "text", "parameter_name": "order_id", "text": "#1234"],
+                                ["type": "text", "parameter_name": "eta", "text": "Friday"],
+                            ],
+                        ],
+                    ],
+                ])
+        let textHeader = WhatsAppTemplate(
+            name: "welcome", languageCode: "de", header: .text("Ana", parameterName: "first_name"))
+        let header = try production.request(
+            for: outboundMessage(.whatsAppTemplate(to: "16505551234", template: textHeader)), credentials: credentials)
+        let headerParameter: WireJSON = ["type": "text", "parameter_name": "first_name", "text": "Ana"]
+        #expect(
+            bodyJSON(header.body)?["template"]?["components"]
+                == [["type": "header", "parameters": [headerParameter]]])
+    }
+
+    @Test("the fake takes a named template; one mixing named and positional parameters is refused (132012)")
+    func namedTemplateAgainstFake() async throws {
+        try await withWhatsAppFake { fake, adapter in
+            let named = WhatsAppTemplate(
+                name: "order_update", languageCode: "en_US", namedBodyParameters: [.init(name: "order_id", text: "#1")],
+                header: .text("Ana", parameterName: "first_name"))
+            let mixed = WhatsAppTemplate(
+                name: "order_update", languageCode: "en_US", bodyParameters: ["#1"],
+                namedBodyParameters: [.init(name: "eta", text: "Friday")])
+            try await OutboundTestHarness.with { harness in
+                let sent = try await harness.send(
+                    outboundMessage(.whatsAppTemplate(to: "16505551234", template: named)), with: adapter,
+                    credentials: credentials)
+                #expect(sentID(sent) != nil)
+                let refused = try await harness.send(
+                    outboundMessage(.whatsAppTemplate(to: "16505551234", template: mixed)), with: adapter,
+                    credentials: credentials)
+                #expect(failureReason(refused) == .other)
+            }
+            #expect(fake.recorder.requests.count == 2)
+        }
+    }
+
+    @Test(
         "text and template are accepted by the fake; the wamid is the platform id",
         arguments: [
             OutboundKind.whatsAppText(to: "16505551234"),
@@ -75,6 +161,8 @@ struct WhatsAppOutboundTests {
             (.recipientUnavailable, .recipientUnavailable, false),
             (.rateLimited(retryAfterSeconds: 1), .rateLimited, true),
             (.platformError(code: 131_056), .rateLimited, true), (.tokenError, .tokenInvalid, false),
+            (.platformError(code: 80_007), .rateLimited, true), (.platformError(code: 131_062), .other, false),
+            (.platformError(code: 0), .tokenInvalid, false),
         ])
     func errors(failure: ScriptedFailure, reason: OutboundFailureReason, retryable: Bool) async throws {
         try await withWhatsAppFake { fake, adapter in

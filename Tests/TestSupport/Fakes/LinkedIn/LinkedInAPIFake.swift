@@ -6,9 +6,12 @@ import Synchronization
 /// the notifications registered with `registerNotification`, filtered by organization, `actions`
 /// and `timeRange` on `lastModifiedAt`, paged with `start`/`count`).
 /// Requires `Authorization: Bearer`, a `LinkedIn-Version` header (426 if missing, as LinkedIn's
-/// versioned API does) and `X-Restli-Protocol-Version: 2.0.0`; answers 201 with the comment URN in
-/// `x-restli-id` and the body (decision where CHANNELS.md §5.4 is unconfirmed). Errors are Rest.li
-/// JSON `{"status","serviceErrorCode","message"}`.
+/// versioned API does) and `X-Restli-Protocol-Version: 2.0.0`; answers 201 with the new comment's
+/// URN (`urn:li:comment:(<post>,<id>)`, the form inbound notifications use) in `x-restli-id` and,
+/// unless started with `createdBody: false`, the comment in the body with `commentUrn` and its
+/// numeric `id`. Started with `numericRestliID: true`, `x-restli-id` carries the numeric id only
+/// (what Rest.li's create answers for an entity keyed by a number). Decisions where CHANNELS.md
+/// §5.4 is unconfirmed. Errors are Rest.li JSON `{"status","serviceErrorCode","message"}`.
 public final class LinkedInAPIFake: Sendable {
     /// Endpoint names for `FailureScript.enqueue(_:on:)` (use `.rawValue`).
     public enum Endpoint: String, Sendable {
@@ -18,6 +21,10 @@ public final class LinkedInAPIFake: Sendable {
 
     public let accessToken: String
     public let version: String
+    /// Whether a created comment comes back in the body (else only `x-restli-id`).
+    public let createdBody: Bool
+    /// Whether `x-restli-id` is the comment's numeric id (else its URN).
+    public let numericRestliID: Bool
     let host = FakePlatformHost()
     private let notifications = Mutex<[WireJSON]>([])
 
@@ -25,13 +32,18 @@ public final class LinkedInAPIFake: Sendable {
     public var script: FailureScript { host.script }
     public var baseURL: String { host.baseURL }
 
-    private init(accessToken: String, version: String) {
+    private init(accessToken: String, version: String, createdBody: Bool, numericRestliID: Bool) {
         self.accessToken = accessToken
         self.version = version
+        self.createdBody = createdBody
+        self.numericRestliID = numericRestliID
     }
 
-    public static func start(accessToken: String, version: String = "202611") async throws -> LinkedInAPIFake {
-        let fake = LinkedInAPIFake(accessToken: accessToken, version: version)
+    public static func start(
+        accessToken: String, version: String = "202611", createdBody: Bool = true, numericRestliID: Bool = false
+    ) async throws -> LinkedInAPIFake {
+        let fake = LinkedInAPIFake(
+            accessToken: accessToken, version: version, createdBody: createdBody, numericRestliID: numericRestliID)
         try await fake.host.start(endpoint: Self.endpoint(of:)) { fake.answer($0, failure: $1) }
         return fake
     }
@@ -90,14 +102,16 @@ public final class LinkedInAPIFake: Sendable {
             return restliError(400, 0, "Path entity \(pathURN) does not match the comment")
         }
         let activity = object.hasPrefix("urn:li:activity:") ? object : "urn:li:activity:7094637247890620418"
-        let urn = "urn:li:comment:(\(activity),\(7_100_000_000_000_000_000 + Int64(host.nextNumber())))"
-        return .json(
-            201,
-            [
-                "id": .string(urn), "actor": .string(actor), "object": .string(object),
-                "message": ["text": .string(text)],
-            ],
-            headers: ["x-restli-id": urn])
+        let id = String(7_100_000_000_000_000_000 + Int64(host.nextNumber()))
+        let urn = "urn:li:comment:(\(activity),\(id))"
+        let headers = ["x-restli-id": numericRestliID ? id : urn]
+        guard createdBody else { return FakeResponse(status: 201, headers: headers) }
+        var comment: [String: WireJSON] = [
+            "id": .string(id), "commentUrn": .string(urn), "actor": .string(actor), "object": .string(object),
+            "message": ["text": .string(text)],
+        ]
+        if let parent = body["parentComment"]?.text { comment["parentComment"] = .string(parent) }
+        return .json(201, .object(comment), headers: headers)
     }
 
     /// One page of the finder. `actions=List(A,B)` and `timeRange=(start:<ms>,end:<ms>)` arrive

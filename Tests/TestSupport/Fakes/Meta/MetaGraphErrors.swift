@@ -1,7 +1,9 @@
 import PlatformJSON
 
 /// The Graph API error envelope as Meta sends it, with the messages and HTTP statuses seen for
-/// each code (CHANNELS.md §1.4, §2.4, §3.4).
+/// each code (CHANNELS.md §1.4, §2.4, §3.4). `.platformError(code: 0)` is Graph's authentication
+/// failure, answered with HTTP 401; 10900 (a second private reply to one comment) is also played
+/// by the fake by itself.
 enum MetaGraphErrors {
     static func response(for failure: ScriptedFailure, flavour: MetaGraphFake.Flavour) -> FakeResponse {
         switch (failure, flavour) {
@@ -30,6 +32,7 @@ enum MetaGraphErrors {
         }
         let status: Int
         switch code {
+        case 0: status = 401
         case 1, 2: status = 500
         case 130_429: status = 429
         default: status = 400
@@ -64,6 +67,13 @@ enum MetaGraphErrors {
         case (131_026, _): return "(#131026) Message undeliverable"
         case (130_429, _): return "(#130429) Rate limit hit"
         case (131_056, _): return "(#131056) (Business Account, Consumer Account) pair rate limit hit"
+        case (131_062, _): return "(#131062) Business-scoped User ID recipients are not supported for this message"
+        case (0, _): return "(#0) Authentication error: the access token could not be validated"
+        case (368, _): return "(#368) The action attempted has been deemed abusive or is otherwise disallowed"
+        case (1200, _): return "(#1200) Temporary send message failure. Please try again later"
+        case (10_900, _): return "(#10900) Activity already replied to"
+        case (80_007, _): return "(#80007) Rate limit issues"
+        case (132_012, _): return "(#132012) Parameter format does not match format in the created template"
         default: return "(#\(code)) Error"
         }
     }

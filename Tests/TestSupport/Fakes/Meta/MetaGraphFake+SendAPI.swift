@@ -1,6 +1,7 @@
 import Foundation
 
-/// Facebook and Instagram: the Send API, public comment replies and object reads.
+/// Facebook and Instagram: the Send API (one private reply per comment or visitor post, a second
+/// answered with error 10900 as Graph does), public comment replies and object reads.
 extension MetaGraphFake {
     func sendAPI(_ request: FakeRequest) -> FakeResponse {
         guard let body = request.json, let recipient = body["recipient"] else {
@@ -19,7 +20,13 @@ extension MetaGraphFake {
                 return MetaGraphErrors.response(code: 100, flavour: flavour)
             }
             recipientID = id
-        } else if recipient["comment_id"]?.text != nil || (flavour == .facebook && recipient["post_id"]?.text != nil) {
+        } else if let target = recipient["comment_id"]?.text
+            ?? (flavour == .facebook ? recipient["post_id"]?.text : nil)
+        {
+            // One private reply per comment or visitor post: a second one is Graph error 10900.
+            guard privateReplies.withLock({ $0.insert(target).inserted }) else {
+                return MetaGraphErrors.response(code: 10_900, flavour: flavour)
+            }
             recipientID = String(7_000_000_000_000_000 + host.nextNumber())
         } else {
             return MetaGraphErrors.missingParameter("recipient.id", flavour: flavour)

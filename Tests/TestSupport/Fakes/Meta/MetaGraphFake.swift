@@ -41,6 +41,8 @@ public final class MetaGraphFake: Sendable {
     /// Messages by conversation id, as registered.
     let conversationStore = Mutex<[String: [FakeGraphMessage]]>([:])
     let statusWebhook = Mutex<(target: WebhookTarget, poster: WebhookPoster)?>(nil)
+    /// Comments and visitor posts already answered with a private reply.
+    let privateReplies = Mutex<Set<String>>([])
 
     public var recorder: RequestRecorder { host.recorder }
     public var script: FailureScript { host.script }

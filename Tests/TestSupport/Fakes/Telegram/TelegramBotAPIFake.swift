@@ -1,9 +1,13 @@
 import PlatformJSON
+import Synchronization
 
 /// A fake Telegram Bot API: `POST /bot<token>/sendMessage` (JSON or form). Unknown token → 401
 /// `Unauthorized`; answers `{"ok":true,"result":<Message>}` or `{"ok":false,"error_code",
 /// "description"[,"parameters":{"retry_after"}]}`. Accepts `reply_parameters` and the older
-/// `reply_to_message_id`.
+/// `reply_to_message_id`, and `business_connection_id` (echoed in the sent message, as Telegram
+/// does for a message sent on behalf of a business account). After ``migrateChat(_:to:)`` a send
+/// to the old group id is refused as Telegram refuses it once a group became a supergroup: 400
+/// with `parameters.migrate_to_chat_id`.
 public final class TelegramBotAPIFake: Sendable {
     /// Endpoint names for `FailureScript.enqueue(_:on:)` (use `.rawValue`).
     public enum Endpoint: String, Sendable {
@@ -14,6 +18,7 @@ public final class TelegramBotAPIFake: Sendable {
     /// The bot's own user id (`result.from.id`).
     public let botUserID: Int64
     let host = FakePlatformHost()
+    private let migrations = Mutex<[Int64: Int64]>([:])
 
     public var recorder: RequestRecorder { host.recorder }
     public var script: FailureScript { host.script }
@@ -32,6 +37,11 @@ public final class TelegramBotAPIFake: Sendable {
     }
 
     public func stop() async { await host.stop() }
+
+    /// Group `oldChatID` became supergroup `newChatID`: sends to the old id are refused from now on.
+    public func migrateChat(_ oldChatID: Int64, to newChatID: Int64) {
+        migrations.withLock { $0[oldChatID] = newChatID }
+    }
 
     private static func endpoint(of request: FakeRequest) -> String? {
         let segments = request.segments
@@ -57,12 +67,20 @@ public final class TelegramBotAPIFake: Sendable {
         guard let text = fields["text"]?.text, !text.isEmpty else {
             return error(400, "Bad Request: message text is empty")
         }
+        if let oldID = chat.integer, let newID = migrations.withLock({ $0[oldID] }) {
+            return error(
+                400, "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters: ["migrate_to_chat_id": .int(newID)])
+        }
         var message: [String: WireJSON] = [
             "message_id": .int(Int64(4800 + host.nextNumber())),
             "from": ["id": .int(botUserID), "is_bot": true, "first_name": "ShopBot", "username": "shop_bot"],
             "chat": ["id": chat.integer.map(WireJSON.int) ?? chat, "type": "private"],
             "date": 1_790_003_100, "text": .string(text),
         ]
+        if let connection = fields["business_connection_id"]?.text {
+            message["business_connection_id"] = .string(connection)
+        }
         if let quoted = fields["reply_parameters"]?["message_id"] ?? fields["reply_to_message_id"] {
             message["reply_to_message"] = ["message_id": quoted, "chat": ["id": chat], "date": 1_790_003_000]
         }

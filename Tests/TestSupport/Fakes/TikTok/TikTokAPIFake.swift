@@ -6,6 +6,7 @@ import Synchronization
 /// video list (newest first), `Access-Token` header.
 /// Failures keep HTTP 200 with a non-zero `code` (40100 rate limit, 40105 token, 40002 bad
 /// parameter, 50000 system error) — the codes other than 40100 are our assumption (CHANNELS.md §6.4).
+/// A reply text over 150 characters is refused (40002), the limit CHANNELS.md §6.4 reports.
 public final class TikTokAPIFake: Sendable {
     /// Endpoint names for `FailureScript.enqueue(_:on:)` (use `.rawValue`).
     public enum Endpoint: String, Sendable {
@@ -98,7 +99,7 @@ public final class TikTokAPIFake: Sendable {
         case .serverError: return FakeResponse(status: 500, body: Array("Internal Server Error".utf8))
         case .tokenError: return envelope(40105, "Access token is invalid")
         case .recipientUnavailable, .windowError: return envelope(40002, "Comment does not exist or was deleted")
-        case .platformError(let code, _): return envelope(code, "Scripted error")
+        case .platformError(let code, _): return envelope(code, Self.message(code: code))
         case .hang, .asyncWindowFailure, nil: break
         }
         switch Endpoint(rawValue: endpoint(of: request) ?? "") {
@@ -110,6 +111,9 @@ public final class TikTokAPIFake: Sendable {
             body["comment_id"]?.text != nil, let text = body["text"]?.text, !text.isEmpty
         else {
             return envelope(40002, "business_id, video_id, comment_id and text are required")
+        }
+        guard text.count <= 150 else {
+            return envelope(40002, "text: the reply is longer than 150 characters")
         }
         let id = String(7_250_000_000_000_000_000 + Int64(host.nextNumber()))
         return envelope(
@@ -198,6 +202,16 @@ public final class TikTokAPIFake: Sendable {
                     }),
                 "cursor": .int(Int64(next)), "has_more": .bool(next < all.count),
             ])
+    }
+
+    /// TikTok's texts for the codes tests script.
+    private static func message(code: Int) -> String {
+        switch code {
+        case 40101: return "The combination of app_id and secret is invalid."
+        case 40103, 40130: return "Access token is invalid or has not been authorized."
+        case 40132: return "The system is busy. Please try again later."
+        default: return "Scripted error"
+        }
     }
 
     private func envelope(_ code: Int, _ message: String, data: WireJSON = [:]) -> FakeResponse {

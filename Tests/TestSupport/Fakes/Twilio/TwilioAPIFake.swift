@@ -53,7 +53,7 @@ public final class TwilioAPIFake: Sendable {
         case .tokenError: return error(401, 20003, "Authenticate")
         case .recipientUnavailable: return error(400, 21211, "Invalid 'To' Phone Number")
         case .windowError: return error(400, 21610, "Attempt to send to unsubscribed recipient")
-        case .platformError(let code, _): return error(400, code, "Scripted error \(code)")
+        case .platformError(let code, _): return error(400, code, Self.message(code: code))
         case .hang, .asyncWindowFailure, nil: break
         }
         var fields: [String: String] = [:]
@@ -85,6 +85,19 @@ public final class TwilioAPIFake: Sendable {
                 "subresource_uris": ["media": .string("\(uri)/Media.json")], "to": .string(to),
                 "uri": .string("\(uri).json"),
             ])
+    }
+
+    /// Twilio's texts for the codes tests script (CHANNELS.md §8.4).
+    private static func message(code: Int) -> String {
+        switch code {
+        case 21606:
+            return "The 'From' phone number provided is not a valid message-capable Twilio phone number"
+                + " for this destination."
+        case 21608: return "The number is unverified. Trial accounts may only send messages to verified numbers."
+        case 21610: return "Attempt to send to unsubscribed recipient"
+        case 21614: return "'To' number is not a valid mobile number"
+        default: return "Scripted error \(code)"
+        }
     }
 
     private func error(_ status: Int, _ code: Int, _ message: String, headers: [String: String] = [:])

@@ -46,4 +46,7 @@ public enum OutboundBuildError: Error, Sendable, Hashable {
     case wrongCredentials(platform: Platform)
     /// No adapter is registered for the platform.
     case noAdapter(Platform)
+    /// The text is longer than the platform takes for this kind (TikTok comment replies: 150
+    /// characters, CHANNELS.md §6.4); refused before anything is sent.
+    case textTooLong(platform: Platform, limit: Int)
 }

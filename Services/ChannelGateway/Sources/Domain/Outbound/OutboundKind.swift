@@ -8,9 +8,11 @@ public enum OutboundKind: Sendable, Hashable {
     case privateReply(PrivateReplyTarget)
     /// Public reply under a comment: Facebook `POST /{comment-id}/comments`, Instagram `POST /{comment-id}/replies`.
     case publicCommentReply(commentID: String)
-    /// WhatsApp free-form text (inside the customer-service window).
+    /// WhatsApp free-form text (inside the customer-service window). `to` is the customer's phone
+    /// number (wa_id) or business-scoped user id (BSUID, `US.1349...`); the adapter sends each in
+    /// its own field.
     case whatsAppText(to: String)
-    /// WhatsApp approved template (allowed outside the window).
+    /// WhatsApp approved template (allowed outside the window); `to` as for ``whatsAppText(to:)``.
     case whatsAppTemplate(to: String, template: WhatsAppTemplate)
     /// X direct message to a participant (`/2/dm_conversations/with/{id}/messages`).
     case xDirectMessage(participantID: String)
@@ -20,7 +22,8 @@ public enum OutboundKind: Sendable, Hashable {
     case linkedInComment(LinkedInCommentTarget)
     /// TikTok reply to a comment on one of the account's videos.
     case tiktokCommentReply(videoID: String, commentID: String)
-    /// Telegram `sendMessage` to a chat (numeric id or `@channelusername`).
+    /// Telegram `sendMessage` to a chat (numeric id or `@channelusername`); a business-account
+    /// chat also needs ``OutboundMessage/businessConnectionID``.
     case telegramMessage(chatID: String)
     /// Twilio Programmable Messaging (`Messages.json`).
     case twilioMessage(TwilioAddressing)
@@ -34,16 +37,52 @@ public enum PrivateReplyTarget: Sendable, Hashable {
     case visitorPost(id: String)
 }
 
-/// An approved WhatsApp template and its body parameters, in order.
+/// An approved WhatsApp template and the values of its variables (CHANNELS.md §3.4).
+///
+/// A template is created with positional variables (`{{1}}`, `{{2}}`: ``bodyParameters``, in order)
+/// or named ones (`{{order_id}}`: ``namedBodyParameters``, sent with `parameter_name`); use the
+/// form the template was created with, not both (Meta refuses a mix). ``header`` fills the
+/// header's variable: its text, or the image, video or document of a media header.
 public struct WhatsAppTemplate: Sendable, Hashable {
+    /// A named variable's value.
+    public struct NamedParameter: Sendable, Hashable {
+        public var name: String
+        public var text: String
+
+        public init(name: String, text: String) {
+            self.name = name
+            self.text = text
+        }
+    }
+
+    /// The value of a template header's variable.
+    public enum Header: Sendable, Hashable {
+        /// A text header's variable; `parameterName` for a template with named variables.
+        case text(String, parameterName: String? = nil)
+        /// A media header, by public URL (`link`).
+        case image(link: String)
+        case video(link: String)
+        case document(link: String, filename: String? = nil)
+    }
+
     public var name: String
     public var languageCode: String
+    /// Positional body variables, `{{1}}` first.
     public var bodyParameters: [String]
+    /// Named body variables.
+    public var namedBodyParameters: [NamedParameter]
+    /// The header's variable, if the template's header has one.
+    public var header: Header?
 
-    public init(name: String, languageCode: String, bodyParameters: [String] = []) {
+    public init(
+        name: String, languageCode: String, bodyParameters: [String] = [],
+        namedBodyParameters: [NamedParameter] = [], header: Header? = nil
+    ) {
         self.name = name
         self.languageCode = languageCode
         self.bodyParameters = bodyParameters
+        self.namedBodyParameters = namedBodyParameters
+        self.header = header
     }
 }
 

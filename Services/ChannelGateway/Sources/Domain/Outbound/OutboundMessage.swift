@@ -12,11 +12,19 @@ public struct OutboundMessage: Sendable, Hashable {
     /// The platform id of the customer's message this reply quotes (WhatsApp `context`, Telegram
     /// `reply_parameters`); ignored by platforms that cannot quote.
     public var quotedMessageID: String?
+    /// Telegram: the business connection (`business_connection_id` of the customer's
+    /// `business_message`) on whose behalf a reply into a Telegram Business chat is sent
+    /// (CHANNELS.md §7.3, §7.4); nil for a bot's own chats. Ignored by every other platform.
+    public var businessConnectionID: String?
 
-    public init(kind: OutboundKind, text: String, idempotencyKey: String, quotedMessageID: String? = nil) {
+    public init(
+        kind: OutboundKind, text: String, idempotencyKey: String, quotedMessageID: String? = nil,
+        businessConnectionID: String? = nil
+    ) {
         self.kind = kind
         self.text = text
         self.idempotencyKey = idempotencyKey
         self.quotedMessageID = quotedMessageID
+        self.businessConnectionID = businessConnectionID
     }
 }

@@ -4,7 +4,10 @@
 /// - `sent`: done. `platformMessageID` is nil only where the platform returns none (WeChat).
 /// - `retryAfter`: worth trying again; `delay` is the platform's own hint (Retry-After,
 ///   `retry_after`, `x-rate-limit-reset`), nil when it gave none (use the worker's backoff).
-/// - `failed`: final for this message; retrying the same request will not help.
+/// - `failed`: final for this message; retrying the same request will not help. One `failed` asks
+///   for a different request instead: Telegram's "group chat was upgraded to a supergroup"
+///   (`failed(.other, ...)` whose ``telegramMigratedChatID`` is the new chat): re-target the
+///   conversation to that chat and send again (nothing was sent).
 public enum OutboundOutcome: Sendable, Hashable {
     case sent(platformMessageID: String?)
     case retryAfter(delay: Duration?, reason: OutboundFailureReason)
@@ -25,9 +28,13 @@ public enum OutboundFailureReason: String, Sendable, Hashable, CaseIterable {
     case recipientOptedOut
     /// Network failure, timeout or a platform-side error expected to pass.
     case transient
-    /// The platform reported an error although the message may have gone out (Meta 1/1357046):
-    /// retrying risks a duplicate, so it is final and flagged for a human.
+    /// The platform reported an error although the message may have gone out (Meta 1/1357046),
+    /// or said it already has what we are sending (Meta 10900 on a private reply: the comment was
+    /// answered privately, most likely by an earlier attempt whose answer was lost): retrying
+    /// risks a duplicate, so it is final and flagged for a human.
     case maybeSent
-    /// Anything else (invalid request, permissions, unknown error codes).
+    /// Anything else (invalid request, permissions, unknown error codes), including problems of
+    /// our own account's configuration that reconnecting the channel does not fix (Twilio
+    /// 21606/21608, WeChat 40164, TikTok 40101, X API access level); the detail says which.
     case other
 }

@@ -40,6 +40,7 @@ public struct FacebookOutboundAdapter: OutboundAdapter {
     }
 
     public func outcome(of response: PlatformResponse, for message: OutboundMessage) -> OutboundOutcome {
-        MetaGraphOutcome.classify(response, successID: MetaSendAPI.successID)
+        MetaGraphOutcome.classify(
+            response, isPrivateReply: MetaSendAPI.isPrivateReply(message.kind), successID: MetaSendAPI.successID)
     }
 }

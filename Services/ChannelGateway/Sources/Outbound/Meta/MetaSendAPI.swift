@@ -38,6 +38,13 @@ enum MetaSendAPI {
             body: body.encoded)
     }
 
+    /// Whether `kind` is a private reply (one per comment or visitor post; Graph error 10900 when
+    /// it already has one).
+    static func isPrivateReply(_ kind: OutboundKind) -> Bool {
+        if case .privateReply = kind { return true }
+        return false
+    }
+
     /// Send API answers `message_id`; comment endpoints answer `id`.
     static func successID(_ json: WireJSON) -> String? {
         json["message_id"]?.text ?? json["id"]?.text

@@ -7,6 +7,11 @@ import PlatformJSON
 /// how the inbound side identifies Telegram messages too (`chat.id`, `message_id`).
 /// 403 (blocked by the user, cannot initiate) and 400 "chat not found" mean the recipient cannot be
 /// reached; 401/404 mean the bot token is wrong (Telegram answers 404 for unknown tokens).
+///
+/// A reply into a Telegram Business chat carries the `business_connection_id` of the customer's
+/// `business_message` (``OutboundMessage/businessConnectionID``). A group that became a
+/// supergroup answers 400 with `parameters.migrate_to_chat_id`: nothing was sent, and the outcome
+/// (`failed(.other)`, ``OutboundOutcome/telegramMigratedChatID``) names the new chat to send to.
 public struct TelegramOutboundAdapter: OutboundAdapter {
     public let platform = Platform.telegram
     public var endpoint: PlatformEndpoint
@@ -33,6 +38,9 @@ public struct TelegramOutboundAdapter: OutboundAdapter {
         var body: [String: WireJSON] = [
             "chat_id": Int64(chatID).map(WireJSON.int) ?? .string(chatID), "text": .string(message.text),
         ]
+        if let connection = message.businessConnectionID, !connection.isEmpty {
+            body["business_connection_id"] = .string(connection)
+        }
         if let quoted = message.quotedMessageID {
             body["reply_parameters"] = [
                 "message_id": Int64(quoted).map(WireJSON.int) ?? .string(quoted),
@@ -54,6 +62,9 @@ public struct TelegramOutboundAdapter: OutboundAdapter {
         let code = json["error_code"]?.integer ?? Int64(response.status)
         let description = json["description"]?.text ?? ""
         let detail = "Telegram \(code): \(description)"
+        if let newChatID = json["parameters"]?["migrate_to_chat_id"]?.integer {
+            return .failed(reason: .other, detail: TelegramChatMigration.detail(detail, newChatID: newChatID))
+        }
         switch code {
         case 429:
             let seconds = json["parameters"]?["retry_after"]?.integer

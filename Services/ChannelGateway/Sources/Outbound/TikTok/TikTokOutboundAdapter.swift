@@ -3,10 +3,17 @@ import PlatformJSON
 /// TikTok API for Business: reply to a comment on the account's own video
 /// (`POST /open_api/{version}/business/comment/reply/create/`, `Access-Token` header).
 ///
-/// TikTok answers HTTP 200 with a non-zero `code` on failure. Codes (CHANNELS.md §6.4 documents only
-/// 40100): 40100 rate limit → retry after 5 minutes (the per-minute quota; the per-day one would
-/// need until 00:00 UTC, which the answer does not distinguish); 40101/40102/40104/40105 are taken
-/// as the access-token codes (unconfirmed); 5xxxx as TikTok-side transient errors (unconfirmed).
+/// TikTok answers HTTP 200 with a non-zero `code` on failure. Codes (CHANNELS.md §6.4 documents
+/// only 40100; the rest from the return-code list of TikTok's Business API SDK): 40100 rate limit
+/// → retry after 5 minutes (the per-minute quota; the per-day one would need until 00:00 UTC,
+/// which the answer does not distinguish); 40132 → retry (TikTok asks to try again); 40102,
+/// 40103, 40104, 40105 and 40130 → the access token (expired, invalid, missing, revoked, not
+/// authorised): the channel needs reconnecting; 40101 is our app's id/secret pair, not the
+/// channel's token (`other`); 5xxxx → TikTok-side transient errors.
+///
+/// A reply is at most 150 characters (CHANNELS.md §6.4, from a third-party tool): a longer text
+/// is refused before sending (``OutboundBuildError/textTooLong(platform:limit:)``). Characters
+/// are counted as Swift does (grapheme clusters); how TikTok counts an emoji is unconfirmed.
 public struct TikTokOutboundAdapter: OutboundAdapter {
     public let platform = Platform.tiktok
     public var endpoint: PlatformEndpoint
@@ -15,6 +22,8 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
     public static let api = PlatformAPI(
         .tiktok, production: .init(baseURL: "https://business-api.tiktok.com", version: "v1.3"))
     public static var apis: [PlatformAPI] { [api] }
+    /// The longest comment reply TikTok takes, in characters.
+    public static let maxReplyLength = 150
 
     public init(endpoint: PlatformEndpoint) {
         self.endpoint = endpoint
@@ -30,6 +39,9 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
         let (token, businessID) = (credentials.accessToken, credentials.businessID)
         guard case .tiktokCommentReply(let videoID, let commentID) = message.kind else {
             throw .unsupportedKind(platform: platform, kind: message.kind)
+        }
+        guard message.text.count <= Self.maxReplyLength else {
+            throw .textTooLong(platform: platform, limit: Self.maxReplyLength)
         }
         let body: WireJSON = [
             "business_id": .string(businessID), "video_id": .string(videoID), "comment_id": .string(commentID),
@@ -59,8 +71,12 @@ public struct TikTokOutboundAdapter: OutboundAdapter {
             return .sent(platformMessageID: id)
         case 40100:
             return .retryAfter(delay: .seconds(300), reason: .rateLimited)
-        case 40101, 40102, 40104, 40105:
+        case 40132:
+            return .retryAfter(delay: nil, reason: .transient)
+        case 40102, 40103, 40104, 40105, 40130:
             return .failed(reason: .tokenInvalid, detail: detail)
+        case 40101:
+            return .failed(reason: .other, detail: "\(detail) (our TikTok app's id and secret, not the token)")
         case 50000...59999:
             return .retryAfter(delay: nil, reason: .transient)
         default:

@@ -4,9 +4,13 @@ import PlatformJSON
 /// Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{sid}/Messages.json`, HTTP Basic
 /// auth, form-encoded. The platform message id is the Message `sid` (`SM…`/`MM…`).
 ///
-/// Errors (`{"code","message","more_info","status"}`): 21610 opted out (its own reason); 21211,
-/// 21606, 21612, 21614, 21608 unreachable recipient; 20003 / HTTP 401 bad credentials; 20429 /
-/// HTTP 429 rate limited (Retry-After honoured if sent).
+/// Errors (`{"code","message","more_info","status"}`, CHANNELS.md §8.4): 21610 opted out (its
+/// own reason); 21211, 21612, 21614 unreachable recipient; 20003 / HTTP 401 bad credentials;
+/// 20429 / HTTP 429 rate limited (Retry-After honoured if sent).
+///
+/// 21606 (our `From` number cannot send to this destination) and 21608 (a trial account may only
+/// send to verified numbers) are about our number and account, not the recipient: `other`, with
+/// a detail that says so, so that no customer is marked unreachable for our configuration.
 public struct TwilioOutboundAdapter: OutboundAdapter {
     public let platform = Platform.twilio
     public var endpoint: PlatformEndpoint
@@ -60,8 +64,17 @@ public struct TwilioOutboundAdapter: OutboundAdapter {
         switch code {
         case 21610:
             return .failed(reason: .recipientOptedOut, detail: detail)
-        case 21211, 21606, 21612, 21614, 21608:
+        case 21211, 21612, 21614:
             return .failed(reason: .recipientUnavailable, detail: detail)
+        case 21606:
+            return .failed(
+                reason: .other,
+                detail: "\(detail) (our sending number cannot message this destination: check the number's"
+                    + " capabilities or the Messaging Service's sender pool)")
+        case 21608:
+            return .failed(
+                reason: .other,
+                detail: "\(detail) (our Twilio account is a trial account: upgrade it or verify the number)")
         case 20003:
             return .failed(reason: .tokenInvalid, detail: detail)
         case 20429:

@@ -4,9 +4,14 @@ import PlatformJSON
 /// X API v2: DMs (`POST /2/dm_conversations/with/{participant}/messages`) and reply posts
 /// (`POST /2/tweets`), with the connected account's user-context OAuth 2.0 token.
 ///
-/// Unconfirmed error bodies (CHANNELS.md §4.4): we classify on the HTTP status. A 403 on a DM is
-/// taken as "this person does not accept DMs from us" (recipient unavailable); a 403 on a post as
-/// other (usually a permission or duplicate-content refusal). 429 waits until `x-rate-limit-reset`.
+/// Error bodies are unconfirmed (CHANNELS.md §4.4), so a 403 is read for what it names (see
+/// `XForbiddenAnswer`): our app's access (a missing `dm.write` scope, an API tier without DMs,
+/// a client not in a Project) is `other` with a detail saying so, for every message of the
+/// channel; a DM recipient who does not take our DMs is `recipientUnavailable`; a 403 that names
+/// neither is `other`. A 429 waits until the spent window resets, the 24-hour caps included
+/// (`XRateLimitHeaders`). A 401 is `tokenInvalid`: the two-hour token expired or was revoked;
+/// the caller renews it with the refresh token (`tokenRefreshRequest`) and sends once more
+/// before it calls the channel's token invalid.
 public struct XOutboundAdapter: OutboundAdapter {
     public let platform = Platform.x
     public var endpoint: PlatformEndpoint
@@ -55,13 +60,26 @@ public struct XOutboundAdapter: OutboundAdapter {
                 return .sent(platformMessageID: id)
             }
         }
-        if response.status == 403 {
+        switch response.status {
+        case 403:
             let detail = json?["detail"]?.text ?? json?["errors"]?[0]?["message"]?.text ?? "forbidden"
-            if case .xDirectMessage = message.kind {
-                return .failed(reason: .recipientUnavailable, detail: "X 403: \(detail)")
+            switch XForbiddenAnswer.cause(of: json) {
+            case .access:
+                return .failed(reason: .other, detail: "X 403, our app's access (scope or API tier): \(detail)")
+            case .recipient:
+                if case .xDirectMessage = message.kind {
+                    return .failed(reason: .recipientUnavailable, detail: "X 403: \(detail)")
+                }
+                return .failed(reason: .other, detail: "X 403: \(detail)")
+            case .unnamed:
+                return .failed(reason: .other, detail: "X 403: \(detail)")
             }
-            return .failed(reason: .other, detail: "X 403: \(detail)")
+        case 429:
+            return .retryAfter(
+                delay: XRateLimitHeaders.delay(in: response.headers, nowUnixSeconds: nowUnixSeconds()),
+                reason: .rateLimited)
+        default:
+            return HTTPStatusOutcome.classify(response, platform: "X", nowUnixSeconds: nowUnixSeconds())
         }
-        return HTTPStatusOutcome.classify(response, platform: "X", nowUnixSeconds: nowUnixSeconds())
     }
 }
