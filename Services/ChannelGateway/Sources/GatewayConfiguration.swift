@@ -26,6 +26,8 @@ public struct GatewayConfiguration: Sendable {
     public var inbound: InboundSettings
     /// Where each platform API is (production; tests point single APIs at the fakes).
     public var outboundEndpoints: OutboundEndpoints
+    /// The delivery worker's and the status outbox's timings (code defaults; tests shorten them).
+    public var outbound = OutboundSettings()
 
     public init(
         service: ServiceConfiguration, httpHost: String = "0.0.0.0", httpPort: Int = 8080, maxBodyBytes: Int = 1 << 20,

@@ -2,11 +2,14 @@
 /// classifies the answer. Resolves WeChat AppID/AppSecret into a cached access token and, when
 /// WeChat rejects the token (40001/42001), fetches a new one and sends once more.
 ///
-/// A transport failure (timeout, refused connection) is `retryAfter(nil, .transient)`. After a
-/// timeout the platform may still have acted on the request; none of these send APIs takes an
-/// idempotency key (CHANNELS.md), so only an echo can tell (Facebook's `message.metadata`
-/// carries the key for that). Apart from the one WeChat token refresh, nothing is retried here:
-/// the delivery worker owns retries and backoff.
+/// A transport failure is told apart by whether the request may have reached the platform
+/// (``PlatformTransportError/mayHaveReachedPlatform``): a request that never left (refused
+/// connection, DNS, connect timeout) is `retryAfter(nil, .transient)`; one whose answer was lost
+/// after it went out (a timeout while waiting, a reset) is `failed(.maybeSent)`, since the platform
+/// may have acted on it and none of these send APIs takes an idempotency key (CHANNELS.md;
+/// ``PlatformIdempotency``; only an echo can tell afterwards, Facebook's `message.metadata` carries
+/// the key for that). Apart from the one WeChat token refresh, nothing is retried here: the
+/// delivery worker owns retries and backoff.
 public struct OutboundSender: Sendable {
     private let http: PlatformHTTPClient
     private let adapters: OutboundAdapters
@@ -53,7 +56,11 @@ public struct OutboundSender: Sendable {
             let response = try await http.execute(request)
             return adapter.outcome(of: response, for: message)
         } catch {
-            return .retryAfter(delay: nil, reason: .transient)
+            guard error.mayHaveReachedPlatform else { return .retryAfter(delay: nil, reason: .transient) }
+            return .failed(
+                reason: .maybeSent,
+                detail: "\(adapter.platform.rawValue) gave no answer after the request was sent (\(error.request): "
+                    + "\(error.underlying.prefix(200))); the message may have been delivered")
         }
     }
 
