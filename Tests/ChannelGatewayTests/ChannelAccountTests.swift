@@ -48,9 +48,12 @@ struct ChannelHarness {
                         box: box,
                         http: PlatformHTTPClient(client: .shared), endpoints: .production, settings: PollerSettings(),
                         logger: Logger(label: "poller"), now: { Date() }))
+                let outbound = OutboundOperations(
+                    deliveries: DeliveryRepository(client: postgres, logger: Logger(label: "deliveries")),
+                    signal: WorkSignal(), publicBaseURL: "http://127.0.0.1:8080")
                 let rpc = GatewayRPC(
                     channels: channels, secrets: box, plans: PlanStandIn(enterprise: ["org-big"]), inbound: inbound,
-                    now: { Date() })
+                    outbound: outbound, now: { Date() })
                 try await body(ChannelHarness(rpc: rpc, database: postgres))
             }
         }

@@ -1,9 +1,24 @@
 import Foundation
 import TestSupport
 
-// Runs every platform fake on 127.0.0.1 (free ports) for demos, prints each base URL, and serves
-// until SIGINT or SIGTERM. Written unbuffered so a script reading a pipe sees the URLs at once.
+// Runs every platform fake on 127.0.0.1 (free ports) for demos and staging, prints one
+// `export NAME=URL` line per platform API base URL the gateway reads (OutboundEndpoints+Environment),
+// and serves until SIGINT or SIGTERM. Written unbuffered so a script reading a pipe sees the lines at
+// once: `swift run platform-fakes > fakes.env &`, then `. ./fakes.env` before starting the gateway.
 let fakes = try await FakePlatforms.startAll(credentials: .demo)
-FileHandle.standardOutput.write(Data((fakes.summary.joined(separator: "\n") + "\n").utf8))
+let exports = [
+    ("FACEBOOK_API_BASE_URL", fakes.facebook.baseURL),
+    // One Instagram fake serves both hosts' shapes (Facebook Login and Instagram Login).
+    ("INSTAGRAM_API_BASE_URL", fakes.instagram.baseURL),
+    ("INSTAGRAM_LOGIN_API_BASE_URL", fakes.instagram.baseURL),
+    ("WHATSAPP_API_BASE_URL", fakes.whatsApp.baseURL),
+    ("X_API_BASE_URL", fakes.x.baseURL),
+    ("LINKEDIN_API_BASE_URL", fakes.linkedIn.baseURL),
+    ("TIKTOK_API_BASE_URL", fakes.tiktok.baseURL),
+    ("TELEGRAM_API_BASE_URL", fakes.telegram.baseURL),
+    ("TWILIO_API_BASE_URL", fakes.twilio.baseURL),
+    ("WECHAT_API_BASE_URL", fakes.weChat.baseURL),
+]
+FileHandle.standardOutput.write(Data(exports.map { "export \($0.0)=\($0.1)\n" }.joined().utf8))
 await FakePlatforms.waitForTermination()
 await fakes.stopAll()

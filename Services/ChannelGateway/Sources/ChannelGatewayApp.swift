@@ -62,7 +62,17 @@ public struct ChannelGatewayApp: Sendable {
             onStored: { relaySignal.wake() })
         let inbound = InboundOperations(
             log: log, directory: directory, relaySignal: relaySignal, pollers: pollers, poller: poller)
-        let rpc = GatewayRPC(channels: channels, secrets: box, plans: plans, inbound: inbound, now: now)
+        let deliveries = DeliveryRepository(client: database, logger: logger)
+        let deliverySignal = WorkSignal()
+        let statusSignal = WorkSignal()
+        let outbound = OutboundOperations(
+            deliveries: deliveries, signal: deliverySignal, publicBaseURL: configuration.publicBaseURL)
+        let rpc = GatewayRPC(
+            channels: channels, secrets: box, plans: plans, inbound: inbound, outbound: outbound, now: now)
+        let sender = OutboundSender(
+            http: PlatformHTTPClient(client: HTTPClient.shared, timeout: configuration.outbound.sendTimeout),
+            adapters: OutboundAdapters(endpoints: configuration.outboundEndpoints),
+            weChatTokens: WeChatAccessTokenCache(store: PostgresWeChatTokenStore(client: database, logger: logger)))
         var background: [any Service] = [
             counters,
             InboundRelay(log: log, peers: peers, settings: settings, signal: relaySignal, logger: logger, now: now),
@@ -73,6 +83,18 @@ public struct ChannelGatewayApp: Sendable {
             InboundNotifications(client: database, signals: [relaySignal, fetchSignal], logger: logger),
             InboundMaintenance(
                 log: log, peers: peers, settings: settings, relaySignal: relaySignal, logger: logger, now: now),
+            DeliveryWorker(
+                deliveries: deliveries, channels: channels, box: box, sender: sender,
+                pacer: ChannelPacer(
+                    sendsPerSecond: configuration.outbound.channelSendsPerSecond,
+                    burst: configuration.outbound.channelBurst),
+                settings: configuration.outbound, publicBaseURL: configuration.publicBaseURL, signal: deliverySignal,
+                logger: logger, now: now, onStatusQueued: { statusSignal.wake() }),
+            DeliveryStatusOutbox(
+                deliveries: deliveries, peers: peers, settings: configuration.outbound, signal: statusSignal,
+                logger: logger, now: now),
+            InboundNotifications(
+                client: database, signals: [deliverySignal], logger: logger, channel: DeliveryRepository.notifyChannel),
         ]
         if configuration.pollers.enabled { background.append(poller) }
         background += [

@@ -28,6 +28,8 @@ public struct GatewayConfiguration: Sendable {
     public var outboundEndpoints: OutboundEndpoints
     /// The LinkedIn poller's and the reconciliations' schedule.
     public var pollers: PollerSettings
+    /// The delivery worker's and the status outbox's timings (code defaults; tests shorten them).
+    public var outbound = OutboundSettings()
 
     public init(
         service: ServiceConfiguration, httpHost: String = "0.0.0.0", httpPort: Int = 8080, maxBodyBytes: Int = 1 << 20,
@@ -85,7 +87,8 @@ public struct GatewayConfiguration: Sendable {
             service: try ServiceConfiguration.load(.channelGateway, from: environment),
             httpHost: host, httpPort: port,
             maxBodyBytes: try environment.integer("WEBHOOK_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(64 << 20)),
-            secretsKey: key[0], previousSecretsKeys: previous, platformApps: apps, publicBaseURL: base
+            secretsKey: key[0], previousSecretsKeys: previous, platformApps: apps, publicBaseURL: base,
+            outboundEndpoints: try OutboundEndpoints.load(from: environment)
         )
     }
 }

@@ -36,6 +36,8 @@ final class GatewayPeerStandIns: Sendable {
     }
 
     let state = Mutex(State())
+    /// RecordDeliveryStatus's script and calls (GatewayPeerStandIns+Outbound.swift).
+    let deliveryStatus = DeliveryStatusStandIn()
 
     func with<T>(_ body: (inout State) -> T) -> T { self.state.withLock { body(&$0) } }
 
@@ -151,6 +153,7 @@ struct GatewayHarness {
 
     static func with<T: Sendable>(
         settings: InboundSettings = Self.fastSettings, maxBodyBytes: Int = 1 << 20,
+        outbound: OutboundSettings = Self.fastOutbound, outboundEndpoints: OutboundEndpoints = .production,
         _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         try await withTestDatabase { database in
@@ -159,7 +162,8 @@ struct GatewayHarness {
                 try await MigrationRunner(schema: "gateway", migrations: GatewayMigrations.all)
                     .migrate(postgres, logger: Logger(label: "migrations"))
                 return try await Self.run(
-                    database: postgres, settings: settings, maxBodyBytes: maxBodyBytes, body)
+                    database: postgres, settings: settings, maxBodyBytes: maxBodyBytes, outbound: outbound,
+                    outboundEndpoints: outboundEndpoints, body)
             }
         }
     }
@@ -169,6 +173,7 @@ struct GatewayHarness {
     static func run<T: Sendable>(
         database postgres: PostgresClient, peers: GatewayPeerStandIns = GatewayPeerStandIns(),
         settings: InboundSettings = Self.fastSettings, maxBodyBytes: Int = 1 << 20,
+        outbound: OutboundSettings = Self.fastOutbound, outboundEndpoints: OutboundEndpoints = .production,
         _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         let standIns: [any RegistrableRPCService] = [
@@ -177,12 +182,14 @@ struct GatewayHarness {
         let interceptor = await TestTokens.serviceInterceptor(.channelGateway)
         return try await withInProcessServer(services: standIns, clientInterceptors: [interceptor]) { peerClient in
             let port = try freePort()
-            let configuration = GatewayConfiguration(
+            var configuration = GatewayConfiguration(
                 service: ServiceConfiguration(
                     service: .channelGateway, database: try DatabaseURL(parsing: "postgres://unused@127.0.0.1/unused"),
                     grpcHost: "127.0.0.1", tokenSigningKey: "unused-in-process"),
                 httpHost: "127.0.0.1", httpPort: port, maxBodyBytes: maxBodyBytes, secretsKey: Self.key,
-                platformApps: Self.apps, inbound: settings, pollers: Self.noPollers)
+                platformApps: Self.apps, inbound: settings, outboundEndpoints: outboundEndpoints,
+                pollers: Self.noPollers)
+            configuration.outbound = outbound
             let health = HealthStatus(services: [])
             health.setAll(.serving)
             let parts = ChannelGatewayApp.assemble(

@@ -3,8 +3,9 @@ import InboxAPI
 
 // Stand-ins for the gateway's peers, implementing their generated service protocols and served
 // over the in-process transport behind the real interceptors (a call needs a service token). The
-// calls the gateway makes (CheckIngest, IngestEvents) answer from `GatewayPeerStandIns`
-// (scriptable, recording); every other call is UNIMPLEMENTED. Generated once from the protocols.
+// calls the gateway makes (CheckIngest, IngestEvents, RecordDeliveryStatus) answer from
+// `GatewayPeerStandIns` (scriptable, recording); every other call is UNIMPLEMENTED. Generated once
+// from the protocols.
 
 struct GatewayPolicyStandIn: Inbox_V1_PolicyService.SimpleServiceProtocol {
     let state: GatewayPeerStandIns
@@ -151,7 +152,7 @@ struct GatewayConversationStandIn: Inbox_V1_ConversationService.SimpleServicePro
     func recordDeliveryStatus(request: Inbox_V1_RecordDeliveryStatusRequest, context: ServerContext) async throws
         -> Inbox_V1_RecordDeliveryStatusResponse
     {
-        throw RPCError(code: .unimplemented, message: "stand-in: recordDeliveryStatus")
+        try await self.state.recordDeliveryStatus(request)
     }
 
     func setAssignee(request: Inbox_V1_SetAssigneeRequest, context: ServerContext) async throws

@@ -7,11 +7,14 @@ import ServiceLifecycle
 /// content fetcher at every notification: a commit on any replica reaches every replica's relay
 /// at once (DESIGN.md §1). A dropped connection is taken again with backoff; meanwhile the relay
 /// keeps polling every ``InboundSettings/pollInterval``, so a lost notification delays an event
-/// by at most a poll.
+/// by at most a poll. A second instance on ``DeliveryRepository/notifyChannel`` wakes the delivery
+/// worker the same way.
 struct InboundNotifications: Service {
     let client: PostgresClient
     let signals: [WorkSignal]
     let logger: Logger
+    /// The NOTIFY channel listened on.
+    var channel: String = InboundLog.notifyChannel
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
@@ -20,7 +23,7 @@ struct InboundNotifications: Service {
                 let started = ContinuousClock.now
                 do {
                     try await self.client.withConnection { connection in
-                        try await connection.listen(on: InboundLog.notifyChannel) { notifications in
+                        try await connection.listen(on: self.channel) { notifications in
                             // Anything committed while nobody listened.
                             self.wake()
                             for try await _ in notifications { self.wake() }
@@ -29,8 +32,8 @@ struct InboundNotifications: Service {
                 } catch {
                     if Task.isCancelled { break }
                     self.logger.warning(
-                        "the relay lost its LISTEN connection; reconnecting",
-                        metadata: ["error": "\(String(reflecting: error))"])
+                        "a LISTEN connection was lost; reconnecting",
+                        metadata: ["channel": "\(self.channel)", "error": "\(String(reflecting: error))"])
                 }
                 // A connection that held a while was fine: start the backoff over.
                 if ContinuousClock.now - started > .seconds(10) { delay = .milliseconds(500) }

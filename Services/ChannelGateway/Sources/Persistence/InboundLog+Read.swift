@@ -32,6 +32,7 @@ struct InboundHealth: Sendable {
     var oldestPendingAt: Date?
     var counters: [String: Int64] = [:]
     var lastError: (text: String, reason: String, at: Date)?
+    /// Outbound deliveries per state word; FAILED ones whose reason is maybe_sent under `maybe_sent`.
     var deliveries: [String: Int64] = [:]
 }
 
@@ -161,8 +162,12 @@ extension InboundLog {
         for try await (text, reason, at) in errors.decode((String, String, Date).self) {
             health.lastError = (text, reason, at)
         }
+        // MAYBE_SENT (FAILED with the reason maybe_sent) counted apart under its own word.
         let deliveries = try await self.client.query(
-            "SELECT state, count(*)::bigint FROM outbound_deliveries WHERE channel_id = \(channelID) GROUP BY state",
+            """
+            SELECT CASE WHEN failure_reason = 'maybe_sent' THEN 'maybe_sent' ELSE state END, count(*)::bigint
+            FROM outbound_deliveries WHERE channel_id = \(channelID) GROUP BY 1
+            """,
             logger: self.logger)
         for try await (state, count) in deliveries.decode((String, Int64).self) { health.deliveries[state] = count }
         return health

@@ -166,7 +166,10 @@ extension GatewayRPC {
             $0.unparsedEvents = health.counts[.unparsed] ?? 0
             $0.rejectedEvents = health.counts[.rejected] ?? 0
             $0.sentDeliveries = ["sent", "delivered", "read"].reduce(0) { $0 + (health.deliveries[$1] ?? 0) }
-            $0.failedDeliveries = health.deliveries["failed"] ?? 0
+            // MAYBE_SENT is a FAILED delivery (its reason says the platform may have it): counted
+            // in both.
+            $0.maybeSentDeliveries = health.deliveries["maybe_sent"] ?? 0
+            $0.failedDeliveries = (health.deliveries["failed"] ?? 0) + $0.maybeSentDeliveries
             if let oldest = health.oldestPendingAt {
                 let lag = max(0, now.timeIntervalSince(oldest))
                 $0.relayLag = Google_Protobuf_Duration(

@@ -11,13 +11,13 @@ import SwiftProtobuf
 #endif
 
 /// The `inbox.v1.ChannelGatewayService` handlers: channel accounts here, the inbound log in
-/// `GatewayRPC+Inbound.swift`; deliveries answer UNIMPLEMENTED until the outbound issue lands (after
-/// authentication, like every other RPC).
+/// `GatewayRPC+Inbound.swift`, outbound deliveries in `GatewayRPC+Outbound.swift`.
 struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
     let channels: ChannelRepository
     let secrets: ChannelSecretsBox
     let plans: any PlanCheck
     let inbound: InboundOperations
+    let outbound: OutboundOperations
     let now: @Sendable () -> Date
 
     // MARK: Channel accounts
@@ -167,17 +167,5 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
             throw .invalidArgument("channel_id is not a channel id", field: "channel_id")
         }
         return id
-    }
-
-    // MARK: Not built yet (the outbound issue)
-
-    func deliverMessage(request: Inbox_V1_DeliverMessageRequest, context: ServerContext) async throws
-        -> Inbox_V1_Delivery
-    {
-        throw DomainError.notBuiltYet("ChannelGatewayService.DeliverMessage")
-    }
-
-    func getDelivery(request: Inbox_V1_GetDeliveryRequest, context: ServerContext) async throws -> Inbox_V1_Delivery {
-        throw DomainError.notBuiltYet("ChannelGatewayService.GetDelivery")
     }
 }

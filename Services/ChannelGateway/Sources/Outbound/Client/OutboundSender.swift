@@ -2,11 +2,14 @@
 /// classifies the answer. Resolves WeChat AppID/AppSecret into a cached access token and, when
 /// WeChat rejects the token (40001/42001), fetches a new one and sends once more.
 ///
-/// A transport failure (timeout, refused connection) is `retryAfter(nil, .transient)`. After a
-/// timeout the platform may still have acted on the request; none of these send APIs takes an
-/// idempotency key (CHANNELS.md), so only an echo can tell (Facebook's `message.metadata`
-/// carries the key for that). Apart from the one WeChat token refresh, nothing is retried here:
-/// the delivery worker owns retries and backoff.
+/// A transport failure is told apart by whether the request may have reached the platform
+/// (``PlatformTransportError/mayHaveReachedPlatform``): a request that never left (refused
+/// connection, DNS, connect timeout) is `retryAfter(nil, .transient)`; one whose answer was lost
+/// after it went out (a timeout while waiting, a reset) is `failed(.maybeSent)`, since the platform
+/// may have acted on it and none of these send APIs takes an idempotency key (CHANNELS.md;
+/// ``PlatformIdempotency``; only an echo can tell afterwards, Facebook's `message.metadata` carries
+/// the key for that). Apart from the one WeChat token refresh, nothing is retried here: the
+/// delivery worker owns retries and backoff.
 public struct OutboundSender: Sendable {
     private let http: PlatformHTTPClient
     private let adapters: OutboundAdapters
@@ -31,12 +34,12 @@ public struct OutboundSender: Sendable {
         var refreshed = false
         while true {
             let token: String
-            switch await weChatTokens.token(appID: appID, fetch: { await fetchToken(weChat, appID, appSecret) }) {
+            let fetched = await weChatTokens.token(
+                appID: appID, fetching: { mode in await fetchToken(weChat, appID, appSecret, mode) })
+            switch fetched {
             case .success(let value): token = value
-            case .failure(let error):
-                return error.isTransient
-                    ? .retryAfter(delay: nil, reason: .transient)
-                    : .failed(reason: .tokenInvalid, detail: error.detail)
+            // 45009 is a rate limit, 40164 the IP allow-list, a bad secret a token error (§9.4).
+            case .failure(let error): return error.outcome
             }
             let outcome = try await attempt(message, adapter: weChat, credentials: WeChatCredentials.accessToken(token))
             guard case .failed(.tokenInvalid, _) = outcome, !refreshed else { return outcome }
@@ -53,15 +56,20 @@ public struct OutboundSender: Sendable {
             let response = try await http.execute(request)
             return adapter.outcome(of: response, for: message)
         } catch {
-            return .retryAfter(delay: nil, reason: .transient)
+            guard error.mayHaveReachedPlatform else { return .retryAfter(delay: nil, reason: .transient) }
+            return .failed(
+                reason: .maybeSent,
+                detail: "\(adapter.platform.rawValue) gave no answer after the request was sent (\(error.request): "
+                    + "\(error.underlying.prefix(200))); the message may have been delivered")
         }
     }
 
     private func fetchToken(
-        _ adapter: WeChatOutboundAdapter, _ appID: String, _ appSecret: String
+        _ adapter: WeChatOutboundAdapter, _ appID: String, _ appSecret: String, _ mode: WeChatTokenFetchMode
     ) async -> Result<WeChatAccessToken, WeChatTokenError> {
         do {
-            return adapter.token(from: try await http.execute(adapter.tokenRequest(appID: appID, appSecret: appSecret)))
+            return adapter.token(
+                from: try await http.execute(adapter.tokenRequest(appID: appID, appSecret: appSecret, mode: mode)))
         } catch {
             return .failure(WeChatTokenError(detail: "WeChat token: \(error.request) failed", isTransient: true))
         }

@@ -199,5 +199,66 @@ enum GatewayMigrations {
                 CREATE INDEX channel_pollers_due ON channel_pollers (next_poll_at) WHERE enabled;
                 """
         ),
+        Migration(
+            version: 6,
+            name: "outbound deliveries: claims, send bookkeeping, maybe-sent; the delivery-status outbox",
+            sql: """
+                -- DeliverMessage was UNIMPLEMENTED until this version, so the table holds no rows and
+                -- takes NOT NULL columns without defaults. Keyed by organisation first, as every large
+                -- table; GetDelivery reads by (organisation, id).
+                ALTER TABLE outbound_deliveries
+                    DROP CONSTRAINT outbound_deliveries_pkey,
+                    ADD PRIMARY KEY (organization_id, id),
+                    ADD COLUMN platform text NOT NULL,
+                    -- Conversation-service's conversation, for the record (statuses go by message id).
+                    ADD COLUMN conversation_id text NOT NULL DEFAULT '',
+                    -- SHA-256 of the request without its key: the same key with another request is a reuse.
+                    ADD COLUMN idempotency_fingerprint text NOT NULL,
+                    -- The worker round that holds the row (claimed PENDING, or SENDING); NULL when none.
+                    ADD COLUMN claim_id uuid,
+                    -- When the latest send went out. A row still SENDING after its claim
+                    -- (`next_attempt_at`) belonged to a worker that died mid-send: its message may have
+                    -- gone out, so it becomes FAILED with the reason maybe_sent, never sent again.
+                    ADD COLUMN send_started_at timestamptz,
+                    ADD COLUMN sent_at timestamptz,
+                    -- Why the latest try did not succeed (a retry's reason; the final one is failure_detail).
+                    ADD COLUMN last_error text,
+                    ADD CONSTRAINT outbound_deliveries_state
+                        CHECK (state IN ('pending', 'sending', 'sent', 'delivered', 'read', 'failed')),
+                    ADD CONSTRAINT outbound_deliveries_platform CHECK (platform IN ('facebook', 'instagram',
+                        'whatsapp', 'x', 'linkedin', 'tiktok', 'telegram', 'twilio', 'wechat')),
+                    -- MAYBE_SENT is FAILED with the reason maybe_sent (DeliveryState has no state of its own).
+                    ADD CONSTRAINT outbound_deliveries_failure_reason CHECK (failure_reason IS NULL
+                        OR failure_reason IN ('outside_window', 'rate_limited', 'token_invalid',
+                            'recipient_unavailable', 'opted_out', 'invalid_request', 'platform_error',
+                            'retries_exhausted', 'maybe_sent', 'channel_disconnected')),
+                    ADD CONSTRAINT outbound_deliveries_failed_has_reason
+                        CHECK ((state = 'failed') = (failure_reason IS NOT NULL));
+                CREATE INDEX outbound_deliveries_sending
+                    ON outbound_deliveries (next_attempt_at) WHERE state = 'sending';
+                CREATE INDEX outbound_deliveries_by_channel ON outbound_deliveries (channel_id, state);
+
+                -- Delivery states to report to conversation-service (RecordDeliveryStatus), written in
+                -- the transaction that settles the delivery and deleted once conversation-service has
+                -- taken them: retried until applied. One row per delivery (its latest final state).
+                CREATE TABLE delivery_status_outbox (
+                    organization_id text NOT NULL,
+                    delivery_id uuid NOT NULL,
+                    channel_id uuid NOT NULL,
+                    message_id text NOT NULL,
+                    state text NOT NULL CHECK (state IN ('sent', 'delivered', 'read', 'failed')),
+                    platform_message_id text NOT NULL DEFAULT '',
+                    failure_reason text NOT NULL DEFAULT '',
+                    failure_detail text NOT NULL DEFAULT '',
+                    -- When the gateway learned the state (the send's answer).
+                    occurred_at timestamptz NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error text,
+                    PRIMARY KEY (organization_id, delivery_id)
+                );
+                CREATE INDEX delivery_status_outbox_due ON delivery_status_outbox (next_attempt_at);
+                """
+        ),
     ]
 }
