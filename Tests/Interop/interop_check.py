@@ -76,7 +76,7 @@ def main() -> int:
         generate_stubs(args.protos, out)
         services = [
             (args.gateway, "inbox.v1.ChannelGatewayService", "channel_gateway", "ChannelGatewayService",
-             "ListInboundEvents", "ListInboundEventsRequest"),
+             "GetChannel", "GetChannelRequest"),
             (args.conversation, "inbox.v1.ConversationService", "conversation", "ConversationService",
              "GetConversation", "GetConversationRequest"),
             (args.assignment, "inbox.v1.AssignmentService", "assignment", "AssignmentService",
@@ -89,6 +89,7 @@ def main() -> int:
             "inbox.v1.PolicyService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
             "inbox.v1.AssignmentService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
             "inbox.v1.ConversationService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
+            "inbox.v1.ChannelGatewayService": (grpc.StatusCode.NOT_FOUND, "RESOURCE_NOT_FOUND"),
         }
         failures = 0
 
@@ -111,6 +112,8 @@ def main() -> int:
                 request = getattr(messages, request_type)()
                 if method == "GetConversation":
                     request.conversation_id = "00000000-0000-4000-8000-000000000001"
+                if method == "GetChannel":
+                    request.channel_id = "00000000-0000-4000-8000-000000000001"
                 with_token = built.get(full_name, (grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED"))
                 for label, metadata, expected, reason in (
                     ("with token", [("authorization", f"Bearer {args.token}")], *with_token),

@@ -12,7 +12,7 @@ struct OutboundTestHarness {
     let client: HTTPClient
 
     static func with<T>(
-        timeout: Duration = .seconds(5), _ body: (OutboundTestHarness) async throws -> T
+        timeout: Duration = .seconds(20), _ body: (OutboundTestHarness) async throws -> T
     ) async throws -> T {
         let client = HTTPClient()
         let harness = OutboundTestHarness(http: PlatformHTTPClient(client: client, timeout: timeout), client: client)
