@@ -20,7 +20,8 @@ enum InboundMetrics {
         counter("inbox_relay_events_total", [("outcome", outcome)]).increment(by: count)
     }
 
-    private static func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+    /// The counter of `label` and these dimension values, made once (the outbound series use it too).
+    static func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
         let key = label + dimensions.map { "|\($0.1)" }.joined()
         return counters.withLock { counters in
             if let existing = counters[key] { return existing }

@@ -1,5 +1,4 @@
 import Metrics
-import Synchronization
 
 /// The outbound side's Prometheus series (beside the inbound ones, at `GET /metrics`):
 /// `inbox_outbound_deliveries_total{platform,outcome}` — one per send or decision: `sent`,
@@ -8,26 +7,16 @@ import Synchronization
 /// `inbox_delivery_statuses_total{outcome}` — what conversation-service answered the status
 /// outbox: `applied`, `stale`, `not_found`, `invalid`, `retried`.
 enum OutboundMetrics {
-    private static let counters = Mutex<[String: Counter]>([:])
-
     static func delivery(_ platform: Platform, _ outcome: String, _ count: Int = 1) {
         guard count > 0 else { return }
-        counter("inbox_outbound_deliveries_total", [("platform", platform.rawValue), ("outcome", outcome)])
-            .increment(by: count)
+        InboundMetrics.counter(
+            "inbox_outbound_deliveries_total", [("platform", platform.rawValue), ("outcome", outcome)]
+        )
+        .increment(by: count)
     }
 
     static func status(_ outcome: String, _ count: Int = 1) {
         guard count > 0 else { return }
-        counter("inbox_delivery_statuses_total", [("outcome", outcome)]).increment(by: count)
-    }
-
-    private static func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = label + dimensions.map { "|\($0.1)" }.joined()
-        return counters.withLock { counters in
-            if let existing = counters[key] { return existing }
-            let created = Counter(label: label, dimensions: dimensions)
-            counters[key] = created
-            return created
-        }
+        InboundMetrics.counter("inbox_delivery_statuses_total", [("outcome", outcome)]).increment(by: count)
     }
 }
