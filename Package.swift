@@ -138,8 +138,8 @@ var targets: [Target] = [
     .testTarget(
         name: "IntegrationTests",
         dependencies: [
-            "InboxKit", "InboxAPI", "TestSupport", grpcCore, grpcHTTP2, grpcProtobuf, postgres, logging,
-            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "InboxKit", "InboxAPI", "TestSupport", "PlatformJSON", grpcCore, grpcHTTP2, grpcProtobuf, postgres,
+            logging, asyncHTTPClient, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
         swiftSettings: swiftSettings
     ),

@@ -15,7 +15,9 @@ import Testing
 @Suite("The whole stack")
 struct StackTests {
     /// Starts the four services on free ports against `database`.
-    func startStack(_ database: TestDatabase, grpcHost: String = "127.0.0.1") throws -> Stack {
+    func startStack(
+        _ database: TestDatabase, grpcHost: String = "127.0.0.1", extra: [InboxService: [String: String]] = [:]
+    ) throws -> Stack {
         var ports: [InboxService: Int] = [:]
         var metricsPorts: [InboxService: Int] = [:]
         for service in InboxService.allCases {
@@ -36,6 +38,7 @@ struct StackTests {
                 "HTTP_PORT": "\(httpPort)",
             ]
             for peer in InboxService.allCases { environment[peer.addressVariable] = "127.0.0.1:\(ports[peer]!)" }
+            environment.merge(extra[service] ?? [:]) { _, new in new }
             processes[service] = try ServiceProcess(product: service.rawValue, environment: environment)
         }
         return Stack(ports: ports, metricsPorts: metricsPorts, httpPort: httpPort, processes: processes)
