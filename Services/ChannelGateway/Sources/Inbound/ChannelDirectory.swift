@@ -56,12 +56,12 @@ final class ChannelDirectory: Sendable {
         let now = ContinuousClock.now
         if let cached = self.state.withLock({ $0.byID[id] }), cached.expires > now { return cached.value }
         var found: WebhookChannel?
-        if let (account, keyID, ciphertext) = try await self.repository.channelWithSecrets(id),
+        if let (account, opened) = try await self.repository.openedChannel(id, box: self.box),
             account.status != .disconnected
         {
-            let opened = ciphertext.isEmpty ? ChannelSecrets() : try self.box.open(keyID: keyID, ciphertext: ciphertext)
             found = WebhookChannel(
-                account: account, secrets: opened.webhookSecrets(for: account.platform, settings: account.settings))
+                account: account,
+                secrets: (opened ?? ChannelSecrets()).webhookSecrets(for: account.platform, settings: account.settings))
         }
         self.state.withLock { state in
             if state.byID.count >= Self.capacity { state.byID = [:] }

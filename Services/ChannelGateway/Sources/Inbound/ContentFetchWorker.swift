@@ -130,27 +130,24 @@ struct ContentFetchWorker: Service {
     }
 
     func lookup(channel id: UUID) async -> ChannelLookup {
-        let found: (ChannelAccount, keyID: String, ciphertext: [UInt8])?
+        let found: (ChannelAccount, ChannelSecrets?)?
         do {
-            found = try await self.channels.channelWithSecrets(id)
+            found = try await self.channels.openedChannel(id, box: self.box)
+        } catch let error as ChannelSecretsUnreadable {
+            // A key missing from this deployment's configuration is fixed by configuring it.
+            return .unavailable(
+                "the channel's credentials could not be opened: \(InboundRelay.describe(error.underlying))")
         } catch {
             return .unavailable("the channel could not be read: \(InboundRelay.describe(error))")
         }
-        guard let (account, keyID, ciphertext) = found else { return .unusable("the channel no longer exists") }
+        guard let (account, opened) = found else { return .unusable("the channel no longer exists") }
         switch account.status {
         case .disconnected, .subscriptionRevoked:
             return .unusable("the channel is \(account.status.rawValue)")
         case .active, .tokenInvalid:
             break
         }
-        guard !ciphertext.isEmpty else { return .unusable("the channel has no credentials") }
-        let secrets: ChannelSecrets
-        do {
-            secrets = try self.box.open(keyID: keyID, ciphertext: ciphertext)
-        } catch {
-            // A key missing from this deployment's configuration is fixed by configuring it.
-            return .unavailable("the channel's credentials could not be opened: \(InboundRelay.describe(error))")
-        }
+        guard let secrets = opened else { return .unusable("the channel has no credentials") }
         let missing = secrets.missingOutboundFields(for: account.platform)
         guard missing.isEmpty else {
             return .unusable("the channel has no \(missing.joined(separator: ", ")) to read the content with")

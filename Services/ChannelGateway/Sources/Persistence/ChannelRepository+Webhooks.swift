@@ -30,6 +30,21 @@ extension ChannelRepository {
         return nil
     }
 
+    /// A channel, whatever its organisation, with its sealed secrets opened (nil when it stores
+    /// none); nil when there is no such channel. Throws ``ChannelSecretsUnreadable`` when the secrets
+    /// cannot be opened (their key is missing from this deployment), and the database's errors.
+    /// The webhook endpoints, the content fetcher, the delivery worker and the pollers all read
+    /// channels this way.
+    func openedChannel(_ id: UUID, box: ChannelSecretsBox) async throws -> (ChannelAccount, ChannelSecrets?)? {
+        guard let (account, keyID, ciphertext) = try await self.channelWithSecrets(id) else { return nil }
+        guard !ciphertext.isEmpty else { return (account, nil) }
+        do {
+            return (account, try box.open(keyID: keyID, ciphertext: ciphertext))
+        } catch {
+            throw ChannelSecretsUnreadable(underlying: error)
+        }
+    }
+
     /// The connected (not disconnected) channels of these platform accounts.
     func connectedChannels(platform: Platform, accountIDs: [String]) async throws -> [ChannelAccount] {
         let rows = try await self.client.query(
@@ -54,4 +69,9 @@ extension ChannelRepository {
             """,
             logger: self.logger)
     }
+}
+
+/// A channel's sealed secrets could not be opened (see ``ChannelRepository/openedChannel(_:box:)``).
+struct ChannelSecretsUnreadable: Error {
+    let underlying: any Error
 }

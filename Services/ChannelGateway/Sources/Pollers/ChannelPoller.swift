@@ -192,21 +192,22 @@ struct ChannelPoller: Service {
 
     /// The polled channel and the credentials its list API is read with.
     private func channel(_ poller: ClaimedPoller) async throws -> PolledChannel {
-        guard let (account, keyID, ciphertext) = try await self.channels.channelWithSecrets(poller.channelID),
-            account.status != .disconnected
-        else {
+        let found: (ChannelAccount, ChannelSecrets?)?
+        do {
+            found = try await self.channels.openedChannel(poller.channelID, box: self.box)
+        } catch is ChannelSecretsUnreadable {
+            throw PollFailure(
+                .configuration, "the channel's secrets could not be opened; is their key still configured?")
+        }
+        guard let (account, secrets) = found, account.status != .disconnected else {
             throw PollFailure(.configuration, "the channel is disconnected")
         }
-        var secrets = ChannelSecrets()
-        if !ciphertext.isEmpty {
-            do {
-                secrets = try self.box.open(keyID: keyID, ciphertext: ciphertext)
-            } catch {
-                throw PollFailure(
-                    .configuration, "the channel's secrets could not be opened; is their key still configured?")
-            }
+        guard let secrets, !secrets.accessToken.isEmpty else {
+            throw PollFailure(.configuration, "the channel has no access token; rotate its credentials to add one")
         }
-        let credentials = try PollCredentials.credentials(for: poller.kind, account: account, secrets: secrets)
+        // The same credentials as the outbound client's (the Page, account or business id is the
+        // channel's external account id; Instagram Login when its settings say so).
+        let credentials = secrets.outboundCredentials(for: account)
         return PolledChannel(account: account, credentials: credentials)
     }
 }

@@ -166,13 +166,17 @@ struct DeliveryWorker: Service {
     }
 
     func lookup(channel id: UUID) async -> ChannelLookup {
-        let found: (ChannelAccount, keyID: String, ciphertext: [UInt8])?
+        let found: (ChannelAccount, ChannelSecrets?)?
         do {
-            found = try await self.channels.channelWithSecrets(id)
+            found = try await self.channels.openedChannel(id, box: self.box)
+        } catch let error as ChannelSecretsUnreadable {
+            // A key missing from this deployment's configuration is fixed by configuring it.
+            return .unavailable(
+                "the channel's credentials could not be opened: \(InboundRelay.describe(error.underlying))")
         } catch {
             return .unavailable("the channel could not be read: \(InboundRelay.describe(error))")
         }
-        guard let (account, keyID, ciphertext) = found else {
+        guard let (account, opened) = found else {
             return .unusable(.channelDisconnected, "The channel no longer exists.")
         }
         switch account.status {
@@ -188,15 +192,8 @@ struct DeliveryWorker: Service {
         case .active:
             break
         }
-        guard !ciphertext.isEmpty else {
+        guard let secrets = opened else {
             return .unusable(.tokenInvalid, "The channel has no credentials to send with; rotate its credentials.")
-        }
-        let secrets: ChannelSecrets
-        do {
-            secrets = try self.box.open(keyID: keyID, ciphertext: ciphertext)
-        } catch {
-            // A key missing from this deployment's configuration is fixed by configuring it.
-            return .unavailable("the channel's credentials could not be opened: \(InboundRelay.describe(error))")
         }
         let missing = secrets.missingOutboundFields(for: account.platform)
         guard missing.isEmpty else {
