@@ -62,11 +62,13 @@ struct QueuedFollowUp: Sendable {
 extension ConversationRepository {
     /// Applies validated events in ONE transaction (DESIGN.md §2) and answers a result per item, in
     /// order. A duplicate changes nothing; an event that cannot apply yet (a reaction to a message
-    /// not stored yet) is FAILED and retryable while the others apply. The batch's conversations
-    /// are locked in one sorted order, so two batches about the same threads (the relay retrying
-    /// while the first attempt still runs) wait for each other instead of both creating a message;
-    /// what still collides (a deadlock with another writer) is rolled back and run again by
-    /// ``transaction(_:)``.
+    /// not stored yet) is FAILED and retryable while the others apply. Two batches about the same
+    /// platform message (the relay retrying while the first attempt still runs) meet on its unique
+    /// key: the second waits for the first and finds it stored. The batch's conversations are
+    /// locked late, after its messages are inserted, in one sorted order, so batches about the
+    /// same threads overlap for most of their work and wait for each other only while they update
+    /// the conversations and write the change log; what still collides (a deadlock with another
+    /// writer) is rolled back and run again by ``transaction(_:)``.
     /// `responseTargets`: the first-response target (seconds) of the organisations that have one,
     /// for the conversations' `first_response_due_at`.
     func ingest(_ items: [IngestItem], responseTargets: [String: Int64] = [:], now: Date) async throws
@@ -151,15 +153,18 @@ extension IngestItem {
 }
 
 /// One IngestEvents batch inside its transaction, in these steps:
-/// 1. lock the batch's existing conversations, in one sorted order;
+/// 1. look up the batch's existing conversations (their ids never change; nothing is locked yet);
 /// 2. look up the platform messages the batch names;
-/// 3. create the missing conversations (sorted; one a concurrent batch created first is locked instead);
+/// 3. create the missing conversations (sorted; one a concurrent batch created first is looked up instead);
 /// 4. upsert the customers' contacts;
-/// 5. insert every new message in one statement and apply them to their conversations in another;
-/// 6. apply the other events one by one in the batch's order (repeats, echoes of stored messages, edits,
+/// 5. insert every new message in one statement;
+/// 6. lock the conversations the batch changes (`FOR NO KEY UPDATE`, which the messages' foreign-key
+///    checks of other batches do not wait for), in one sorted order, read as they are now, and apply
+///    the new messages to them in one statement;
+/// 7. apply the other events one by one in the batch's order (repeats, echoes of stored messages, edits,
 ///    deletions, delivery statuses, opt-outs, contact actions, reactions, visibility) — after the new
 ///    messages, so an edit in the same batch as its message finds it;
-/// 7. queue the follow-ups (routing, automatic replies) and write the change log, last.
+/// 8. queue the follow-ups (routing, automatic replies) and write the change log, last.
 private struct IngestBatch {
     let repository: ConversationRepository
     let connection: PostgresConnection
@@ -167,7 +172,8 @@ private struct IngestBatch {
     let now: Date
     var results: [IngestedEvent?]
     var changes = ChangeSet()
-    /// The batch's conversations as they were before it (locked), by thread and by id.
+    /// The batch's conversations as they were before it (from step 6: locked and read again), by
+    /// thread and by id.
     var threads: [ThreadKey: ConversationRecord] = [:]
     var conversations: [UUID: ConversationRecord] = [:]
     /// Conversations this batch created, and the item that created each.
@@ -194,12 +200,14 @@ private struct IngestBatch {
         let conversational = self.items.filter {
             [.message, .messageEdited, .messageDeleted, .contactAction].contains($0.event.type)
         }
-        try await self.lock(Array(Set(conversational.map(\.thread))))
+        try await self.lookUp(Array(Set(conversational.map(\.thread))))
         try await self.loadStored(Array(Set(self.messageItems.map(\.messageKey))))
         let plan = self.plan()
         try await self.createConversations(plan.threads)
         try await self.upsertContacts(plan.inserts)
-        try await self.insertMessages(plan.inserts)
+        let arrived = try await self.insertMessages(plan.inserts)
+        try await self.lock(self.changedConversations(arrived))
+        try await self.applyArrivals(arrived)
         for index in self.items.indices where self.results[index] == nil {
             self.results[index] = try await self.applyEvent(at: index)
         }
@@ -220,8 +228,9 @@ private struct IngestBatch {
 
     // MARK: 1-3: conversations and stored messages
 
-    /// Locks the conversations of these threads that exist, in one order for every batch.
-    mutating func lock(_ keys: [ThreadKey]) async throws {
+    /// Reads the conversations of these threads that exist, without locking them: a
+    /// conversation's id never changes, and step 6 reads them again, locked.
+    mutating func lookUp(_ keys: [ThreadKey]) async throws {
         guard !keys.isEmpty else { return }
         let rows = try await self.connection.query(
             """
@@ -229,14 +238,54 @@ private struct IngestBatch {
             WHERE (c.organization_id, c.channel_id, c.thread_key) IN (
                 SELECT * FROM unnest(\(keys.map(\.organizationID))::text[], \(keys.map(\.channelID))::text[],
                     \(keys.map(\.threadKey))::text[]))
-            ORDER BY c.organization_id COLLATE "C", c.channel_id COLLATE "C", c.thread_key COLLATE "C"
-            FOR UPDATE OF c
             """,
             logger: self.logger)
         for try await row in rows {
             let record = try ConversationRecord(row)
             self.remember(record)
         }
+    }
+
+    /// Locks these conversations in one order for every batch (`FOR NO KEY UPDATE`: no batch
+    /// changes a conversation's keys, and a concurrent message insert's foreign-key check, which
+    /// takes `FOR KEY SHARE`, does not wait for it), and keeps them as they are now.
+    mutating func lock(_ keys: [ConversationKey]) async throws {
+        guard !keys.isEmpty else { return }
+        let rows = try await self.connection.query(
+            """
+            \(unescaped: ConversationRecord.select)
+            WHERE (c.organization_id, c.id) IN (
+                SELECT * FROM unnest(\(keys.map(\.organizationID))::text[], \(keys.map(\.id))::uuid[]))
+            ORDER BY c.organization_id COLLATE "C", c.id
+            FOR NO KEY UPDATE OF c
+            """,
+            logger: self.logger)
+        for try await row in rows {
+            let record = try ConversationRecord(row)
+            self.remember(record)
+        }
+    }
+
+    /// The conversations the batch changes: those of its new messages, of its contact actions, and
+    /// of the stored messages it edits or deletes.
+    func changedConversations(_ arrived: [NewMessage]) -> [ConversationKey] {
+        var keys = Set(
+            arrived.map { ConversationKey(organizationID: $0.item.event.organizationID, id: $0.conversationID) })
+        for item in self.items {
+            switch item.event.type {
+            case .contactAction:
+                if let record = self.threads[item.thread] {
+                    keys.insert(ConversationKey(organizationID: record.organizationID, id: record.id))
+                }
+            case .messageEdited, .messageDeleted:
+                if let message = self.stored[item.messageKey] {
+                    keys.insert(ConversationKey(organizationID: item.event.organizationID, id: message.conversationID))
+                }
+            default:
+                continue
+            }
+        }
+        return Array(keys)
     }
 
     mutating func remember(_ record: ConversationRecord) {
@@ -330,9 +379,9 @@ private struct IngestBatch {
             self.creators[id] = index
             self.changes.add(.conversationCreated, organizationID: thread.organizationID, conversationID: id)
         }
-        // Created by a concurrent batch meanwhile (committed, or we waited for it): lock it as existing.
+        // Created by a concurrent batch meanwhile (committed: the insert waited for it): look it up.
         let raced = zip(missing, ids).filter { !inserted.contains($0.1) }.map { $0.0.key }
-        try await self.lock(raced)
+        try await self.lookUp(raced)
     }
 
     /// The comment a comment conversation hangs under (what a private reply answers): the event's
@@ -448,11 +497,11 @@ private struct IngestBatch {
         }
     }
 
-    // MARK: 5: new messages
+    // MARK: 5-6: new messages
 
     /// Inserts the planned messages in one statement (a platform message stored meanwhile by a
-    /// concurrent batch is left to step 6 as a repeat), then applies them to their conversations.
-    mutating func insertMessages(_ inserts: [Int]) async throws {
+    /// concurrent batch is left to step 7 as a repeat) and answers those it inserted.
+    mutating func insertMessages(_ inserts: [Int]) async throws -> [NewMessage] {
         var rows: [NewMessage] = []
         for index in inserts {
             let item = self.items[index]
@@ -463,7 +512,7 @@ private struct IngestBatch {
             }
             rows.append(NewMessage(index: index, id: UUID(), item: item, conversationID: conversation.id))
         }
-        guard !rows.isEmpty else { return }
+        guard !rows.isEmpty else { return [] }
         let inserted = try await self.connection.query(
             """
             INSERT INTO messages (organization_id, id, conversation_id, channel_id, direction, platform_message_id,
@@ -496,8 +545,9 @@ private struct IngestBatch {
         var ids: Set<UUID> = []
         for try await id in inserted.decode(UUID.self) { ids.insert(id) }
 
-        var arrivals: [UUID: Arrivals] = [:]
+        var arrived: [NewMessage] = []
         for row in rows where ids.contains(row.id) {
+            arrived.append(row)
             let item = row.item
             self.stored[item.messageKey] = StoredMessage(
                 id: row.id, conversationID: row.conversationID, direction: row.direction,
@@ -507,16 +557,25 @@ private struct IngestBatch {
             self.changes.add(
                 .messageCreated, organizationID: item.event.organizationID, conversationID: row.conversationID,
                 messageID: row.id)
-            guard let conversation = self.conversations[row.conversationID] else { continue }
-            arrivals[row.conversationID, default: Arrivals()].add(
-                row, to: conversation, contactID: item.identity.flatMap { self.contacts[$0] })
-            if row.direction == .inbound, item.event.type == .message {
-                self.queueAutoReply(row, in: conversation)
-            }
         }
         let raced = rows.filter { !ids.contains($0.id) }
         try await self.loadStored(raced.map(\.item.messageKey))
-        try await self.applyArrivals(arrivals)
+        return arrived
+    }
+
+    /// Applies the new messages to their conversations, as step 6 locked them, and offers the
+    /// customers' messages to the automatic replies.
+    mutating func applyArrivals(_ arrived: [NewMessage]) async throws {
+        var arrivals: [UUID: Arrivals] = [:]
+        for row in arrived {
+            guard let conversation = self.conversations[row.conversationID] else { continue }
+            arrivals[row.conversationID, default: Arrivals()].add(
+                row, to: conversation, contactID: row.item.identity.flatMap { self.contacts[$0] })
+            if row.direction == .inbound, row.item.event.type == .message {
+                self.queueAutoReply(row, in: conversation)
+            }
+        }
+        try await self.updateConversations(arrivals)
         try await self.setFirstResponseDue(Array(arrivals.keys))
     }
 
@@ -543,7 +602,7 @@ private struct IngestBatch {
     /// Applies the new messages to their conversations in one statement: counters, the latest
     /// message (by platform time: a late, older message never moves it, nor the customer's last
     /// message time, backwards), the SLA clock, reopening.
-    mutating func applyArrivals(_ arrivals: [UUID: Arrivals]) async throws {
+    mutating func updateConversations(_ arrivals: [UUID: Arrivals]) async throws {
         let updates = arrivals.compactMap { id, arrival in
             self.conversations[id].map { ConversationChange(record: $0, arrival: arrival) }
         }
@@ -613,7 +672,7 @@ private struct IngestBatch {
         }
     }
 
-    // MARK: 6: the other events, in order
+    // MARK: 7: the other events, in order
 
     mutating func applyEvent(at index: Int) async throws -> IngestedEvent {
         let item = self.items[index]
@@ -868,7 +927,7 @@ private struct IngestBatch {
         return found
     }
 
-    // MARK: 7: follow-ups and the change log
+    // MARK: 8: follow-ups and the change log
 
     /// Remembers the conversation as it was before this batch (none for one it created).
     mutating func noteBefore(_ record: ConversationRecord) {

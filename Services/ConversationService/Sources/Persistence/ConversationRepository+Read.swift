@@ -524,7 +524,7 @@ extension ConversationRepository {
                 \(unescaped: ConversationRecord.select)
                 WHERE (c.organization_id, c.id) IN (
                     SELECT * FROM unnest(\(keys.map(\.organizationID))::text[], \(keys.map(\.id))::uuid[]))
-                ORDER BY c.organization_id, c.id FOR UPDATE OF c
+                ORDER BY c.organization_id COLLATE "C", c.id FOR NO KEY UPDATE OF c
                 """,
                 logger: self.logger)
             var changes = ChangeSet()

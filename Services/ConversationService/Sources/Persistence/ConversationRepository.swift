@@ -91,7 +91,7 @@ struct ConversationRepository: Sendable {
         let rows = try await connection.query(
             """
             \(unescaped: ConversationRecord.select)
-            WHERE c.organization_id = \(organizationID) AND c.id = \(id) FOR UPDATE OF c
+            WHERE c.organization_id = \(organizationID) AND c.id = \(id) FOR NO KEY UPDATE OF c
             """,
             logger: self.logger)
         for try await row in rows { return try ConversationRecord(row) }
