@@ -159,8 +159,9 @@ extension IngestItem {
 /// 4. upsert the customers' contacts;
 /// 5. insert every new message in one statement;
 /// 6. lock the conversations the batch changes (`FOR NO KEY UPDATE`, which the messages' foreign-key
-///    checks of other batches do not wait for), in one sorted order, read as they are now, and apply
-///    the new messages to them in one statement;
+///    checks of other batches do not wait for), in one sorted order, read as they are now, rename the
+///    known customers whose name changed, and apply the new messages to the conversations in one
+///    statement;
 /// 7. apply the other events one by one in the batch's order (repeats, echoes of stored messages, edits,
 ///    deletions, delivery statuses, opt-outs, contact actions, reactions, visibility) — after the new
 ///    messages, so an edit in the same batch as its message finds it;
@@ -176,10 +177,15 @@ private struct IngestBatch {
     /// thread and by id.
     var threads: [ThreadKey: ConversationRecord] = [:]
     var conversations: [UUID: ConversationRecord] = [:]
+    /// The id of each of the batch's conversations that exists (steps 1 and 3).
+    var threadIDs: [ThreadKey: UUID] = [:]
     /// Conversations this batch created, and the item that created each.
     var creators: [UUID: Int] = [:]
     var stored: [PlatformMessageKey: StoredMessage] = [:]
     var contacts: [IdentityKey: UUID] = [:]
+    /// The latest name, handle and avatar the batch saw of each customer known before it (applied
+    /// in step 6, ``renameContacts()``).
+    var seenAuthors: [IdentityKey: Inbox_V1_Author] = [:]
     /// Conversations to route (a customer's first message or action in them, or reopened), in order.
     var routes: [UUID: RouteNeed] = [:]
     var routeOrder: [UUID] = []
@@ -207,6 +213,7 @@ private struct IngestBatch {
         try await self.upsertContacts(plan.inserts)
         let arrived = try await self.insertMessages(plan.inserts)
         try await self.lock(self.changedConversations(arrived))
+        try await self.renameContacts()
         try await self.applyArrivals(arrived)
         for index in self.items.indices where self.results[index] == nil {
             self.results[index] = try await self.applyEvent(at: index)
@@ -228,21 +235,20 @@ private struct IngestBatch {
 
     // MARK: 1-3: conversations and stored messages
 
-    /// Reads the conversations of these threads that exist, without locking them: a
-    /// conversation's id never changes, and step 6 reads them again, locked.
+    /// Finds the ids of the conversations of these threads that exist, without locking them: a
+    /// conversation's id never changes, and step 6 reads the conversations whole, locked.
     mutating func lookUp(_ keys: [ThreadKey]) async throws {
         guard !keys.isEmpty else { return }
         let rows = try await self.connection.query(
             """
-            \(unescaped: ConversationRecord.select)
-            WHERE (c.organization_id, c.channel_id, c.thread_key) IN (
+            SELECT organization_id, channel_id, thread_key, id FROM conversations
+            WHERE (organization_id, channel_id, thread_key) IN (
                 SELECT * FROM unnest(\(keys.map(\.organizationID))::text[], \(keys.map(\.channelID))::text[],
                     \(keys.map(\.threadKey))::text[]))
             """,
             logger: self.logger)
-        for try await row in rows {
-            let record = try ConversationRecord(row)
-            self.remember(record)
+        for try await (organization, channel, thread, id) in rows.decode((String, String, String, UUID).self) {
+            self.threadIDs[ThreadKey(organizationID: organization, channelID: channel, threadKey: thread)] = id
         }
     }
 
@@ -266,16 +272,19 @@ private struct IngestBatch {
         }
     }
 
-    /// The conversations the batch changes: those of its new messages, of its contact actions, and
-    /// of the stored messages it edits or deletes.
+    /// The conversations the batch changes: those it created, those of its new messages and of its
+    /// contact actions, and those of the stored messages it edits or deletes.
     func changedConversations(_ arrived: [NewMessage]) -> [ConversationKey] {
         var keys = Set(
             arrived.map { ConversationKey(organizationID: $0.item.event.organizationID, id: $0.conversationID) })
+        for (id, index) in self.creators {
+            keys.insert(ConversationKey(organizationID: self.items[index].event.organizationID, id: id))
+        }
         for item in self.items {
             switch item.event.type {
             case .contactAction:
-                if let record = self.threads[item.thread] {
-                    keys.insert(ConversationKey(organizationID: record.organizationID, id: record.id))
+                if let id = self.threadIDs[item.thread] {
+                    keys.insert(ConversationKey(organizationID: item.event.organizationID, id: id))
                 }
             case .messageEdited, .messageDeleted:
                 if let message = self.stored[item.messageKey] {
@@ -292,6 +301,7 @@ private struct IngestBatch {
         let key = ThreadKey(
             organizationID: record.organizationID, channelID: record.channelID, threadKey: record.threadKey)
         self.threads[key] = record
+        self.threadIDs[key] = record.id
         self.conversations[record.id] = record
     }
 
@@ -341,7 +351,7 @@ private struct IngestBatch {
 
     /// Creates the conversations the batch needs and does not have, from the first item needing each.
     mutating func createConversations(_ needed: [ThreadKey: Int]) async throws {
-        let missing = needed.filter { self.threads[$0.key] == nil }.sorted { $0.value < $1.value }
+        let missing = needed.filter { self.threadIDs[$0.key] == nil }.sorted { $0.value < $1.value }
         guard !missing.isEmpty else { return }
         let ids = missing.map { _ in UUID() }
         let first = missing.map { self.items[$0.value] }
@@ -368,14 +378,9 @@ private struct IngestBatch {
         var inserted: Set<UUID> = []
         for try await id in rows.decode(UUID.self) { inserted.insert(id) }
 
-        let fresh = try await self.repository.conversations(
-            zip(first, ids).filter { inserted.contains($0.1) }.map {
-                ConversationKey(organizationID: $0.0.event.organizationID, id: $0.1)
-            },
-            on: self.connection)
+        // Read whole in step 6, with the batch's other conversations.
         for ((thread, index), id) in zip(missing, ids) where inserted.contains(id) {
-            guard let record = fresh[id] else { continue }
-            self.remember(record)
+            self.threadIDs[thread] = id
             self.creators[id] = index
             self.changes.add(.conversationCreated, organizationID: thread.organizationID, conversationID: id)
         }
@@ -392,9 +397,9 @@ private struct IngestBatch {
 
     // MARK: 4: contacts
 
-    /// Creates or refreshes the identities (and contacts) of the customers behind the batch's new
-    /// messages, contact actions and opt-outs; a later item's name, handle or avatar wins, an empty
-    /// one never erases a known one.
+    /// Finds or creates the identities (and contacts) of the customers behind the batch's new
+    /// messages, contact actions and opt-outs. Known customers are renamed later
+    /// (``renameContacts()``), so that their rows are locked only near the commit.
     mutating func upsertContacts(_ inserts: [Int]) async throws {
         let authored =
             inserts.map { self.items[$0] }.filter { !$0.isEcho }
@@ -408,37 +413,16 @@ private struct IngestBatch {
         }
         guard !latest.isEmpty else { return }
         let keys = Array(latest.keys)
-        let authors = keys.map { latest[$0]! }
         let rows = try await self.connection.query(
             """
-            WITH v AS (
+            SELECT organization_id, channel_id, platform_user_id, contact_id FROM contact_identities
+            WHERE (organization_id, channel_id, platform_user_id) IN (
                 SELECT * FROM unnest(\(keys.map(\.organizationID))::text[], \(keys.map(\.channelID))::text[],
-                    \(keys.map(\.platformUserID))::text[], \(authors.map(\.handle))::text[],
-                    \(authors.map(\.displayName))::text[], \(authors.map(\.avatarURL))::text[])
-                    AS v(org, channel, platform_user, handle, display, avatar)
-            ),
-            changed AS (
-                UPDATE contact_identities i SET handle = coalesce(nullif(v.handle, ''), i.handle),
-                    display_name = coalesce(nullif(v.display, ''), i.display_name),
-                    avatar_url = coalesce(nullif(v.avatar, ''), i.avatar_url), updated_at = \(self.now)
-                FROM v
-                WHERE i.organization_id = v.org AND i.channel_id = v.channel AND i.platform_user_id = v.platform_user
-                    AND ((v.handle <> '' AND v.handle <> i.handle) OR (v.display <> '' AND v.display <> i.display_name)
-                        OR (v.avatar <> '' AND v.avatar <> i.avatar_url))
-                RETURNING i.organization_id, i.contact_id, i.handle, i.display_name
-            ),
-            renamed AS (
-                UPDATE contacts c SET display_name = changed.display_name,
-                    search = to_tsvector('simple', fold(changed.display_name || ' ' || changed.handle)),
-                    updated_at = \(self.now)
-                FROM changed WHERE c.organization_id = changed.organization_id AND c.id = changed.contact_id
-            )
-            SELECT i.organization_id, i.channel_id, i.platform_user_id, i.contact_id
-            FROM contact_identities i
-            JOIN v ON i.organization_id = v.org AND i.channel_id = v.channel AND i.platform_user_id = v.platform_user
+                    \(keys.map(\.platformUserID))::text[]))
             """,
             logger: self.logger)
         try await self.readContacts(rows)
+        for key in keys where self.contacts[key] != nil { self.seenAuthors[key] = latest[key] }
 
         let new = keys.filter { self.contacts[$0] == nil }
         guard !new.isEmpty else { return }
@@ -490,6 +474,48 @@ private struct IngestBatch {
         try await self.readContacts(existing)
     }
 
+    /// A known customer's later name, handle or avatar wins; an empty one never erases a known one.
+    /// The identities that change are locked in one sorted order.
+    func renameContacts() async throws {
+        guard !self.seenAuthors.isEmpty else { return }
+        let keys = Array(self.seenAuthors.keys)
+        let authors = keys.map { self.seenAuthors[$0] ?? Inbox_V1_Author() }
+        try await self.connection.query(
+            """
+            WITH v AS (
+                SELECT * FROM unnest(\(keys.map(\.organizationID))::text[], \(keys.map(\.channelID))::text[],
+                    \(keys.map(\.platformUserID))::text[], \(authors.map(\.handle))::text[],
+                    \(authors.map(\.displayName))::text[], \(authors.map(\.avatarURL))::text[])
+                    AS v(org, channel, platform_user, handle, display, avatar)
+            ),
+            target AS (
+                SELECT i.organization_id, i.channel_id, i.platform_user_id
+                FROM contact_identities i
+                JOIN v ON i.organization_id = v.org AND i.channel_id = v.channel AND i.platform_user_id = v.platform_user
+                WHERE (v.handle <> '' AND v.handle <> i.handle) OR (v.display <> '' AND v.display <> i.display_name)
+                    OR (v.avatar <> '' AND v.avatar <> i.avatar_url)
+                ORDER BY i.organization_id COLLATE "C", i.channel_id COLLATE "C", i.platform_user_id COLLATE "C"
+                FOR NO KEY UPDATE OF i
+            ),
+            changed AS (
+                UPDATE contact_identities i SET handle = coalesce(nullif(v.handle, ''), i.handle),
+                    display_name = coalesce(nullif(v.display, ''), i.display_name),
+                    avatar_url = coalesce(nullif(v.avatar, ''), i.avatar_url), updated_at = \(self.now)
+                FROM v, target
+                WHERE i.organization_id = target.organization_id AND i.channel_id = target.channel_id
+                    AND i.platform_user_id = target.platform_user_id
+                    AND v.org = target.organization_id AND v.channel = target.channel_id
+                    AND v.platform_user = target.platform_user_id
+                RETURNING i.organization_id, i.contact_id, i.handle, i.display_name
+            )
+            UPDATE contacts c SET display_name = changed.display_name,
+                search = to_tsvector('simple', fold(changed.display_name || ' ' || changed.handle)),
+                updated_at = \(self.now)
+            FROM changed WHERE c.organization_id = changed.organization_id AND c.id = changed.contact_id
+            """,
+            logger: self.logger)
+    }
+
     mutating func readContacts(_ rows: PostgresRowSequence) async throws {
         for try await (organization, channel, user, contactID) in rows.decode((String, String, String, UUID).self) {
             self.contacts[IdentityKey(organizationID: organization, channelID: channel, platformUserID: user)] =
@@ -505,12 +531,12 @@ private struct IngestBatch {
         var rows: [NewMessage] = []
         for index in inserts {
             let item = self.items[index]
-            guard let conversation = self.threads[item.thread] else {
+            guard let conversationID = self.threadIDs[item.thread] else {
                 self.results[index] = .failed(
                     .unavailable("the conversation could not be stored; retry the event"), retryable: true)
                 continue
             }
-            rows.append(NewMessage(index: index, id: UUID(), item: item, conversationID: conversation.id))
+            rows.append(NewMessage(index: index, id: UUID(), item: item, conversationID: conversationID))
         }
         guard !rows.isEmpty else { return [] }
         let inserted = try await self.connection.query(
