@@ -96,6 +96,8 @@ public struct ChannelGatewayApp: Sendable {
             InboundNotifications(
                 client: database, signals: [deliverySignal], logger: logger, channel: DeliveryRepository.notifyChannel),
         ]
+        // Without the scheduled pollers (`PollerSettings.enabled` false) the same poller still
+        // serves ReconcileChannel: only its rounds are not run.
         if configuration.pollers.enabled { background.append(poller) }
         background += [
             committer,
