@@ -272,10 +272,12 @@ public nonisolated struct Inbox_V1_ChannelCredentials: Sendable {
   /// WeChat EncodingAESKey (AES mode).
   public var encodingAesKey: String = String()
 
-  /// WeChat AppID / Twilio AccountSid / TikTok app id.
+  /// WeChat AppID / Twilio AccountSid / TikTok app id / X: the OAuth 2.0 Client ID of the
+  /// organisation's own X app, which then renews the channel's tokens (without it the operator's
+  /// app, `X_OAUTH_CLIENT_ID`, does).
   public var appID: String = String()
 
-  /// WeChat AppSecret.
+  /// WeChat AppSecret / X: that app's OAuth 2.0 Client Secret (a confidential client).
   public var appSecret: String = String()
 
   /// The refresh token that renews `access_token` (X OAuth 2.0, connected with `offline.access`).

@@ -213,6 +213,21 @@ extension GatewayRPC {
                 $0.lastError = "\($0.unparsedEvents) webhook entries could not be parsed; they are kept (UNPARSED)."
                 $0.lastErrorReason = .unparsedEvents
             }
+            if let expiresAt = channel.tokenExpiresAt {
+                $0.tokenExpiresAt = Google_Protobuf_Timestamp(date: expiresAt)
+                // An expired token that nothing renews refuses every send and read: it outweighs
+                // what happened before it expired.
+                if channel.tokenExpired(at: now),
+                    !XTokenRefresher.canRenew(channel, operatorClient: self.outbound.xOAuthClient),
+                    health.lastError.map({ $0.at <= expiresAt }) ?? true
+                {
+                    $0.lastError =
+                        "The channel's access token expired (token_expires_at) and cannot be renewed here; "
+                        + "rotate its credentials with a new token."
+                    $0.lastErrorAt = Google_Protobuf_Timestamp(date: expiresAt)
+                    $0.lastErrorReason = .tokenInvalid
+                }
+            }
             $0.poller = poller
         }
     }
