@@ -168,6 +168,19 @@ public enum Inbox_V1_ChannelGatewayService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ReconcileChannel" metadata.
+        public enum ReconcileChannel: Sendable {
+            /// Request type for "ReconcileChannel".
+            public typealias Input = Inbox_V1_ReconcileChannelRequest
+            /// Response type for "ReconcileChannel".
+            public typealias Output = Inbox_V1_ReconcileChannelResponse
+            /// Descriptor for "ReconcileChannel".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.ChannelGatewayService"),
+                method: "ReconcileChannel",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "inbox.v1.ChannelGatewayService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ConnectChannel.descriptor,
@@ -180,7 +193,8 @@ public enum Inbox_V1_ChannelGatewayService: Sendable {
             GetDelivery.descriptor,
             ListInboundEvents.descriptor,
             ReplayInboundEvents.descriptor,
-            ReleaseHeldEvents.descriptor
+            ReleaseHeldEvents.descriptor,
+            ReconcileChannel.descriptor
         ]
     }
 }
@@ -382,6 +396,28 @@ extension Inbox_V1_ChannelGatewayService {
             request: GRPCCore.StreamingServerRequest<Inbox_V1_ReleaseHeldEventsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReleaseHeldEventsResponse>
+
+        /// Handle the "ReconcileChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs the channel's poller now (gap reconciliation on demand): reads the platform's list API
+        /// > from the poller's watermark up to now and stores what the webhooks missed, each item once (with
+        /// > the webhooks' event ids, so nothing they delivered is stored again). Channels of platforms
+        /// > with a list API have a poller: LinkedIn, Facebook (Messenger), Instagram, TikTok. Works
+        /// > whether or not the gateway runs its scheduled pollers. Admins, operators and services.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_ReconcileChannelRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_ReconcileChannelResponse` messages.
+        func reconcileChannel(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_ReconcileChannelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReconcileChannelResponse>
     }
 
     /// Service protocol for the "inbox.v1.ChannelGatewayService" service.
@@ -567,6 +603,28 @@ extension Inbox_V1_ChannelGatewayService {
             request: GRPCCore.ServerRequest<Inbox_V1_ReleaseHeldEventsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReleaseHeldEventsResponse>
+
+        /// Handle the "ReconcileChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs the channel's poller now (gap reconciliation on demand): reads the platform's list API
+        /// > from the poller's watermark up to now and stores what the webhooks missed, each item once (with
+        /// > the webhooks' event ids, so nothing they delivered is stored again). Channels of platforms
+        /// > with a list API have a poller: LinkedIn, Facebook (Messenger), Instagram, TikTok. Works
+        /// > whether or not the gateway runs its scheduled pollers. Admins, operators and services.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ReconcileChannelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_ReconcileChannelResponse` message.
+        func reconcileChannel(
+            request: GRPCCore.ServerRequest<Inbox_V1_ReconcileChannelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReconcileChannelResponse>
     }
 
     /// Simple service protocol for the "inbox.v1.ChannelGatewayService" service.
@@ -750,6 +808,28 @@ extension Inbox_V1_ChannelGatewayService {
             request: Inbox_V1_ReleaseHeldEventsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_ReleaseHeldEventsResponse
+
+        /// Handle the "ReconcileChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs the channel's poller now (gap reconciliation on demand): reads the platform's list API
+        /// > from the poller's watermark up to now and stores what the webhooks missed, each item once (with
+        /// > the webhooks' event ids, so nothing they delivered is stored again). Channels of platforms
+        /// > with a list API have a poller: LinkedIn, Facebook (Messenger), Instagram, TikTok. Works
+        /// > whether or not the gateway runs its scheduled pollers. Admins, operators and services.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_ReconcileChannelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_ReconcileChannelResponse` to respond with.
+        func reconcileChannel(
+            request: Inbox_V1_ReconcileChannelRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_ReconcileChannelResponse
     }
 }
 
@@ -878,6 +958,17 @@ extension Inbox_V1_ChannelGatewayService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Inbox_V1_ChannelGatewayService.Method.ReconcileChannel.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ReconcileChannelRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ReconcileChannelResponse>(),
+            handler: { request, context in
+                try await self.reconcileChannel(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -999,6 +1090,17 @@ extension Inbox_V1_ChannelGatewayService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReleaseHeldEventsResponse> {
         let response = try await self.releaseHeldEvents(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func reconcileChannel(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_ReconcileChannelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReconcileChannelResponse> {
+        let response = try await self.reconcileChannel(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1145,6 +1247,19 @@ extension Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReleaseHeldEventsResponse> {
         return GRPCCore.ServerResponse<Inbox_V1_ReleaseHeldEventsResponse>(
             message: try await self.releaseHeldEvents(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func reconcileChannel(
+        request: GRPCCore.ServerRequest<Inbox_V1_ReconcileChannelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReconcileChannelResponse> {
+        return GRPCCore.ServerResponse<Inbox_V1_ReconcileChannelResponse>(
+            message: try await self.reconcileChannel(
                 request: request.message,
                 context: context
             ),
@@ -1391,6 +1506,33 @@ extension Inbox_V1_ChannelGatewayService {
             deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ReleaseHeldEventsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReleaseHeldEventsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReconcileChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs the channel's poller now (gap reconciliation on demand): reads the platform's list API
+        /// > from the poller's watermark up to now and stores what the webhooks missed, each item once (with
+        /// > the webhooks' event ids, so nothing they delivered is stored again). Channels of platforms
+        /// > with a list API have a poller: LinkedIn, Facebook (Messenger), Instagram, TikTok. Works
+        /// > whether or not the gateway runs its scheduled pollers. Admins, operators and services.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ReconcileChannelRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_ReconcileChannelRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_ReconcileChannelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reconcileChannel<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_ReconcileChannelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_ReconcileChannelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ReconcileChannelResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReconcileChannelResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1761,6 +1903,44 @@ extension Inbox_V1_ChannelGatewayService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ReconcileChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs the channel's poller now (gap reconciliation on demand): reads the platform's list API
+        /// > from the poller's watermark up to now and stores what the webhooks missed, each item once (with
+        /// > the webhooks' event ids, so nothing they delivered is stored again). Channels of platforms
+        /// > with a list API have a poller: LinkedIn, Facebook (Messenger), Instagram, TikTok. Works
+        /// > whether or not the gateway runs its scheduled pollers. Admins, operators and services.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ReconcileChannelRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_ReconcileChannelRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_ReconcileChannelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func reconcileChannel<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_ReconcileChannelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_ReconcileChannelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ReconcileChannelResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReconcileChannelResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_ChannelGatewayService.Method.ReconcileChannel.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2059,6 +2239,39 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ReleaseHeldEventsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ReleaseHeldEventsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReconcileChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Runs the channel's poller now (gap reconciliation on demand): reads the platform's list API
+    /// > from the poller's watermark up to now and stores what the webhooks missed, each item once (with
+    /// > the webhooks' event ids, so nothing they delivered is stored again). Channels of platforms
+    /// > with a list API have a poller: LinkedIn, Facebook (Messenger), Instagram, TikTok. Works
+    /// > whether or not the gateway runs its scheduled pollers. Admins, operators and services.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_ReconcileChannelRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reconcileChannel<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_ReconcileChannelRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReconcileChannelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reconcileChannel(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ReconcileChannelRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ReconcileChannelResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2403,6 +2616,43 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
             metadata: metadata
         )
         return try await self.releaseHeldEvents(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReconcileChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Runs the channel's poller now (gap reconciliation on demand): reads the platform's list API
+    /// > from the poller's watermark up to now and stores what the webhooks missed, each item once (with
+    /// > the webhooks' event ids, so nothing they delivered is stored again). Channels of platforms
+    /// > with a list API have a poller: LinkedIn, Facebook (Messenger), Instagram, TikTok. Works
+    /// > whether or not the gateway runs its scheduled pollers. Admins, operators and services.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reconcileChannel<Result>(
+        _ message: Inbox_V1_ReconcileChannelRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReconcileChannelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_ReconcileChannelRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reconcileChannel(
             request: request,
             options: options,
             onResponse: handleResponse

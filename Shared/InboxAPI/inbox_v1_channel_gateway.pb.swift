@@ -187,6 +187,71 @@ public nonisolated enum Inbox_V1_InboundEventState: SwiftProtobuf.Enum, Swift.Ca
 
 }
 
+/// What an on-demand reconciliation did.
+public nonisolated enum Inbox_V1_ReconcileOutcome: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The poller read the platform's list up to now and its watermark moved there.
+  case polled // = 1
+
+  /// Another round (of any replica) is polling this channel right now; this call read nothing.
+  /// What that round finds is stored as well; `poller` says when the channel is due again.
+  case busy // = 2
+
+  /// The channel has no poller: its platform has none (WhatsApp, X, Telegram, Twilio SMS, WeChat),
+  /// its poller is disabled, or the channel is disconnected.
+  case notPolled // = 3
+
+  /// The poll failed (`poller.last_error` says why); the watermark stayed, so nothing is skipped,
+  /// and the poller tries again after a backoff.
+  case failed // = 4
+
+  /// A long gap: the poller read the pages one round may read, stored them and keeps its place;
+  /// the next call (or scheduled round, due at once) goes on from there.
+  case partial // = 5
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .polled
+    case 2: self = .busy
+    case 3: self = .notPolled
+    case 4: self = .failed
+    case 5: self = .partial
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .polled: return 1
+    case .busy: return 2
+    case .notPolled: return 3
+    case .failed: return 4
+    case .partial: return 5
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_ReconcileOutcome] = [
+    .unspecified,
+    .polled,
+    .busy,
+    .notPolled,
+    .failed,
+    .partial,
+  ]
+
+}
+
 /// Secrets and tokens a channel needs. Write-only: never returned by any RPC, never logged,
 /// stored encrypted. Each platform uses the fields it needs (README "Channels").
 public nonisolated struct Inbox_V1_ChannelCredentials: Sendable {
@@ -207,15 +272,38 @@ public nonisolated struct Inbox_V1_ChannelCredentials: Sendable {
   /// WeChat EncodingAESKey (AES mode).
   public var encodingAesKey: String = String()
 
-  /// WeChat AppID / Twilio AccountSid / TikTok app id.
+  /// WeChat AppID / Twilio AccountSid / TikTok app id / X: the OAuth 2.0 Client ID of the
+  /// organisation's own X app, which then renews the channel's tokens (without it the operator's
+  /// app, `X_OAUTH_CLIENT_ID`, does).
   public var appID: String = String()
 
-  /// WeChat AppSecret.
+  /// WeChat AppSecret / X: that app's OAuth 2.0 Client Secret (a confidential client).
   public var appSecret: String = String()
+
+  /// The refresh token that renews `access_token` (X OAuth 2.0, connected with `offline.access`).
+  /// The gateway renews X tokens ahead of `access_token_expires_at` (and once when X refuses one)
+  /// and stores the new pair: X rotates the refresh token on every renewal.
+  public var refreshToken: String = String()
+
+  /// When `access_token` stops working, as the platform said when it issued it (X user tokens two
+  /// hours, TikTok 24 hours, LinkedIn 60 days); unset: it does not expire, or it is not known. Not
+  /// a secret: GetChannel and GetChannelHealth report it as `token_expires_at`. In
+  /// RotateChannelCredentials it is replaced whenever `access_token` is (a new token has its own
+  /// expiry), or alone with the mask path `access_token_expires_at`.
+  public var accessTokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_accessTokenExpiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_accessTokenExpiresAt = newValue}
+  }
+  /// Returns true if `accessTokenExpiresAt` has been explicitly set.
+  public var hasAccessTokenExpiresAt: Bool {self._accessTokenExpiresAt != nil}
+  /// Clears the value of `accessTokenExpiresAt`. Subsequent reads from it will return its default value.
+  public mutating func clearAccessTokenExpiresAt() {self._accessTokenExpiresAt = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _accessTokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 /// Something a channel needs on the platform's side before events flow.
@@ -283,12 +371,24 @@ public nonisolated struct Inbox_V1_Channel: Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   public mutating func clearUpdatedAt() {self._updatedAt = nil}
 
+  /// When the channel's access token expires (`ChannelCredentials.access_token_expires_at`, moved
+  /// on by the gateway's own X token renewals); unset: it does not expire, or it is not known.
+  public var tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_tokenExpiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_tokenExpiresAt = newValue}
+  }
+  /// Returns true if `tokenExpiresAt` has been explicitly set.
+  public var hasTokenExpiresAt: Bool {self._tokenExpiresAt != nil}
+  /// Clears the value of `tokenExpiresAt`. Subsequent reads from it will return its default value.
+  public mutating func clearTokenExpiresAt() {self._tokenExpiresAt = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
   fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Inbox_V1_ConnectChannelRequest: Sendable {
@@ -551,7 +651,9 @@ public nonisolated struct Inbox_V1_ChannelHealth: @unchecked Sendable {
   }
 
   /// When the channel's access token expires, where the platform says (X two hours, refreshed
-  /// ahead of expiry; Meta long-lived page tokens do not expire).
+  /// ahead of expiry; Meta long-lived page tokens do not expire). Once it has passed and the token
+  /// cannot be renewed (no refresh token, or a platform without renewal), `last_error` says the
+  /// token expired, with the reason TOKEN_INVALID.
   public var tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_storage._tokenExpiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_uniqueStorage()._tokenExpiresAt = newValue}
@@ -938,6 +1040,49 @@ public nonisolated struct Inbox_V1_ReleaseHeldEventsResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Inbox_V1_ReconcileChannelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Read only from service and operator callers.
+  public var organizationID: String = String()
+
+  public var channelID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_ReconcileChannelResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var outcome: Inbox_V1_ReconcileOutcome = .unspecified
+
+  /// Events this call stored that were not stored before (what webhooks or earlier polls stored is
+  /// not counted).
+  public var storedEvents: Int32 = 0
+
+  /// The channel's poller after the call, as GetChannelHealth reports it.
+  public var poller: Inbox_V1_PollerState {
+    get {_poller ?? Inbox_V1_PollerState()}
+    set {_poller = newValue}
+  }
+  /// Returns true if `poller` has been explicitly set.
+  public var hasPoller: Bool {self._poller != nil}
+  /// Clears the value of `poller`. Subsequent reads from it will return its default value.
+  public mutating func clearPoller() {self._poller = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _poller: Inbox_V1_PollerState? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "inbox.v1"
@@ -950,9 +1095,13 @@ nonisolated extension Inbox_V1_InboundEventState: SwiftProtobuf._ProtoNameProvid
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INBOUND_EVENT_STATE_UNSPECIFIED\0\u{1}INBOUND_EVENT_STATE_PENDING\0\u{1}INBOUND_EVENT_STATE_DELIVERED\0\u{1}INBOUND_EVENT_STATE_HELD\0\u{1}INBOUND_EVENT_STATE_DEAD_LETTERED\0\u{1}INBOUND_EVENT_STATE_REJECTED\0\u{1}INBOUND_EVENT_STATE_ECHO\0\u{1}INBOUND_EVENT_STATE_UNPARSED\0\u{1}INBOUND_EVENT_STATE_UNROUTED\0\u{1}INBOUND_EVENT_STATE_AWAITING_CONTENT\0")
 }
 
+nonisolated extension Inbox_V1_ReconcileOutcome: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RECONCILE_OUTCOME_UNSPECIFIED\0\u{1}RECONCILE_OUTCOME_POLLED\0\u{1}RECONCILE_OUTCOME_BUSY\0\u{1}RECONCILE_OUTCOME_NOT_POLLED\0\u{1}RECONCILE_OUTCOME_FAILED\0\u{1}RECONCILE_OUTCOME_PARTIAL\0")
+}
+
 nonisolated extension Inbox_V1_ChannelCredentials: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChannelCredentials"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}signing_secret\0\u{3}verify_token\0\u{3}encoding_aes_key\0\u{3}app_id\0\u{3}app_secret\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}signing_secret\0\u{3}verify_token\0\u{3}encoding_aes_key\0\u{3}app_id\0\u{3}app_secret\0\u{3}refresh_token\0\u{3}access_token_expires_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -966,12 +1115,18 @@ nonisolated extension Inbox_V1_ChannelCredentials: SwiftProtobuf.Message, SwiftP
       case 4: try { try decoder.decodeSingularStringField(value: &self.encodingAesKey) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.appID) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.appSecret) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.refreshToken) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._accessTokenExpiresAt) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.accessToken.isEmpty {
       try visitor.visitSingularStringField(value: self.accessToken, fieldNumber: 1)
     }
@@ -990,6 +1145,12 @@ nonisolated extension Inbox_V1_ChannelCredentials: SwiftProtobuf.Message, SwiftP
     if !self.appSecret.isEmpty {
       try visitor.visitSingularStringField(value: self.appSecret, fieldNumber: 6)
     }
+    if !self.refreshToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.refreshToken, fieldNumber: 7)
+    }
+    try { if let v = self._accessTokenExpiresAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1000,6 +1161,8 @@ nonisolated extension Inbox_V1_ChannelCredentials: SwiftProtobuf.Message, SwiftP
     if lhs.encodingAesKey != rhs.encodingAesKey {return false}
     if lhs.appID != rhs.appID {return false}
     if lhs.appSecret != rhs.appSecret {return false}
+    if lhs.refreshToken != rhs.refreshToken {return false}
+    if lhs._accessTokenExpiresAt != rhs._accessTokenExpiresAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1047,7 +1210,7 @@ nonisolated extension Inbox_V1_ChecklistItem: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Channel"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}platform\0\u{3}external_account_id\0\u{3}display_name\0\u{1}status\0\u{3}webhook_path\0\u{1}settings\0\u{1}checklist\0\u{3}configured_credentials\0\u{3}created_at\0\u{3}updated_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}platform\0\u{3}external_account_id\0\u{3}display_name\0\u{1}status\0\u{3}webhook_path\0\u{1}settings\0\u{1}checklist\0\u{3}configured_credentials\0\u{3}created_at\0\u{3}updated_at\0\u{3}token_expires_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1067,6 +1230,7 @@ nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 10: try { try decoder.decodeRepeatedStringField(value: &self.configuredCredentials) }()
       case 11: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
       case 12: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
+      case 13: try { try decoder.decodeSingularMessageField(value: &self._tokenExpiresAt) }()
       default: break
       }
     }
@@ -1113,6 +1277,9 @@ nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._Me
     try { if let v = self._updatedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
     } }()
+    try { if let v = self._tokenExpiresAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1129,6 +1296,7 @@ nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.configuredCredentials != rhs.configuredCredentials {return false}
     if lhs._createdAt != rhs._createdAt {return false}
     if lhs._updatedAt != rhs._updatedAt {return false}
+    if lhs._tokenExpiresAt != rhs._tokenExpiresAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2253,6 +2421,85 @@ nonisolated extension Inbox_V1_ReleaseHeldEventsResponse: SwiftProtobuf.Message,
 
   public static func ==(lhs: Inbox_V1_ReleaseHeldEventsResponse, rhs: Inbox_V1_ReleaseHeldEventsResponse) -> Bool {
     if lhs.released != rhs.released {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ReconcileChannelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReconcileChannelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}channel_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.organizationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.organizationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.organizationID, fieldNumber: 1)
+    }
+    if !self.channelID.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ReconcileChannelRequest, rhs: Inbox_V1_ReconcileChannelRequest) -> Bool {
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.channelID != rhs.channelID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ReconcileChannelResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReconcileChannelResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcome\0\u{3}stored_events\0\u{1}poller\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.storedEvents) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._poller) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 1)
+    }
+    if self.storedEvents != 0 {
+      try visitor.visitSingularInt32Field(value: self.storedEvents, fieldNumber: 2)
+    }
+    try { if let v = self._poller {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ReconcileChannelResponse, rhs: Inbox_V1_ReconcileChannelResponse) -> Bool {
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.storedEvents != rhs.storedEvents {return false}
+    if lhs._poller != rhs._poller {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -266,4 +266,10 @@ struct ChannelGatewayStandIn: Inbox_V1_ChannelGatewayService.SimpleServiceProtoc
         throw RPCError(code: .unimplemented, message: "stand-in: releaseHeldEvents")
     }
 
+    func reconcileChannel(request: Inbox_V1_ReconcileChannelRequest, context: ServerContext) async throws
+        -> Inbox_V1_ReconcileChannelResponse
+    {
+        throw RPCError(code: .unimplemented, message: "stand-in: reconcileChannel")
+    }
+
 }

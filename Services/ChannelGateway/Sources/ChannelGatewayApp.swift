@@ -66,13 +66,18 @@ public struct ChannelGatewayApp: Sendable {
         let deliverySignal = WorkSignal()
         let statusSignal = WorkSignal()
         let outbound = OutboundOperations(
-            deliveries: deliveries, signal: deliverySignal, publicBaseURL: configuration.publicBaseURL)
+            deliveries: deliveries, signal: deliverySignal, publicBaseURL: configuration.publicBaseURL,
+            xOAuthClient: configuration.xOAuthClient)
         let rpc = GatewayRPC(
             channels: channels, secrets: box, plans: plans, inbound: inbound, outbound: outbound, now: now)
+        let sendHTTP = PlatformHTTPClient(client: HTTPClient.shared, timeout: configuration.outbound.sendTimeout)
         let sender = OutboundSender(
-            http: PlatformHTTPClient(client: HTTPClient.shared, timeout: configuration.outbound.sendTimeout),
-            adapters: OutboundAdapters(endpoints: configuration.outboundEndpoints),
+            http: sendHTTP, adapters: OutboundAdapters(endpoints: configuration.outboundEndpoints),
             weChatTokens: WeChatAccessTokenCache(store: PostgresWeChatTokenStore(client: database, logger: logger)))
+        let tokens = XTokenRefresher(
+            channels: channels, box: box, http: sendHTTP,
+            adapter: XOutboundAdapter(endpoints: configuration.outboundEndpoints),
+            operatorClient: configuration.xOAuthClient, logger: logger, now: now)
         var background: [any Service] = [
             counters,
             InboundRelay(log: log, peers: peers, settings: settings, signal: relaySignal, logger: logger, now: now),
@@ -84,7 +89,7 @@ public struct ChannelGatewayApp: Sendable {
             InboundMaintenance(
                 log: log, peers: peers, settings: settings, relaySignal: relaySignal, logger: logger, now: now),
             DeliveryWorker(
-                deliveries: deliveries, channels: channels, box: box, sender: sender,
+                deliveries: deliveries, channels: channels, box: box, sender: sender, tokens: tokens,
                 pacer: ChannelPacer(
                     sendsPerSecond: configuration.outbound.channelSendsPerSecond,
                     burst: configuration.outbound.channelBurst),
@@ -96,6 +101,8 @@ public struct ChannelGatewayApp: Sendable {
             InboundNotifications(
                 client: database, signals: [deliverySignal], logger: logger, channel: DeliveryRepository.notifyChannel),
         ]
+        // Without the scheduled pollers (`PollerSettings.enabled` false) the same poller still
+        // serves ReconcileChannel: only its rounds are not run.
         if configuration.pollers.enabled { background.append(poller) }
         background += [
             committer,

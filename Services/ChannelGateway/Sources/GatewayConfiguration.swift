@@ -30,6 +30,12 @@ public struct GatewayConfiguration: Sendable {
     public var pollers: PollerSettings
     /// The delivery worker's and the status outbox's timings (code defaults; tests shorten them).
     public var outbound = OutboundSettings()
+    /// The operator's X app as an OAuth 2.0 client (`X_OAUTH_CLIENT_ID`, and `X_OAUTH_CLIENT_SECRET`
+    /// for a confidential client): what renews X channels' user tokens (``XTokenRefresher``). Not
+    /// `X_APP_ID`/`X_APP_SECRET`: X gives an app's OAuth 2.0 client its own id and secret, apart from
+    /// the consumer key and secret that sign webhooks. A channel that sets `app_id` (and
+    /// `app_secret`) renews with its own organisation's X app instead. Nil: only such channels renew.
+    public var xOAuthClient: XOAuthClient? = nil
 
     public init(
         service: ServiceConfiguration, httpHost: String = "0.0.0.0", httpPort: Int = 8080, maxBodyBytes: Int = 1 << 20,
@@ -83,13 +89,29 @@ public struct GatewayConfiguration: Sendable {
             }
             base = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
-        return GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             service: try ServiceConfiguration.load(.channelGateway, from: environment),
             httpHost: host, httpPort: port,
             maxBodyBytes: try environment.integer("WEBHOOK_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(64 << 20)),
             secretsKey: key[0], previousSecretsKeys: previous, platformApps: apps, publicBaseURL: base,
             outboundEndpoints: try OutboundEndpoints.load(from: environment)
         )
+        configuration.xOAuthClient = try Self.xOAuthClient(from: environment)
+        return configuration
+    }
+
+    /// `X_OAUTH_CLIENT_ID` and the optional `X_OAUTH_CLIENT_SECRET`; a secret without an id is a
+    /// mistake, said as one.
+    static func xOAuthClient(from environment: Environment) throws -> XOAuthClient? {
+        let secret = environment.optionalString("X_OAUTH_CLIENT_SECRET")
+        guard let id = environment.optionalString("X_OAUTH_CLIENT_ID") else {
+            guard secret == nil else {
+                throw ConfigurationError(
+                    variable: "X_OAUTH_CLIENT_ID", problem: "is required when X_OAUTH_CLIENT_SECRET is set")
+            }
+            return nil
+        }
+        return XOAuthClient(clientID: id, clientSecret: secret)
     }
 }
 

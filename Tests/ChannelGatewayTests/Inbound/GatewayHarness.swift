@@ -154,7 +154,7 @@ struct GatewayHarness {
     static func with<T: Sendable>(
         settings: InboundSettings = Self.fastSettings, maxBodyBytes: Int = 1 << 20,
         outbound: OutboundSettings = Self.fastOutbound, outboundEndpoints: OutboundEndpoints = .production,
-        _ body: (GatewayHarness) async throws -> T
+        xOAuthClient: XOAuthClient? = nil, _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         try await withTestDatabase { database in
             try await withPostgresClient(database.url(for: .channelGateway), schema: "gateway", maxConnections: 20) {
@@ -163,7 +163,7 @@ struct GatewayHarness {
                     .migrate(postgres, logger: Logger(label: "migrations"))
                 return try await Self.run(
                     database: postgres, settings: settings, maxBodyBytes: maxBodyBytes, outbound: outbound,
-                    outboundEndpoints: outboundEndpoints, body)
+                    outboundEndpoints: outboundEndpoints, xOAuthClient: xOAuthClient, body)
             }
         }
     }
@@ -174,7 +174,7 @@ struct GatewayHarness {
         database postgres: PostgresClient, peers: GatewayPeerStandIns = GatewayPeerStandIns(),
         settings: InboundSettings = Self.fastSettings, maxBodyBytes: Int = 1 << 20,
         outbound: OutboundSettings = Self.fastOutbound, outboundEndpoints: OutboundEndpoints = .production,
-        _ body: (GatewayHarness) async throws -> T
+        xOAuthClient: XOAuthClient? = nil, _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         let standIns: [any RegistrableRPCService] = [
             GatewayPolicyStandIn(state: peers), GatewayConversationStandIn(state: peers),
@@ -190,6 +190,7 @@ struct GatewayHarness {
                 platformApps: Self.apps, inbound: settings, outboundEndpoints: outboundEndpoints,
                 pollers: Self.noPollers)
             configuration.outbound = outbound
+            configuration.xOAuthClient = xOAuthClient
             let health = HealthStatus(services: [])
             health.setAll(.serving)
             let parts = ChannelGatewayApp.assemble(

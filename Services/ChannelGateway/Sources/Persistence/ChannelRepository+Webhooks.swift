@@ -21,11 +21,15 @@ extension ChannelRepository {
             """,
             logger: self.logger)
         for try await row in rows.decode(
-            (UUID, String, String, String, String, String, String, Bool, [String], Date, Date, String, ByteBuffer).self)
+            (
+                UUID, String, String, String, String, String, String, Bool, [String], Date, Date, Date?, String,
+                ByteBuffer
+            )
+            .self)
         {
             let channel = try Self.channel(
-                (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10))
-            return (channel, row.11, Array(buffer: row.12))
+                (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11))
+            return (channel, row.12, Array(buffer: row.13))
         }
         return nil
     }

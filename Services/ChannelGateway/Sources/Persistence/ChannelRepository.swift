@@ -16,10 +16,10 @@ struct ChannelRepository: Sendable {
 
     static let columns = """
         id, organization_id, platform, external_account_id, display_name, status, settings::text,
-        instagram_message_requests_enabled, configured_credentials, created_at, updated_at
+        instagram_message_requests_enabled, configured_credentials, created_at, updated_at, token_expires_at
         """
 
-    typealias Row = (UUID, String, String, String, String, String, String, Bool, [String], Date, Date)
+    typealias Row = (UUID, String, String, String, String, String, String, Bool, [String], Date, Date, Date?)
 
     func insert(
         _ channel: ChannelAccount, sealed: (keyID: String, ciphertext: [UInt8]), idempotencyKey: String?,
@@ -36,12 +36,13 @@ struct ChannelRepository: Sendable {
                 """
                 INSERT INTO channels (id, organization_id, platform, external_account_id, display_name, status, settings,
                     credentials_ciphertext, credentials_key_id, configured_credentials,
-                    instagram_message_requests_enabled, idempotency_key, idempotency_fingerprint, created_at, updated_at)
+                    instagram_message_requests_enabled, idempotency_key, idempotency_fingerprint, created_at, updated_at,
+                    token_expires_at)
                 VALUES (\(channel.id), \(channel.organizationID), \(channel.platform.rawValue), \(channel.externalAccountID),
                     \(channel.displayName), \(channel.status.rawValue), \(try Self.json(channel.settings))::jsonb,
                     \(ByteBuffer(bytes: sealed.ciphertext)), \(sealed.keyID), \(channel.configuredCredentials),
                     \(channel.instagramMessageRequestsEnabled), \(idempotencyKey), \(fingerprint), \(channel.createdAt),
-                    \(channel.updatedAt))
+                    \(channel.updatedAt), \(channel.tokenExpiresAt))
                 """,
                 logger: self.logger
             )
@@ -69,10 +70,12 @@ struct ChannelRepository: Sendable {
             logger: self.logger
         )
         for try await row in rows.decode(
-            (UUID, String, String, String, String, String, String, Bool, [String], Date, Date, String).self)
+            (UUID, String, String, String, String, String, String, Bool, [String], Date, Date, Date?, String).self)
         {
             return (
-                try Self.channel((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10)), row.11
+                try Self.channel(
+                    (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11)),
+                row.12
             )
         }
         return nil
@@ -135,15 +138,17 @@ struct ChannelRepository: Sendable {
         return nil
     }
 
-    /// New secrets for a connected channel; a TOKEN_INVALID channel becomes ACTIVE again.
+    /// New secrets (and the access token's expiry, nil when unknown) for a connected channel; a
+    /// TOKEN_INVALID channel becomes ACTIVE again.
     func rotate(
         _ id: UUID, organizationID: String, sealed: (keyID: String, ciphertext: [UInt8]), configured: [String],
-        at instant: Date
+        tokenExpiresAt: Date?, at instant: Date
     ) async throws -> ChannelAccount? {
         let rows = try await self.client.query(
             """
             UPDATE channels SET credentials_ciphertext = \(ByteBuffer(bytes: sealed.ciphertext)),
                 credentials_key_id = \(sealed.keyID), configured_credentials = \(configured),
+                token_expires_at = \(tokenExpiresAt),
                 status = CASE WHEN status = 'token_invalid' THEN 'active' ELSE status END, updated_at = \(instant)
             WHERE organization_id = \(organizationID) AND id = \(id) AND status <> 'disconnected'
             RETURNING \(unescaped: Self.columns)
@@ -160,7 +165,8 @@ struct ChannelRepository: Sendable {
             externalAccountID: row.3,
             displayName: row.4, status: ChannelAccount.Status(rawValue: row.5) ?? .active,
             settings: (try? JSONDecoder().decode([String: String].self, from: Data(row.6.utf8))) ?? [:],
-            instagramMessageRequestsEnabled: row.7, configuredCredentials: row.8, createdAt: row.9, updatedAt: row.10)
+            instagramMessageRequestsEnabled: row.7, configuredCredentials: row.8, createdAt: row.9, updatedAt: row.10,
+            tokenExpiresAt: row.11)
     }
 
     static func json(_ settings: [String: String]) throws -> String {

@@ -31,6 +31,7 @@ extension ChannelAccount {
             $0.configuredCredentials = self.configuredCredentials
             $0.createdAt = Google_Protobuf_Timestamp(date: self.createdAt)
             $0.updatedAt = Google_Protobuf_Timestamp(date: self.updatedAt)
+            if let expiresAt = self.tokenExpiresAt { $0.tokenExpiresAt = Google_Protobuf_Timestamp(date: expiresAt) }
         }
     }
 }
@@ -83,7 +84,19 @@ extension ChannelSecrets {
     init(proto: Inbox_V1_ChannelCredentials) {
         self.init(
             accessToken: proto.accessToken, signingSecret: proto.signingSecret, verifyToken: proto.verifyToken,
-            encodingAESKey: proto.encodingAesKey, appID: proto.appID, appSecret: proto.appSecret)
+            encodingAESKey: proto.encodingAesKey, appID: proto.appID, appSecret: proto.appSecret,
+            refreshToken: proto.refreshToken)
+    }
+
+    /// The mask path of `ChannelCredentials.access_token_expires_at`: not a sealed field (the expiry
+    /// is the plain column `channels.token_expires_at`), but RotateChannelCredentials accepts it.
+    static let expiryField = "access_token_expires_at"
+}
+
+extension Inbox_V1_ChannelCredentials {
+    /// `access_token_expires_at`, nil when unset.
+    var accessTokenExpiry: Date? {
+        self.hasAccessTokenExpiresAt ? self.accessTokenExpiresAt.date : nil
     }
 }
 

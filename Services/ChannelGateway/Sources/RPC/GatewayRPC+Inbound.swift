@@ -19,8 +19,8 @@ struct InboundOperations: Sendable {
 }
 
 /// The inbound log's RPCs: ListInboundEvents, ReplayInboundEvents, ReleaseHeldEvents,
-/// GetChannelHealth. Admins see their organisation's channels; operators any channel, and the
-/// UNROUTED entries (which belong to no organisation yet).
+/// GetChannelHealth, ReconcileChannel. Admins see their organisation's channels; operators any
+/// channel, and the UNROUTED entries (which belong to no organisation yet).
 extension GatewayRPC {
     func listInboundEvents(request: Inbox_V1_ListInboundEventsRequest, context: ServerContext) async throws
         -> Inbox_V1_ListInboundEventsResponse
@@ -144,6 +144,34 @@ extension GatewayRPC {
         return .with { $0.released = Int32(released) }
     }
 
+    /// Runs the channel's poller now (issue 9: gap reconciliation "on a schedule and on demand").
+    ///
+    /// Works whether or not this process runs the scheduled pollers: the ``ChannelPoller`` is
+    /// built either way (``PollerSettings/enabled`` only decides whether its rounds run), and a call
+    /// claims the channel's poller exactly as a round does, so it never polls a channel that another
+    /// round, of any replica, is polling (BUSY), and what it stores moves the same watermark. The
+    /// call lasts as long as the poll (at most ``PollerSettings/maxStepsPerRound`` pages; a longer
+    /// gap answers PARTIAL). Admins for their organisation, operators and services naming it (as
+    /// ReleaseHeldEvents); another organisation's channel is NOT_FOUND.
+    func reconcileChannel(request: Inbox_V1_ReconcileChannelRequest, context: ServerContext) async throws
+        -> Inbox_V1_ReconcileChannelResponse
+    {
+        let caller = try Caller.authenticated()
+        try caller.require(.admin, .operator, .service)
+        let organization = try caller.organization(requested: request.organizationID)
+        let channel = try await self.channel(request.channelID, organization)
+        // A disconnected channel keeps the poller row it had, but it is polled no more.
+        guard channel.status != .disconnected else {
+            return Inbox_V1_ReconcileChannelResponse(
+                PollReport(channelID: channel.id, outcome: .notPolled, stored: 0),
+                poller: try await self.inbound.pollers.pollerState(channelID: channel.id))
+        }
+        // New rows wake this process's relay through the poller's `onStored`.
+        let report = try await self.inbound.poller.reconcile(channelID: channel.id)
+        return Inbox_V1_ReconcileChannelResponse(
+            report, poller: try await self.inbound.pollers.pollerState(channelID: channel.id))
+    }
+
     func getChannelHealth(request: Inbox_V1_GetChannelHealthRequest, context: ServerContext) async throws
         -> Inbox_V1_ChannelHealth
     {
@@ -184,6 +212,21 @@ extension GatewayRPC {
             } else if $0.unparsedEvents > 0 {
                 $0.lastError = "\($0.unparsedEvents) webhook entries could not be parsed; they are kept (UNPARSED)."
                 $0.lastErrorReason = .unparsedEvents
+            }
+            if let expiresAt = channel.tokenExpiresAt {
+                $0.tokenExpiresAt = Google_Protobuf_Timestamp(date: expiresAt)
+                // An expired token that nothing renews refuses every send and read: it outweighs
+                // what happened before it expired.
+                if channel.tokenExpired(at: now),
+                    !XTokenRefresher.canRenew(channel, operatorClient: self.outbound.xOAuthClient),
+                    health.lastError.map({ $0.at <= expiresAt }) ?? true
+                {
+                    $0.lastError =
+                        "The channel's access token expired (token_expires_at) and cannot be renewed here; "
+                        + "rotate its credentials with a new token."
+                    $0.lastErrorAt = Google_Protobuf_Timestamp(date: expiresAt)
+                    $0.lastErrorReason = .tokenInvalid
+                }
             }
             $0.poller = poller
         }

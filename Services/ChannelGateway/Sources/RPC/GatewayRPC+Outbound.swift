@@ -18,6 +18,9 @@ struct OutboundOperations: Sendable {
     let signal: WorkSignal
     /// ``GatewayConfiguration/publicBaseURL``.
     let publicBaseURL: String
+    /// ``GatewayConfiguration/xOAuthClient``: whether an X channel's expired token can be renewed
+    /// (GetChannelHealth).
+    var xOAuthClient: XOAuthClient? = nil
 }
 
 /// DeliverMessage and GetDelivery (DESIGN.md §2 "Reply"): conversation-service queues a reply, the

@@ -52,7 +52,8 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
             id: UUID(), organizationID: organization, platform: platform, externalAccountID: account,
             displayName: request.displayName, status: .active, settings: request.settings,
             instagramMessageRequestsEnabled: request.instagramMessageRequestsEnabled,
-            configuredCredentials: secrets.configured, createdAt: now, updatedAt: now)
+            configuredCredentials: secrets.configured, createdAt: now, updatedAt: now,
+            tokenExpiresAt: request.credentials.accessTokenExpiry)
         var unkeyed = request
         unkeyed.idempotencyKey = ""
         let key = request.idempotencyKey.isEmpty ? nil : request.idempotencyKey
@@ -126,18 +127,25 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         }
         let given = ChannelSecrets(proto: request.credentials)
         var secrets = given
+        // A new access token comes with its own expiry (unset: none, or unknown); the expiry alone
+        // may be corrected with its own path.
+        var expiresAt = request.credentials.accessTokenExpiry
         if !request.updateMask.paths.isEmpty {
             // Only the named fields change; the others keep their sealed values.
             guard let sealed = try await self.channels.sealedSecrets(channel.id, organizationID: organization) else {
                 throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
             }
             secrets = try self.secrets.open(keyID: sealed.keyID, ciphertext: sealed.ciphertext)
-            for path in request.updateMask.paths {
+            let paths = request.updateMask.paths
+            for path in paths where path != ChannelSecrets.expiryField {
                 guard ChannelSecrets.fields.contains(path) else {
                     throw DomainError.invalidArgument(
                         "update_mask names an unknown field '\(path)'", field: "update_mask")
                 }
                 secrets[path] = given[path]
+            }
+            if !paths.contains("access_token"), !paths.contains(ChannelSecrets.expiryField) {
+                expiresAt = channel.tokenExpiresAt
             }
         }
         for field in ChannelSecrets.required(for: channel.platform) where secrets[field].isEmpty {
@@ -147,7 +155,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         guard
             let rotated = try await self.channels.rotate(
                 channel.id, organizationID: organization, sealed: try self.secrets.seal(secrets),
-                configured: secrets.configured, at: self.now())
+                configured: secrets.configured, tokenExpiresAt: expiresAt, at: self.now())
         else {
             throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
         }

@@ -26,6 +26,17 @@ struct ChannelAccount: Sendable, Hashable {
     var configuredCredentials: [String]
     var createdAt: Date
     var updatedAt: Date
+    /// When the access token stops working, as the platform said when it issued it (X user tokens
+    /// two hours, TikTok 24 hours, LinkedIn 60 days); nil: it does not expire, or it is not known.
+    /// Not a secret (`channels.token_expires_at`): health and GetChannel report it, and it moves
+    /// with every X token renewal (``XTokenRefresher``).
+    var tokenExpiresAt: Date? = nil
+
+    /// Whether the access token has expired at `now` (an unknown expiry has not).
+    func tokenExpired(at now: Date) -> Bool {
+        guard let tokenExpiresAt else { return false }
+        return tokenExpiresAt <= now
+    }
 
     /// Platforms that deliver every account of one developer app to one callback URL (routed by
     /// account id) post to `/webhooks/<platform>`; the others have one URL per account.
@@ -114,6 +125,10 @@ struct ChecklistItem: Sendable, Hashable {
 }
 
 /// A channel's secrets and tokens, as the platform names them (write-only).
+///
+/// Sealed as JSON (``ChannelSecretsBox``) with the keys of ``CodingKeys``; a field added later
+/// decodes as empty from secrets sealed before it existed (see `init(from:)`), so adding one needs
+/// no migration of the ciphertexts.
 struct ChannelSecrets: Sendable, Hashable, Codable {
     var accessToken = ""
     var signingSecret = ""
@@ -121,8 +136,19 @@ struct ChannelSecrets: Sendable, Hashable, Codable {
     var encodingAESKey = ""
     var appID = ""
     var appSecret = ""
+    /// Renews `accessToken` where the platform has refresh tokens (X OAuth 2.0 `offline.access`);
+    /// X replaces it on every renewal.
+    var refreshToken = ""
 
-    static let fields = ["access_token", "signing_secret", "verify_token", "encoding_aes_key", "app_id", "app_secret"]
+    /// The sealed JSON's keys: the property names, as the synthesized coding used before
+    /// `refreshToken` was added (never rename one: sealed secrets carry them).
+    enum CodingKeys: String, CodingKey {
+        case accessToken, signingSecret, verifyToken, encodingAESKey, appID, appSecret, refreshToken
+    }
+
+    static let fields = [
+        "access_token", "signing_secret", "verify_token", "encoding_aes_key", "app_id", "app_secret", "refresh_token",
+    ]
 
     subscript(field: String) -> String {
         get {
@@ -133,6 +159,7 @@ struct ChannelSecrets: Sendable, Hashable, Codable {
             case "encoding_aes_key": self.encodingAESKey
             case "app_id": self.appID
             case "app_secret": self.appSecret
+            case "refresh_token": self.refreshToken
             default: ""
             }
         }
@@ -144,6 +171,7 @@ struct ChannelSecrets: Sendable, Hashable, Codable {
             case "encoding_aes_key": self.encodingAESKey = newValue
             case "app_id": self.appID = newValue
             case "app_secret": self.appSecret = newValue
+            case "refresh_token": self.refreshToken = newValue
             default: break
             }
         }
@@ -161,5 +189,18 @@ struct ChannelSecrets: Sendable, Hashable, Codable {
         case .twilio: ["signing_secret", "app_id"]
         case .wechat: ["verify_token", "app_id", "app_secret"]
         }
+    }
+}
+
+extension ChannelSecrets {
+    /// Every key is optional: secrets sealed before a field existed (``refreshToken``) open with
+    /// that field empty. (In an extension, so the memberwise initializer stays.)
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func field(_ key: CodingKeys) throws -> String { try container.decodeIfPresent(String.self, forKey: key) ?? "" }
+        self.init(
+            accessToken: try field(.accessToken), signingSecret: try field(.signingSecret),
+            verifyToken: try field(.verifyToken), encodingAESKey: try field(.encodingAESKey), appID: try field(.appID),
+            appSecret: try field(.appSecret), refreshToken: try field(.refreshToken))
     }
 }

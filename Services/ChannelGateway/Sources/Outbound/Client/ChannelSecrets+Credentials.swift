@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// From a channel's stored secrets and account to the credentials its platform's API wants: what
 /// the content fetcher (and the sender) are given for a connected channel.
 ///
@@ -8,7 +14,7 @@
 /// | Facebook | Page id = `externalAccountID`, Page token = `access_token` |
 /// | Instagram | see below; token = `access_token` |
 /// | WhatsApp | phone number id = `externalAccountID` (what webhooks name), token = `access_token` |
-/// | X | the account's user-context token = `access_token` |
+/// | X | the account's user-context token = `access_token`, its `refresh_token`, the expiry = the account's `tokenExpiresAt` |
 /// | LinkedIn | the administrator's member token = `access_token` |
 /// | TikTok | `Access-Token` = `access_token`, `business_id` = `externalAccountID` |
 /// | Telegram | bot token = `access_token` |
@@ -39,7 +45,7 @@ extension ChannelSecrets {
         case .whatsapp:
             return WhatsAppCredentials(phoneNumberID: account.externalAccountID, accessToken: self.accessToken)
         case .x:
-            return XCredentials(userAccessToken: self.accessToken)
+            return self.xCredentials(expiresAt: account.tokenExpiresAt)
         case .linkedin:
             return LinkedInCredentials(accessToken: self.accessToken)
         case .tiktok:
@@ -51,6 +57,14 @@ extension ChannelSecrets {
         case .wechat:
             return WeChatCredentials.app(appID: self.appID, appSecret: self.appSecret)
         }
+    }
+
+    /// An X channel's credentials: the user token, its refresh token (none when empty) and when
+    /// the token expires (the channel's `tokenExpiresAt`, which is not sealed).
+    func xCredentials(expiresAt: Date?) -> XCredentials {
+        XCredentials(
+            userAccessToken: self.accessToken, refreshToken: self.refreshToken.isEmpty ? nil : self.refreshToken,
+            expiresAt: expiresAt)
     }
 
     /// The stored fields ``outboundCredentials(for:)`` reads for `platform` (the account's own id

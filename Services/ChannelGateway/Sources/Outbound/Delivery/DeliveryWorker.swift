@@ -20,7 +20,9 @@ import Synchronization
 /// 2. claim up to ``OutboundSettings/batchSize`` due PENDING deliveries (`FOR UPDATE SKIP LOCKED`,
 ///    a claim that expires: two replicas never send one delivery);
 /// 3. open each channel's secrets once per round; a channel that is gone, disconnected or
-///    TOKEN_INVALID fails its deliveries with CHANNEL_DISCONNECTED or TOKEN_INVALID at once;
+///    TOKEN_INVALID fails its deliveries with CHANNEL_DISCONNECTED or TOKEN_INVALID at once; an X
+///    token about to expire is renewed first (``XTokenRefresher``; a refused refresh token makes the
+///    channel TOKEN_INVALID);
 /// 4. pace each channel (``ChannelPacer``): a delivery whose channel has no token now goes back
 ///    PENDING, due at its turn, and the round sends the other channels' at once;
 /// 5. mark the ones going out SENDING (counting the try) and send them, ``OutboundSettings/concurrentSends``
@@ -31,7 +33,8 @@ import Synchronization
 ///    - worth retrying (rate limits, 5xx, a request that never left): PENDING again after the
 ///      platform's delay or the backoff with jitter, whichever is longer (a rate limit also pauses
 ///      the channel); after ``OutboundSettings/maxAttempts`` tries FAILED with RETRIES_EXHAUSTED;
-///    - the token refused: FAILED with TOKEN_INVALID, and the channel TOKEN_INVALID with the error;
+///    - the token refused: FAILED with TOKEN_INVALID, and the channel TOKEN_INVALID with the error
+///      (X first renews a refused token once and sends again: a 401 means X did nothing);
 ///    - an answer lost after the request went out (a timeout, a reset) or the platform's own "may
 ///      have been sent": FAILED with MAYBE_SENT, final;
 ///    - any other refusal: FAILED with its reason (outside the window, recipient unavailable,
@@ -45,6 +48,8 @@ struct DeliveryWorker: Service {
     let channels: ChannelRepository
     let box: ChannelSecretsBox
     let sender: OutboundSender
+    /// Renews X tokens ahead of expiry and after a 401.
+    let tokens: XTokenRefresher
     let pacer: ChannelPacer
     let settings: OutboundSettings
     /// Where the platforms call the gateway (Twilio's status callback).
@@ -99,7 +104,7 @@ struct DeliveryWorker: Service {
 
         var lookups: [UUID: ChannelLookup] = [:]
         for id in Set(claimed.map(\.channelID)) {
-            lookups[id] = await self.lookup(channel: id)
+            lookups[id] = await self.renewingToken(await self.lookup(channel: id))
         }
         var settlements: [DeliverySettlement] = []
         var ready: [PreparedSend] = []
@@ -204,6 +209,19 @@ struct DeliveryWorker: Service {
         return .ready(account, secrets.outboundCredentials(for: account))
     }
 
+    /// An X channel whose token expires within the refresher's margin gets it renewed (once per
+    /// channel and round); the other channels' lookups are unchanged.
+    func renewingToken(_ lookup: ChannelLookup) async -> ChannelLookup {
+        guard case .ready(let account, let credentials) = lookup, let current = credentials as? XCredentials else {
+            return lookup
+        }
+        switch await self.tokens.credentials(channelID: account.id, current: current) {
+        case .credentials(let renewed): return .ready(account, renewed)
+        case .refused(let reason, let detail): return .unusable(reason, detail)
+        case .unavailable(let detail): return .unavailable(detail)
+        }
+    }
+
     // MARK: One delivery
 
     /// A delivery ready to go: its message as the platform's adapter takes it.
@@ -293,8 +311,26 @@ struct DeliveryWorker: Service {
 
     func attempt(_ send: PreparedSend) async -> SendResult {
         do {
-            return .outcome(
-                try await self.sender.send(send.message, on: send.row.platform, credentials: send.credentials))
+            let outcome = try await self.sender.send(
+                send.message, on: send.row.platform, credentials: send.credentials)
+            guard case .failed(.tokenInvalid, _) = outcome, let refused = send.credentials as? XCredentials,
+                refused.refreshToken != nil
+            else {
+                return .outcome(outcome)
+            }
+            // X answers 401 before acting on a request: with a renewed token the message goes once
+            // more (and only once).
+            switch await self.tokens.credentials(channelID: send.row.channelID, current: refused, rejected: true) {
+            case .credentials(let renewed) where renewed.userAccessToken != refused.userAccessToken:
+                return .outcome(
+                    try await self.sender.send(send.message, on: send.row.platform, credentials: renewed))
+            case .refused(.tokenInvalid, let detail):
+                return .outcome(.failed(reason: .tokenInvalid, detail: detail))
+            case .unavailable:
+                return .outcome(.retryAfter(delay: nil, reason: .transient))
+            case .credentials, .refused:
+                return .outcome(outcome)
+            }
         } catch {
             return .notBuilt(error)
         }

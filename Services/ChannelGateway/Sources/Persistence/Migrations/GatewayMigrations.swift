@@ -260,5 +260,17 @@ enum GatewayMigrations {
                 CREATE INDEX delivery_status_outbox_due ON delivery_status_outbox (next_attempt_at);
                 """
         ),
+        Migration(
+            version: 7,
+            name: "channels: when the access token expires",
+            sql: """
+                -- When the channel's access token stops working, as the platform said (X user tokens
+                -- two hours, TikTok 24 hours, LinkedIn 60 days); NULL: it does not expire, or we were
+                -- not told. Not a secret (GetChannel and GetChannelHealth report it), so a column beside
+                -- the sealed credentials rather than inside them; an X token renewal rewrites both in
+                -- one statement, under the row's lock.
+                ALTER TABLE channels ADD COLUMN token_expires_at timestamptz;
+                """
+        ),
     ]
 }
