@@ -121,6 +121,18 @@ var targets: [Target] = [
         exclude: ["wrk.lua"],
         swiftSettings: swiftSettings
     ),
+    // The reply path's benchmark (Benchmarks/run-reply-bench): TestSupport for the Telegram webhook
+    // payloads and signer the tests use, AsyncHTTPClient to post them and to read platform-fakes'
+    // request counts.
+    .executableTarget(
+        name: "reply-bench",
+        dependencies: [
+            "InboxKit", "InboxAPI", "BenchSupport", "TestSupport", "PlatformJSON", grpcCore, grpcHTTP2, argumentParser,
+            asyncHTTPClient, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/ReplyBench",
+        swiftSettings: swiftSettings
+    ),
     .executableTarget(
         name: "webhook-bench",
         dependencies: ["ChannelGateway", crypto, cryptoExtras],
@@ -184,6 +196,7 @@ let package = Package(
         .executable(name: "assignment-bench", targets: ["assignment-bench"]),
         .executable(name: "conversation-bench", targets: ["conversation-bench"]),
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
+        .executable(name: "reply-bench", targets: ["reply-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),

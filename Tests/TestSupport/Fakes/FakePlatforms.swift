@@ -60,8 +60,16 @@ public struct FakePlatforms: Sendable {
         ]
     }
 
+    /// Every fake with its platform's name (the keys of ``FakeRequestCounts``).
+    public var named: [(name: String, fake: any FakePlatform)] {
+        [
+            ("facebook", facebook), ("instagram", instagram), ("whatsapp", whatsApp), ("x", x), ("linkedin", linkedIn),
+            ("tiktok", tiktok), ("telegram", telegram), ("twilio", twilio), ("wechat", weChat),
+        ]
+    }
+
     public func stopAll() async {
-        let all: [any FakePlatform] = [facebook, instagram, whatsApp, x, linkedIn, tiktok, telegram, twilio, weChat]
+        let all = named.map { $0.fake }
         await withTaskGroup(of: Void.self) { group in
             for fake in all { group.addTask { await fake.stop() } }
         }
