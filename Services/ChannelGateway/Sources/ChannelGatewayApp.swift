@@ -80,7 +80,9 @@ public struct ChannelGatewayApp: Sendable {
             operatorClient: configuration.xOAuthClient, logger: logger, now: now)
         var background: [any Service] = [
             counters,
-            InboundRelay(log: log, peers: peers, settings: settings, signal: relaySignal, logger: logger, now: now),
+            InboundRelay(
+                log: log, deliveries: deliveries, peers: peers, settings: settings, signal: relaySignal,
+                logger: logger, now: now),
             ContentFetchWorker(
                 log: log, channels: channels, box: box,
                 fetcher: ContentFetcher(http: platformHTTP, endpoints: configuration.outboundEndpoints),

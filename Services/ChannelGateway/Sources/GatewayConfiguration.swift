@@ -28,7 +28,10 @@ public struct GatewayConfiguration: Sendable {
     public var outboundEndpoints: OutboundEndpoints
     /// The LinkedIn poller's and the reconciliations' schedule.
     public var pollers: PollerSettings
-    /// The delivery worker's and the status outbox's timings (code defaults; tests shorten them).
+    /// The delivery worker's and the status outbox's timings: code defaults, but for one send's
+    /// deadline (`DELIVERY_SEND_TIMEOUT_SECONDS`) and how long a claim holds a delivery
+    /// (`DELIVERY_CLAIM_SECONDS`), which an operator may need to fit a slow platform or to make a
+    /// crashed replica's sends MAYBE_SENT sooner (``outboundSettings(from:)``); tests shorten the rest.
     public var outbound = OutboundSettings()
     /// The operator's X app as an OAuth 2.0 client (`X_OAUTH_CLIENT_ID`, and `X_OAUTH_CLIENT_SECRET`
     /// for a confidential client): what renews X channels' user tokens (``XTokenRefresher``). Not
@@ -97,7 +100,33 @@ public struct GatewayConfiguration: Sendable {
             outboundEndpoints: try OutboundEndpoints.load(from: environment)
         )
         configuration.xOAuthClient = try Self.xOAuthClient(from: environment)
+        configuration.outbound = try Self.outboundSettings(from: environment)
         return configuration
+    }
+
+    /// `DELIVERY_SEND_TIMEOUT_SECONDS` (default 15) and `DELIVERY_CLAIM_SECONDS` (default 60). A
+    /// claim must outlast the sends of a round: a delivery still SENDING when its claim ends is
+    /// taken for one whose worker died mid-send (MAYBE_SENT, never sent again), and a round sends
+    /// its deliveries ``OutboundSettings/concurrentSends`` at a time, so the last of a full round
+    /// may start when the first ones time out. Hence more than twice the send timeout (with the
+    /// defaults' 128 per round and 64 at a time), said as one line naming the variable.
+    static func outboundSettings(from environment: Environment) throws -> OutboundSettings {
+        var settings = OutboundSettings()
+        let timeout = try environment.integer(
+            "DELIVERY_SEND_TIMEOUT_SECONDS", default: Int(settings.sendTimeout.components.seconds), range: 1...600)
+        let claim = try environment.integer(
+            "DELIVERY_CLAIM_SECONDS", default: Int(settings.claimDuration.components.seconds), range: 3...7200)
+        let rounds = (settings.batchSize + max(1, settings.concurrentSends) - 1) / max(1, settings.concurrentSends)
+        guard claim > rounds * timeout else {
+            throw ConfigurationError(
+                variable: "DELIVERY_CLAIM_SECONDS",
+                problem:
+                    "must be more than \(rounds * timeout) (\(rounds) times DELIVERY_SEND_TIMEOUT_SECONDS): a claim that "
+                    + "ends while its send may still run makes the delivery MAYBE_SENT, got '\(claim)'")
+        }
+        settings.sendTimeout = .seconds(timeout)
+        settings.claimDuration = .seconds(claim)
+        return settings
     }
 
     /// `X_OAUTH_CLIENT_ID` and the optional `X_OAUTH_CLIENT_SECRET`; a secret without an id is a

@@ -23,13 +23,29 @@ import SwiftProtobuf
 /// 3. send the rest in ONE `IngestEvents` call and apply its per-item results: DELIVERED (ECHO
 ///    for our own messages coming back); a retryable failure, or the call failing as a whole,
 ///    retries with exponential backoff and jitter; after ``InboundSettings/maxAttempts`` tries, or
-///    at once for a failure no retry changes, DEAD_LETTERED with the last error (replayable).
+///    at once for a failure no retry changes, DEAD_LETTERED with the last error (replayable);
+/// 4. move the gateway's own deliveries forward by the round's status webhooks (WhatsApp
+///    `statuses[]`, Twilio status callbacks, Messenger and Instagram receipts that name their
+///    `mid`s): DELIVERED, READ, or FAILED with the platform's reason (a WhatsApp 131047 after the
+///    send was accepted), forward only, in ONE statement for the round
+///    (``DeliveryRepository/applyPlatformStatuses(_:now:on:)``), in the round's transaction.
+///
+/// Step 4 is here rather than at the webhook's commit: the commit answers the platform and is
+/// the hot path, an UNROUTED status has no channel yet, and a status can arrive before the worker
+/// recorded the platform id of its send. conversation-service then answers that status NOT_FOUND,
+/// retryable, and the round that relays it again finds the id. The statement runs after
+/// conversation-service answered, so whatever it applied (it learns platform ids from the gateway,
+/// after the gateway stored them) the gateway's row has. Every status of the round counts, held
+/// and rejected ones too: the delivery's state is the platform's fact, whatever the inbox does with
+/// it; repeating one (a retry, a re-delivery) changes nothing.
 ///
 /// Woken by the commit of new rows in this process and by LISTEN/NOTIFY from the others
 /// (``InboundNotifications``), so an event reaches the inbox within milliseconds; the poll only
 /// catches retries coming due.
 struct InboundRelay: Service {
     let log: InboundLog
+    /// The gateway's deliveries, which the round's status webhooks move forward.
+    let deliveries: DeliveryRepository
     let peers: GatewayPeers
     let settings: InboundSettings
     let signal: WorkSignal
@@ -59,11 +75,16 @@ struct InboundRelay: Service {
                 let claimed = try await self.log.lockPending(
                     limit: self.settings.relayBatchSize, now: self.now(), on: connection)
                 guard !claimed.isEmpty else { return 0 }
-                let settlements = await self.relay(claimed)
-                for settlement in settlements {
+                let round = await self.relay(claimed)
+                for settlement in round.settlements {
                     InboundMetrics.relayed(settlement.state == .pending ? "retried" : settlement.state.rawValue)
                 }
-                try await self.log.settle(settlements, now: self.now(), on: connection)
+                if !round.statuses.isEmpty {
+                    let moved = try await self.deliveries.applyPlatformStatuses(
+                        round.statuses, now: self.now(), on: connection)
+                    OutboundMetrics.statusWebhooks(moved: moved, reported: round.statuses.count)
+                }
+                try await self.log.settle(round.settlements, now: self.now(), on: connection)
                 return claimed.count
             }
         } catch {
@@ -74,11 +95,19 @@ struct InboundRelay: Service {
         }
     }
 
-    /// Where each claimed event goes.
-    func relay(_ claimed: [ClaimedEvent]) async -> [RelaySettlement] {
+    /// What a round decided: where each claimed event goes, and the status webhooks among them
+    /// that name one of our messages by its platform id (for the gateway's own deliveries).
+    struct Round: Sendable {
+        var settlements: [RelaySettlement]
+        var statuses: [ReportedDeliveryStatus]
+    }
+
+    /// Where each claimed event goes, and the round's delivery statuses.
+    func relay(_ claimed: [ClaimedEvent]) async -> Round {
         var events: [Inbox_V1_InboundEvent] = []
         var settlements: [RelaySettlement] = []
         var sendable: [ClaimedEvent] = []
+        var statuses: [ReportedDeliveryStatus] = []
         for row in claimed {
             guard var event = try? Inbox_V1_InboundEvent(serializedBytes: row.event) else {
                 settlements.append(
@@ -92,10 +121,25 @@ struct InboundRelay: Service {
             if event.hasDeliveryStatus {
                 event.deliveryStatus.organizationID = row.organizationID
                 event.deliveryStatus.channelID = row.channelID.text
+                if let status = ReportedDeliveryStatus(
+                    event.deliveryStatus, organizationID: row.organizationID, channelID: row.channelID)
+                {
+                    statuses.append(status)
+                }
             }
             events.append(event)
             sendable.append(row)
         }
+        let decided = await self.decide(sendable, events: events, settled: settlements)
+        return Round(settlements: decided, statuses: statuses)
+    }
+
+    /// Steps 2 and 3 for the decoded events (`events[i]` is `sendable[i]`'s), after `settled`
+    /// (the rows that could not be decoded).
+    private func decide(
+        _ sendable: [ClaimedEvent], events: [Inbox_V1_InboundEvent], settled: [RelaySettlement]
+    ) async -> [RelaySettlement] {
+        var settlements = settled
         guard !sendable.isEmpty else { return settlements }
 
         // 2. Policy.

@@ -80,3 +80,49 @@ extension QueuedDeliveryStatus {
         }
     }
 }
+
+extension DeliveryFailureReason {
+    /// The reason `proto` names; nil for UNSPECIFIED and for a value this build does not know.
+    init?(proto: Inbox_V1_FailureReason) {
+        switch proto {
+        case .outsideWindow: self = .outsideWindow
+        case .rateLimited: self = .rateLimited
+        case .tokenInvalid: self = .tokenInvalid
+        case .recipientUnavailable: self = .recipientUnavailable
+        case .optedOut: self = .optedOut
+        case .invalidRequest: self = .invalidRequest
+        case .platformError: self = .platformError
+        case .retriesExhausted: self = .retriesExhausted
+        case .maybeSent: self = .maybeSent
+        case .channelDisconnected: self = .channelDisconnected
+        case .unspecified, .UNRECOGNIZED: return nil
+        }
+    }
+}
+
+extension ReportedDeliveryStatus {
+    /// A status webhook's update as the relay hands it to conversation-service
+    /// (InboundEvent+Proto.swift built it), for the delivery of `channelID` with its platform
+    /// message id; nil when it names no message (a watermark) or reports nothing a delivery with a
+    /// platform id does not know (PENDING, SENT). A failure without a reason we can name is
+    /// PLATFORM_ERROR, as conversation-service stores it.
+    init?(_ update: Inbox_V1_DeliveryStatusUpdate, organizationID: String, channelID: UUID) {
+        guard !update.platformMessageID.isEmpty else { return nil }
+        let state: OutboundDeliveryState
+        switch update.state {
+        case .delivered: state = .delivered
+        case .read: state = .read
+        case .failed: state = .failed
+        case .unspecified, .pending, .sent, .UNRECOGNIZED: return nil
+        }
+        var reason: DeliveryFailureReason?
+        var detail: String?
+        if state == .failed {
+            reason = DeliveryFailureReason(proto: update.failureReason) ?? .platformError
+            detail = update.failureDetail.isEmpty ? nil : String(update.failureDetail.prefix(1000))
+        }
+        self.init(
+            organizationID: organizationID, channelID: channelID, platformMessageID: update.platformMessageID,
+            state: state, failureReason: reason, failureDetail: detail)
+    }
+}

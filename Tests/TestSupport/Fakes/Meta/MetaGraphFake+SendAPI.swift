@@ -32,8 +32,9 @@ extension MetaGraphFake {
             return MetaGraphErrors.missingParameter("recipient.id", flavour: flavour)
         }
         let prefix = flavour == .facebook ? "m_fake" : "aWdfZAfake"
-        return .json(
-            200, ["recipient_id": .string(recipientID), "message_id": .string("\(prefix)\(host.nextNumber())")])
+        let messageID = "\(prefix)\(host.nextNumber())"
+        sentMessages.withLock { $0[messageID] = (recipientID: recipientID, text: text) }
+        return .json(200, ["recipient_id": .string(recipientID), "message_id": .string(messageID)])
     }
 
     func commentReply(_ request: FakeRequest) -> FakeResponse {

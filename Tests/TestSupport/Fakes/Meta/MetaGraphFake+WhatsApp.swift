@@ -36,6 +36,8 @@ extension MetaGraphFake {
             return MetaGraphErrors.missingParameter("type", flavour: flavour)
         }
         let wamid = "wamid.FAKE\(host.nextNumber())"
+        let content = body["text"]?["body"]?.text ?? body["template"]?["name"]?.text ?? ""
+        sentMessages.withLock { $0[wamid] = (recipientID: address, text: content) }
         if failAsynchronously, let (target, poster) = statusWebhook.withLock({ $0 }) {
             let payload = WebhookPayloads.whatsAppStatus(
                 wabaID: "102290129340398", phoneNumberID: accountIDs.first { $0 != "me" } ?? "",

@@ -41,6 +41,9 @@ public final class MetaGraphFake: Sendable {
     /// Messages by conversation id, as registered.
     let conversationStore = Mutex<[String: [FakeGraphMessage]]>([:])
     let statusWebhook = Mutex<(target: WebhookTarget, poster: WebhookPoster)?>(nil)
+    /// Every message this fake accepted, by the id it answered: to whom and what (text or template
+    /// name), so it can post the webhooks the platform sends about them (MetaGraphFake+Webhooks.swift).
+    let sentMessages = Mutex<[String: (recipientID: String, text: String)]>([:])
     /// Comments and visitor posts already answered with a private reply.
     let privateReplies = Mutex<Set<String>>([])
 
@@ -78,7 +81,9 @@ public final class MetaGraphFake: Sendable {
         mentions.withLock { $0[objectID] = (text, username) }
     }
 
-    /// WhatsApp: where `.asyncWindowFailure` posts its signed `failed` status webhook.
+    /// Where the webhooks this fake sends go, signed with `target.secret` as Meta signs with the app
+    /// secret: WhatsApp's `failed` status of `.asyncWindowFailure`, and those a test asks for with
+    /// ``postStatus(_:of:errorCode:)`` (WhatsApp) and ``postEcho(of:)`` (Messenger).
     public func deliverStatusWebhooks(to target: WebhookTarget, using poster: WebhookPoster) {
         statusWebhook.withLock { $0 = (target, poster) }
     }

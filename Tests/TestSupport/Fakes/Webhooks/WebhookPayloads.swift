@@ -23,6 +23,30 @@ public enum WebhookPayloads {
         ]
     }
 
+    /// Messenger echo of a message the Page sent (§1.3c, the `message_echoes` field): sender the
+    /// Page, recipient the customer, `is_echo` with the sending app's id; `timestamp` in ms.
+    public static func messengerEcho(
+        pageID: String, recipientPSID: String, mid: String, text: String, appID: Int64, timestamp: Int64
+    ) -> WireJSON {
+        [
+            "object": "page",
+            "entry": [
+                [
+                    "id": .string(pageID), "time": .int(timestamp + 31),
+                    "messaging": [
+                        [
+                            "sender": ["id": .string(pageID)], "recipient": ["id": .string(recipientPSID)],
+                            "timestamp": .int(timestamp),
+                            "message": [
+                                "is_echo": true, "app_id": .int(appID), "mid": .string(mid), "text": .string(text),
+                            ],
+                        ]
+                    ],
+                ]
+            ],
+        ]
+    }
+
     /// Facebook feed comment on a Page post (§1.3d, organic; §1.3e with `isPublished: false` for a
     /// dark post); `createdTime` in seconds.
     public static func feedComment(

@@ -19,6 +19,21 @@ enum OutboundDeliveryState: String, Sendable, Hashable, CaseIterable {
     case delivered
     case read
     case failed
+
+    /// Whether a platform's status webhook may move a delivery in `self` to `next`: forward only,
+    /// SENT → DELIVERED → READ (DELIVERED may be skipped), FAILED from SENT or DELIVERED (a WhatsApp
+    /// 131047 after the send was accepted) but never from READ (a message the customer read was
+    /// delivered), and never out of FAILED. A delivery the platform has not accepted (PENDING,
+    /// SENDING) has no platform id yet, so no webhook names it; the worker alone moves it. The same
+    /// rule as conversation-service's for its messages, so GetDelivery and ListMessages agree.
+    func canMove(to next: Self) -> Bool {
+        switch (self, next) {
+        case (.sent, .delivered), (.sent, .read), (.sent, .failed), (.delivered, .read), (.delivered, .failed):
+            true
+        default:
+            false
+        }
+    }
 }
 
 /// Why a delivery failed, in the words `failure_reason` stores (`inbox.v1.FailureReason`, lower case).
