@@ -23,7 +23,7 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let services: [(name: String, product: String, extra: [Target.Dependency])] = [
     (
         "ChannelGateway", "channel-gateway",
-        ["PlatformJSON", hummingbird, asyncHTTPClient, crypto, cryptoExtras, metrics]
+        ["PlatformJSON", "InboxRules", hummingbird, asyncHTTPClient, crypto, cryptoExtras, metrics]
     ),
     ("ConversationService", "conversation-service", ["InboxRules"]),
     ("AssignmentService", "assignment-service", []),

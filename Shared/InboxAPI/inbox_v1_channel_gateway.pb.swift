@@ -721,8 +721,10 @@ public nonisolated struct Inbox_V1_ChannelHealth: @unchecked Sendable {
 /// - X: DM `recipient_id`; reply post `reply_to_platform_id` (the post answered).
 /// - LinkedIn: `parent_post_id` (the post URN), `parent_comment_id` (the comment URN answered).
 /// - TikTok: `parent_post_id` (the video id), `parent_comment_id`.
-/// - Telegram: `recipient_id` (chat id); WeChat: `recipient_id` (OpenID); Twilio: `recipient_id`
-///   (E.164); web chat: `conversation_id`.
+/// - Telegram: the chat is `thread_key` (the gateway makes a bot chat's id its thread key, and a
+///   group's id is not any member's), else `recipient_id`; a Telegram Business chat (with
+///   `business_connection_id`) is the customer's private chat, `recipient_id`.
+/// - WeChat: `recipient_id` (OpenID); Twilio: `recipient_id` (E.164); web chat: `conversation_id`.
 public nonisolated struct Inbox_V1_DeliverMessageRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -829,6 +831,13 @@ public nonisolated struct Inbox_V1_DeliverMessageRequest: @unchecked Sendable {
   public var automatic: Bool {
     get {_storage._automatic}
     set {_uniqueStorage()._automatic = newValue}
+  }
+
+  /// Telegram Business: the conversation's business connection (InboundEvent.business_connection_id);
+  /// the reply is sent on the business account's behalf through it. Empty for other conversations.
+  public var businessConnectionID: String {
+    get {_storage._businessConnectionID}
+    set {_uniqueStorage()._businessConnectionID = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1846,7 +1855,7 @@ nonisolated extension Inbox_V1_ChannelHealth: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Inbox_V1_DeliverMessageRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverMessageRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}channel_id\0\u{3}message_id\0\u{3}idempotency_key\0\u{3}send_kind\0\u{3}recipient_id\0\u{3}thread_key\0\u{3}reply_to_platform_id\0\u{1}text\0\u{1}template\0\u{1}tag\0\u{1}attachments\0\u{3}conversation_kind\0\u{3}parent_post_id\0\u{3}parent_comment_id\0\u{1}platform\0\u{3}conversation_id\0\u{1}automatic\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}channel_id\0\u{3}message_id\0\u{3}idempotency_key\0\u{3}send_kind\0\u{3}recipient_id\0\u{3}thread_key\0\u{3}reply_to_platform_id\0\u{1}text\0\u{1}template\0\u{1}tag\0\u{1}attachments\0\u{3}conversation_kind\0\u{3}parent_post_id\0\u{3}parent_comment_id\0\u{1}platform\0\u{3}conversation_id\0\u{1}automatic\0\u{3}business_connection_id\0")
 
   fileprivate class _StorageClass {
     var _organizationID: String = String()
@@ -1867,6 +1876,7 @@ nonisolated extension Inbox_V1_DeliverMessageRequest: SwiftProtobuf.Message, Swi
     var _platform: Inbox_V1_Platform = .unspecified
     var _conversationID: String = String()
     var _automatic: Bool = false
+    var _businessConnectionID: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1895,6 +1905,7 @@ nonisolated extension Inbox_V1_DeliverMessageRequest: SwiftProtobuf.Message, Swi
       _platform = source._platform
       _conversationID = source._conversationID
       _automatic = source._automatic
+      _businessConnectionID = source._businessConnectionID
     }
   }
 
@@ -1931,6 +1942,7 @@ nonisolated extension Inbox_V1_DeliverMessageRequest: SwiftProtobuf.Message, Swi
         case 16: try { try decoder.decodeSingularEnumField(value: &_storage._platform) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
         case 18: try { try decoder.decodeSingularBoolField(value: &_storage._automatic) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._businessConnectionID) }()
         default: break
         }
       }
@@ -1997,6 +2009,9 @@ nonisolated extension Inbox_V1_DeliverMessageRequest: SwiftProtobuf.Message, Swi
       if _storage._automatic != false {
         try visitor.visitSingularBoolField(value: _storage._automatic, fieldNumber: 18)
       }
+      if !_storage._businessConnectionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._businessConnectionID, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2024,6 +2039,7 @@ nonisolated extension Inbox_V1_DeliverMessageRequest: SwiftProtobuf.Message, Swi
         if _storage._platform != rhs_storage._platform {return false}
         if _storage._conversationID != rhs_storage._conversationID {return false}
         if _storage._automatic != rhs_storage._automatic {return false}
+        if _storage._businessConnectionID != rhs_storage._businessConnectionID {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -1183,6 +1183,13 @@ public nonisolated struct Inbox_V1_DeliveryStatusUpdate: Sendable {
   /// The conversation's thread key on `channel_id` (required with `watermark`).
   public var threadKey: String = String()
 
+  /// Set when the platform moved the conversation's thread and the message went to the new one
+  /// (Telegram: a group upgraded to a supergroup answers the send with `migrate_to_chat_id`, and the
+  /// gateway sent it again there): the thread key to re-target the conversation to, so later
+  /// replies go there and the new chat's messages join it. Reported with the delivery's state,
+  /// whatever that is (the thread moved even if the second send failed).
+  public var movedToThreadKey: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1369,6 +1376,15 @@ public nonisolated struct Inbox_V1_InboundEvent: @unchecked Sendable {
   /// Clears the value of `visibilityChange`. Subsequent reads from it will return its default value.
   public mutating func clearVisibilityChange() {_uniqueStorage()._visibilityChange = nil}
 
+  /// Telegram Business: the connection (`business_connection_id`) through which the bot received a
+  /// message of a connected business account's private chat. Replies in the thread are sent through
+  /// it (DeliverMessageRequest.business_connection_id). Such a chat is not the bot's own chat with
+  /// that person, so its `thread_key` is its own. Empty everywhere else.
+  public var businessConnectionID: String {
+    get {_storage._businessConnectionID}
+    set {_uniqueStorage()._businessConnectionID = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1376,7 +1392,11 @@ public nonisolated struct Inbox_V1_InboundEvent: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-/// An approved message template (WhatsApp).
+/// An approved message template (WhatsApp, CHANNELS.md §3.4). A template's variables are either
+/// positional (`{{1}}`, `{{2}}`: `body_parameters`, in order) or named (`{{order_id}}`:
+/// `named_body_parameters`), as the template was created; a request that gives both is
+/// INVALID_ARGUMENT (Meta refuses a mix). `header` fills the header's variable, if the template's
+/// header has one: its text, or the image, video or document of a media header.
 public nonisolated struct Inbox_V1_Template: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1387,6 +1407,112 @@ public nonisolated struct Inbox_V1_Template: Sendable {
   public var languageCode: String = String()
 
   public var bodyParameters: [String] = []
+
+  public var namedBodyParameters: [Inbox_V1_TemplateParameter] = []
+
+  public var header: Inbox_V1_TemplateHeader {
+    get {_header ?? Inbox_V1_TemplateHeader()}
+    set {_header = newValue}
+  }
+  /// Returns true if `header` has been explicitly set.
+  public var hasHeader: Bool {self._header != nil}
+  /// Clears the value of `header`. Subsequent reads from it will return its default value.
+  public mutating func clearHeader() {self._header = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _header: Inbox_V1_TemplateHeader? = nil
+}
+
+/// The value of one named template variable (Meta's `parameter_name`).
+public nonisolated struct Inbox_V1_TemplateParameter: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The variable's name as the template was created with it: lower-case letters, digits and
+  /// underscores (`order_id` for `{{order_id}}`).
+  public var parameterName: String = String()
+
+  /// Required, not blank.
+  public var text: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The value of a template header's variable: exactly one of `text`, `image`, `video`, `document`.
+public nonisolated struct Inbox_V1_TemplateHeader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: Inbox_V1_TemplateHeader.OneOf_Value? = nil
+
+  /// A text header's variable; `parameter_name` only for a template with named variables.
+  public var text: Inbox_V1_TemplateParameter {
+    get {
+      if case .text(let v)? = value {return v}
+      return Inbox_V1_TemplateParameter()
+    }
+    set {value = .text(newValue)}
+  }
+
+  public var image: Inbox_V1_TemplateMedia {
+    get {
+      if case .image(let v)? = value {return v}
+      return Inbox_V1_TemplateMedia()
+    }
+    set {value = .image(newValue)}
+  }
+
+  public var video: Inbox_V1_TemplateMedia {
+    get {
+      if case .video(let v)? = value {return v}
+      return Inbox_V1_TemplateMedia()
+    }
+    set {value = .video(newValue)}
+  }
+
+  public var document: Inbox_V1_TemplateMedia {
+    get {
+      if case .document(let v)? = value {return v}
+      return Inbox_V1_TemplateMedia()
+    }
+    set {value = .document(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Value: Equatable, Sendable {
+    /// A text header's variable; `parameter_name` only for a template with named variables.
+    case text(Inbox_V1_TemplateParameter)
+    case image(Inbox_V1_TemplateMedia)
+    case video(Inbox_V1_TemplateMedia)
+    case document(Inbox_V1_TemplateMedia)
+
+  }
+
+  public init() {}
+}
+
+/// The media of a template's media header: exactly one of `link` and `media_id`.
+public nonisolated struct Inbox_V1_TemplateMedia: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// A public https URL the platform downloads the media from.
+  public var link: String = String()
+
+  /// The id of media uploaded to the platform beforehand (WhatsApp `POST /<phone-number-id>/media`).
+  public var mediaID: String = String()
+
+  /// Documents only: the file name shown to the customer.
+  public var filename: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1801,7 +1927,7 @@ nonisolated extension Inbox_V1_VisibilityChange: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliveryStatusUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}message_id\0\u{3}channel_id\0\u{3}platform_message_id\0\u{1}state\0\u{3}failure_reason\0\u{3}failure_detail\0\u{3}occurred_at\0\u{3}delivery_id\0\u{1}watermark\0\u{3}thread_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}message_id\0\u{3}channel_id\0\u{3}platform_message_id\0\u{1}state\0\u{3}failure_reason\0\u{3}failure_detail\0\u{3}occurred_at\0\u{3}delivery_id\0\u{1}watermark\0\u{3}thread_key\0\u{3}moved_to_thread_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1820,6 +1946,7 @@ nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, Swif
       case 9: try { try decoder.decodeSingularStringField(value: &self.deliveryID) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._watermark) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.threadKey) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.movedToThreadKey) }()
       default: break
       }
     }
@@ -1863,6 +1990,9 @@ nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, Swif
     if !self.threadKey.isEmpty {
       try visitor.visitSingularStringField(value: self.threadKey, fieldNumber: 11)
     }
+    if !self.movedToThreadKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.movedToThreadKey, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1878,6 +2008,7 @@ nonisolated extension Inbox_V1_DeliveryStatusUpdate: SwiftProtobuf.Message, Swif
     if lhs.deliveryID != rhs.deliveryID {return false}
     if lhs._watermark != rhs._watermark {return false}
     if lhs.threadKey != rhs.threadKey {return false}
+    if lhs.movedToThreadKey != rhs.movedToThreadKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1920,7 +2051,7 @@ nonisolated extension Inbox_V1_OptOutChange: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InboundEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}channel_id\0\u{1}platform\0\u{1}type\0\u{1}kind\0\u{3}platform_event_id\0\u{3}platform_message_id\0\u{3}thread_key\0\u{3}parent_post_id\0\u{3}parent_comment_id\0\u{1}author\0\u{1}text\0\u{1}attachments\0\u{3}occurred_at\0\u{3}received_at\0\u{1}flags\0\u{3}delivery_status\0\u{3}opt_out\0\u{3}platform_account_id\0\u{3}reply_to_platform_message_id\0\u{1}reaction\0\u{3}visibility_change\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{3}channel_id\0\u{1}platform\0\u{1}type\0\u{1}kind\0\u{3}platform_event_id\0\u{3}platform_message_id\0\u{3}thread_key\0\u{3}parent_post_id\0\u{3}parent_comment_id\0\u{1}author\0\u{1}text\0\u{1}attachments\0\u{3}occurred_at\0\u{3}received_at\0\u{1}flags\0\u{3}delivery_status\0\u{3}opt_out\0\u{3}platform_account_id\0\u{3}reply_to_platform_message_id\0\u{1}reaction\0\u{3}visibility_change\0\u{3}business_connection_id\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1946,6 +2077,7 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
     var _replyToPlatformMessageID: String = String()
     var _reaction: Inbox_V1_Reaction? = nil
     var _visibilityChange: Inbox_V1_VisibilityChange? = nil
+    var _businessConnectionID: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1979,6 +2111,7 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
       _replyToPlatformMessageID = source._replyToPlatformMessageID
       _reaction = source._reaction
       _visibilityChange = source._visibilityChange
+      _businessConnectionID = source._businessConnectionID
     }
   }
 
@@ -2020,6 +2153,7 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._replyToPlatformMessageID) }()
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._reaction) }()
         case 23: try { try decoder.decodeSingularMessageField(value: &_storage._visibilityChange) }()
+        case 24: try { try decoder.decodeSingularStringField(value: &_storage._businessConnectionID) }()
         default: break
         }
       }
@@ -2101,6 +2235,9 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
       try { if let v = _storage._visibilityChange {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
       } }()
+      if !_storage._businessConnectionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._businessConnectionID, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2133,6 +2270,7 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
         if _storage._replyToPlatformMessageID != rhs_storage._replyToPlatformMessageID {return false}
         if _storage._reaction != rhs_storage._reaction {return false}
         if _storage._visibilityChange != rhs_storage._visibilityChange {return false}
+        if _storage._businessConnectionID != rhs_storage._businessConnectionID {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2144,7 +2282,7 @@ nonisolated extension Inbox_V1_InboundEvent: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Inbox_V1_Template: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Template"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}language_code\0\u{3}body_parameters\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}language_code\0\u{3}body_parameters\0\u{3}named_body_parameters\0\u{1}header\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2155,12 +2293,18 @@ nonisolated extension Inbox_V1_Template: SwiftProtobuf.Message, SwiftProtobuf._M
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.languageCode) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.bodyParameters) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.namedBodyParameters) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._header) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -2170,6 +2314,12 @@ nonisolated extension Inbox_V1_Template: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.bodyParameters.isEmpty {
       try visitor.visitRepeatedStringField(value: self.bodyParameters, fieldNumber: 3)
     }
+    if !self.namedBodyParameters.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.namedBodyParameters, fieldNumber: 4)
+    }
+    try { if let v = self._header {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2177,6 +2327,184 @@ nonisolated extension Inbox_V1_Template: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.name != rhs.name {return false}
     if lhs.languageCode != rhs.languageCode {return false}
     if lhs.bodyParameters != rhs.bodyParameters {return false}
+    if lhs.namedBodyParameters != rhs.namedBodyParameters {return false}
+    if lhs._header != rhs._header {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_TemplateParameter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TemplateParameter"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}parameter_name\0\u{1}text\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.parameterName) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.parameterName.isEmpty {
+      try visitor.visitSingularStringField(value: self.parameterName, fieldNumber: 1)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_TemplateParameter, rhs: Inbox_V1_TemplateParameter) -> Bool {
+    if lhs.parameterName != rhs.parameterName {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_TemplateHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TemplateHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}image\0\u{1}video\0\u{1}document\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Inbox_V1_TemplateParameter?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .text(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .text(v)
+        }
+      }()
+      case 2: try {
+        var v: Inbox_V1_TemplateMedia?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .image(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .image(v)
+        }
+      }()
+      case 3: try {
+        var v: Inbox_V1_TemplateMedia?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .video(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .video(v)
+        }
+      }()
+      case 4: try {
+        var v: Inbox_V1_TemplateMedia?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .document(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .document(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.value {
+    case .text?: try {
+      guard case .text(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .image?: try {
+      guard case .image(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .video?: try {
+      guard case .video(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .document?: try {
+      guard case .document(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_TemplateHeader, rhs: Inbox_V1_TemplateHeader) -> Bool {
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_TemplateMedia: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TemplateMedia"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}link\0\u{3}media_id\0\u{1}filename\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.link) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.mediaID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.filename) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.link.isEmpty {
+      try visitor.visitSingularStringField(value: self.link, fieldNumber: 1)
+    }
+    if !self.mediaID.isEmpty {
+      try visitor.visitSingularStringField(value: self.mediaID, fieldNumber: 2)
+    }
+    if !self.filename.isEmpty {
+      try visitor.visitSingularStringField(value: self.filename, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_TemplateMedia, rhs: Inbox_V1_TemplateMedia) -> Bool {
+    if lhs.link != rhs.link {return false}
+    if lhs.mediaID != rhs.mediaID {return false}
+    if lhs.filename != rhs.filename {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -77,7 +77,7 @@ struct WhatsAppOutboundTests {
         let named = WhatsAppTemplate(
             name: "order_update", languageCode: "en_US",
             namedBodyParameters: [.init(name: "order_id", text: "#1234"), .init(name: "eta", text: "Friday")],
-            header: .image(link: "https://example.com/parcel.jpg"))
+            header: .image(.link("https://example.com/parcel.jpg")))
         let request = try production.request(
             for: outboundMessage(.whatsAppTemplate(to: "16505551234", template: named)), credentials: credentials)
         #expect(

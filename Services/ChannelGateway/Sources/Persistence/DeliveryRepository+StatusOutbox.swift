@@ -21,6 +21,8 @@ struct QueuedDeliveryStatus: Sendable, Hashable {
     var occurredAt: Date
     /// Tries so far, this one included.
     var attempts: Int
+    /// The thread the platform moved the conversation to (DeliveryStatusUpdate.moved_to_thread_key).
+    var movedToThreadKey: String? = nil
 }
 
 /// What becomes of a queued status after a try.
@@ -40,18 +42,20 @@ extension DeliveryRepository {
                   ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS due
             WHERE o.organization_id = due.organization_id AND o.delivery_id = due.delivery_id
             RETURNING o.organization_id, o.delivery_id, o.channel_id, o.message_id, o.state, o.platform_message_id,
-                o.failure_reason, o.failure_detail, o.occurred_at, o.attempts
+                o.failure_reason, o.failure_detail, o.occurred_at, o.attempts, o.moved_to_thread_key
             """,
             logger: self.logger)
         var claimed: [QueuedDeliveryStatus] = []
-        for try await row in rows.decode((String, UUID, UUID, String, String, String, String, String, Date, Int).self) {
+        for try await row in rows.decode(
+            (String, UUID, UUID, String, String, String, String, String, Date, Int, String).self)
+        {
             claimed.append(
                 QueuedDeliveryStatus(
                     organizationID: row.0, deliveryID: row.1, channelID: row.2, messageID: row.3,
                     state: OutboundDeliveryState(rawValue: row.4) ?? .failed,
                     platformMessageID: row.5.isEmpty ? nil : row.5,
                     failureReason: DeliveryFailureReason(rawValue: row.6), failureDetail: row.7.isEmpty ? nil : row.7,
-                    occurredAt: row.8, attempts: row.9))
+                    occurredAt: row.8, attempts: row.9, movedToThreadKey: row.10.isEmpty ? nil : row.10))
         }
         return claimed.sorted { $0.occurredAt < $1.occurredAt }
     }

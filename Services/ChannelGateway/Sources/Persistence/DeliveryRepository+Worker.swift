@@ -20,6 +20,9 @@ struct ClaimedDelivery: Sendable {
     var request: [UInt8]
     /// Sends made before this round.
     var attempts: Int
+    /// Where an earlier try found the conversation's thread moved to (a Telegram group's new
+    /// supergroup chat id): this try goes there.
+    var movedToThreadKey: String? = nil
 }
 
 /// Where a claimed delivery goes after a round.
@@ -35,6 +38,9 @@ struct DeliverySettlement: Sendable {
     var lastError: String?
     /// When a PENDING delivery comes due again (ignored for the other states).
     var nextAttemptAt: Date
+    /// The thread this try found the conversation moved to (a Telegram group's new supergroup chat
+    /// id), kept on the delivery and reported with its final state; nil: not moved by this try.
+    var movedToThreadKey: String? = nil
 }
 
 /// What a round learnt about a channel from its sends, for GetChannelHealth.
@@ -74,16 +80,17 @@ extension DeliveryRepository {
                       ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS lost
                 WHERE d.organization_id = lost.organization_id AND d.id = lost.id
                 RETURNING d.organization_id, d.id, d.channel_id, d.message_id, d.state, d.failure_reason,
-                    d.failure_detail
+                    d.failure_detail, d.moved_to_thread_key
             ), queued AS (
                 INSERT INTO delivery_status_outbox (organization_id, delivery_id, channel_id, message_id, state,
-                    failure_reason, failure_detail, occurred_at, next_attempt_at)
+                    failure_reason, failure_detail, occurred_at, next_attempt_at, moved_to_thread_key)
                 SELECT organization_id, id, channel_id, message_id, state, failure_reason, failure_detail, \(now),
-                    \(now)
+                    \(now), coalesce(moved_to_thread_key, '')
                 FROM recovered WHERE state = 'failed'
                 ON CONFLICT (organization_id, delivery_id) DO UPDATE SET state = excluded.state,
                     platform_message_id = excluded.platform_message_id, failure_reason = excluded.failure_reason,
-                    failure_detail = excluded.failure_detail, occurred_at = excluded.occurred_at, attempts = 0,
+                    failure_detail = excluded.failure_detail, moved_to_thread_key = excluded.moved_to_thread_key,
+                    occurred_at = excluded.occurred_at, attempts = 0,
                     next_attempt_at = excluded.next_attempt_at, last_error = NULL
                 RETURNING delivery_id
             )
@@ -113,17 +120,17 @@ extension DeliveryRepository {
                   ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS due
             WHERE d.organization_id = due.organization_id AND d.id = due.id
             RETURNING d.id, d.organization_id, d.channel_id, d.message_id, d.platform, d.request, d.attempts,
-                d.created_at
+                d.created_at, coalesce(d.moved_to_thread_key, '')
             """,
             logger: self.logger)
         var claimed: [(ClaimedDelivery, Date)] = []
-        for try await row in rows.decode((UUID, String, UUID, String, String, ByteBuffer, Int, Date).self) {
+        for try await row in rows.decode((UUID, String, UUID, String, String, ByteBuffer, Int, Date, String).self) {
             guard let platform = Platform(rawValue: row.4) else { continue }
             claimed.append(
                 (
                     ClaimedDelivery(
                         id: row.0, organizationID: row.1, channelID: row.2, messageID: row.3, platform: platform,
-                        request: Array(buffer: row.5), attempts: row.6),
+                        request: Array(buffer: row.5), attempts: row.6, movedToThreadKey: row.8.isEmpty ? nil : row.8),
                     row.7
                 ))
         }
@@ -155,8 +162,9 @@ extension DeliveryRepository {
 
     /// Applies a round's outcome in one transaction: the deliveries still held by `claim` take
     /// their settlement, every SENT and FAILED one queues its status in
-    /// `delivery_status_outbox`, and the channels' errors are recorded (a refused token makes its
-    /// channel TOKEN_INVALID). Returns how many statuses were queued.
+    /// `delivery_status_outbox` (with the thread it moved to, by this try or an earlier one), and
+    /// the channels' errors are recorded (a refused token makes its channel TOKEN_INVALID). Returns
+    /// how many statuses were queued.
     func settle(
         _ settlements: [DeliverySettlement], claim: UUID, channelErrors: [ChannelSendError], now: Date
     ) async throws -> Int {
@@ -175,28 +183,33 @@ extension DeliveryRepository {
                             last_error = CASE WHEN s.last_error = '' AND s.state = 'pending' THEN d.last_error
                                 ELSE NULLIF(s.last_error, '') END,
                             next_attempt_at = s.next_attempt_at, claim_id = NULL, updated_at = \(now),
-                            sent_at = CASE WHEN s.state = 'sent' THEN \(now) ELSE d.sent_at END
+                            sent_at = CASE WHEN s.state = 'sent' THEN \(now) ELSE d.sent_at END,
+                            moved_to_thread_key = coalesce(NULLIF(s.moved_to_thread_key, ''), d.moved_to_thread_key)
                         FROM unnest(\(settlements.map(\.organizationID))::text[], \(settlements.map(\.id))::uuid[],
                             \(settlements.map(\.state.rawValue))::text[],
                             \(settlements.map { $0.platformMessageID ?? "" })::text[],
                             \(settlements.map { $0.failureReason?.rawValue ?? "" })::text[],
                             \(settlements.map { $0.failureDetail ?? "" })::text[],
                             \(settlements.map { $0.lastError ?? "" })::text[],
-                            \(settlements.map(\.nextAttemptAt))::timestamptz[])
+                            \(settlements.map(\.nextAttemptAt))::timestamptz[],
+                            \(settlements.map { $0.movedToThreadKey ?? "" })::text[])
                             AS s(organization_id, id, state, platform_message_id, failure_reason, failure_detail,
-                                last_error, next_attempt_at)
+                                last_error, next_attempt_at, moved_to_thread_key)
                         WHERE d.organization_id = s.organization_id AND d.id = s.id AND d.claim_id = \(claim)
                         RETURNING d.organization_id, d.id, d.channel_id, d.message_id, d.state, d.platform_message_id,
-                            d.failure_reason, d.failure_detail
+                            d.failure_reason, d.failure_detail, d.moved_to_thread_key
                     ), queued AS (
                         INSERT INTO delivery_status_outbox (organization_id, delivery_id, channel_id, message_id,
-                            state, platform_message_id, failure_reason, failure_detail, occurred_at, next_attempt_at)
+                            state, platform_message_id, failure_reason, failure_detail, occurred_at, next_attempt_at,
+                            moved_to_thread_key)
                         SELECT organization_id, id, channel_id, message_id, state, coalesce(platform_message_id, ''),
-                            coalesce(failure_reason, ''), coalesce(failure_detail, ''), \(now), \(now)
+                            coalesce(failure_reason, ''), coalesce(failure_detail, ''), \(now), \(now),
+                            coalesce(moved_to_thread_key, '')
                         FROM settled WHERE state IN ('sent', 'failed')
                         ON CONFLICT (organization_id, delivery_id) DO UPDATE SET state = excluded.state,
                             platform_message_id = excluded.platform_message_id,
                             failure_reason = excluded.failure_reason, failure_detail = excluded.failure_detail,
+                            moved_to_thread_key = excluded.moved_to_thread_key,
                             occurred_at = excluded.occurred_at, attempts = 0,
                             next_attempt_at = excluded.next_attempt_at, last_error = NULL
                         RETURNING delivery_id

@@ -63,7 +63,8 @@ extension DeliveryFailureReason {
 
 extension QueuedDeliveryStatus {
     /// The update RecordDeliveryStatus applies: by our message id, with the platform's id (which
-    /// also finds the message when an echo of this send was recorded first).
+    /// also finds the message when an echo of this send was recorded first) and the thread the
+    /// conversation moved to, if it did.
     var proto: Inbox_V1_DeliveryStatusUpdate {
         .with {
             $0.organizationID = self.organizationID
@@ -77,6 +78,7 @@ extension QueuedDeliveryStatus {
             }
             $0.occurredAt = Google_Protobuf_Timestamp(date: self.occurredAt)
             $0.deliveryID = self.deliveryID.text
+            $0.movedToThreadKey = self.movedToThreadKey ?? ""
         }
     }
 }

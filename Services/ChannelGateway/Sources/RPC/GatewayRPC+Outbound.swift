@@ -2,6 +2,7 @@ import Crypto
 import GRPCCore
 import InboxAPI
 import InboxKit
+import InboxRules
 import SwiftProtobuf
 
 #if canImport(FoundationEssentials)
@@ -134,6 +135,7 @@ extension GatewayRPC {
         let ids = [
             ("recipient_id", request.recipientID), ("reply_to_platform_id", request.replyToPlatformID),
             ("parent_post_id", request.parentPostID), ("parent_comment_id", request.parentCommentID),
+            ("business_connection_id", request.businessConnectionID),
         ]
         for (field, value) in ids where value.count > Self.maxIDLength {
             throw .invalidArgument("\(field) must be at most \(Self.maxIDLength) characters", field: field)
@@ -142,23 +144,8 @@ extension GatewayRPC {
             throw .invalidArgument(
                 "thread_key must be at most \(Self.maxThreadKeyLength) characters", field: "thread_key")
         }
-        if request.hasTemplate {
-            let template = request.template
-            guard template.name.count <= Self.maxIDLength else {
-                throw .invalidArgument("template.name is too long", field: "template.name")
-            }
-            guard template.languageCode.count <= 32 else {
-                throw .invalidArgument("template.language_code is too long", field: "template.language_code")
-            }
-            guard template.bodyParameters.count <= 100 else {
-                throw .invalidArgument(
-                    "template.body_parameters holds at most 100 parameters", field: "template.body_parameters")
-            }
-            for (index, parameter) in template.bodyParameters.enumerated() where parameter.count > 1024 {
-                throw .invalidArgument(
-                    "template.body_parameters[\(index)] must be at most 1024 characters",
-                    field: "template.body_parameters")
-            }
-        }
+        // The same form conversation-service's SendReply checks; the platform's mapping checks it
+        // again for a template send.
+        if request.hasTemplate { try TemplateRules.check(request.template) }
     }
 }

@@ -69,6 +69,7 @@ extension InboundEvent {
             if let visibility = self.visibility {
                 $0.visibilityChange = .with { $0.visibility = visibility.proto }
             }
+            $0.businessConnectionID = self.businessConnectionID ?? ""
         }
     }
 

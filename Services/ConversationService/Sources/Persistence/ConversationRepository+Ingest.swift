@@ -349,7 +349,8 @@ private struct IngestBatch {
         return (inserts, threads)
     }
 
-    /// Creates the conversations the batch needs and does not have, from the first item needing each.
+    /// Creates the conversations the batch needs and does not have, from the first item needing each
+    /// (a Telegram Business chat keeps its first event's connection: the gateway keys its thread by it).
     mutating func createConversations(_ needed: [ThreadKey: Int]) async throws {
         let missing = needed.filter { self.threadIDs[$0.key] == nil }.sorted { $0.value < $1.value }
         guard !missing.isEmpty else { return }
@@ -359,17 +360,19 @@ private struct IngestBatch {
             """
             INSERT INTO conversations (organization_id, id, channel_id, platform, kind, thread_key, is_paid,
                 parent_post_id, parent_comment_id, account_platform_id, comment_created_at, comment_platform_message_id,
-                last_message_at, created_at, updated_at)
+                last_message_at, created_at, updated_at, business_connection_id)
             SELECT org, id, channel, platform, kind, thread, paid, nullif(post, ''), nullif(parent, ''), account,
                 CASE WHEN kind <> 'direct_message' THEN ts END,
-                CASE WHEN kind <> 'direct_message' THEN nullif(top_comment, '') END, ts, \(self.now), \(self.now)
+                CASE WHEN kind <> 'direct_message' THEN nullif(top_comment, '') END, ts, \(self.now), \(self.now),
+                nullif(connection, '')
             FROM unnest(\(first.map(\.event.organizationID))::text[], \(ids)::uuid[],
                 \(first.map(\.event.channelID))::text[], \(first.map(\.platform.rawValue))::text[],
                 \(first.map(\.kind.rawValue))::text[], \(first.map(\.event.threadKey))::text[],
                 \(first.map(\.event.flags.isPaid))::boolean[], \(first.map(\.event.parentPostID))::text[],
                 \(first.map(\.event.parentCommentID))::text[], \(first.map(\.event.platformAccountID))::text[],
-                \(first.map(Self.topComment))::text[], \(first.map(\.occurredAt))::timestamptz[])
-                AS x(org, id, channel, platform, kind, thread, paid, post, parent, account, top_comment, ts)
+                \(first.map(Self.topComment))::text[], \(first.map(\.occurredAt))::timestamptz[],
+                \(first.map(\.event.businessConnectionID))::text[])
+                AS x(org, id, channel, platform, kind, thread, paid, post, parent, account, top_comment, ts, connection)
             ORDER BY org COLLATE "C", channel COLLATE "C", thread COLLATE "C"
             ON CONFLICT (organization_id, channel_id, thread_key) DO NOTHING
             RETURNING id

@@ -58,6 +58,12 @@ struct DeliveryStatusTarget: Sendable {
     var failureDetail: String?
     /// When the platform reported the state; the time of the report when it says nothing.
     var occurredAt: Date?
+    /// The thread the platform moved the message's conversation to (a Telegram group upgraded to
+    /// a supergroup), to re-target the conversation to.
+    var movedToThreadKey: String?
+
+    /// The longest thread key taken (the gateway's own bound).
+    static let maxThreadKeyLength = 1024
 
     /// Refuses a malformed update with INVALID_ARGUMENT naming the field.
     init(_ update: Inbox_V1_DeliveryStatusUpdate) throws(DomainError) {
@@ -70,6 +76,19 @@ struct DeliveryStatusTarget: Sendable {
             self.failureDetail = update.failureDetail.isEmpty ? nil : String(update.failureDetail.prefix(1000))
         }
         self.occurredAt = update.occurredAt.dateIfSet
+        if !update.movedToThreadKey.isEmpty {
+            guard update.movedToThreadKey.count <= Self.maxThreadKeyLength else {
+                throw .invalidArgument(
+                    "moved_to_thread_key must be at most \(Self.maxThreadKeyLength) characters",
+                    field: "moved_to_thread_key")
+            }
+            guard update.watermark.dateIfSet == nil else {
+                throw .invalidArgument(
+                    "moved_to_thread_key moves one message's conversation; a watermark names none",
+                    field: "moved_to_thread_key")
+            }
+            self.movedToThreadKey = update.movedToThreadKey
+        }
         let platformID = update.platformMessageID.isEmpty ? nil : update.platformMessageID
         if let watermark = update.watermark.dateIfSet {
             guard update.messageID.isEmpty, platformID == nil else {
@@ -277,6 +296,7 @@ extension ConversationRepository {
             $0.platform = conversation.platform.proto
             $0.conversationID = conversation.id.text
             $0.automatic = reply.automatic
+            $0.businessConnectionID = conversation.businessConnectionID ?? ""
         }
     }
 
@@ -323,6 +343,11 @@ extension ConversationRepository {
         if let platformID, message.platformMessageID == nil {
             changed = try await self.adoptPlatformID(
                 platformID, for: message, on: connection, changes: &changes, now: now)
+        }
+        if let threadKey = target.movedToThreadKey {
+            try await self.retarget(
+                message.conversationID, organizationID: organizationID, to: threadKey, on: connection,
+                changes: &changes, now: now)
         }
         let current = message.deliveryState ?? .pending
         let moves = current.canMove(to: target.state)
@@ -385,6 +410,48 @@ extension ConversationRepository {
             return .stale(messageID: row.0, state: StoredDeliveryState(rawValue: row.1) ?? .pending)
         }
         return .notFound
+    }
+
+    /// Moves a conversation to the thread its platform moved it to (DeliveryStatusUpdate.
+    /// moved_to_thread_key: a Telegram group upgraded to a supergroup has a new chat id), so that
+    /// later replies go there (the gateway sends a bot chat's replies to its thread key) and the new
+    /// chat's messages join it. Applied whatever the state reported, and again harmlessly: a
+    /// conversation already there is left alone.
+    ///
+    /// When the channel has a conversation of that thread already (the supergroup's messages arrived
+    /// before this status), both are kept as they are: merging them is not done here, and the old
+    /// conversation's next reply is moved by the gateway again (one refused request more). Changing
+    /// the thread key changes a key of the row, so the update takes the row's strongest lock; a
+    /// conversation of that thread created concurrently makes the unique key refuse the update, the
+    /// gateway's report fails and is retried, and then finds it.
+    private func retarget(
+        _ conversationID: UUID, organizationID: String, to threadKey: String, on connection: PostgresConnection,
+        changes: inout ChangeSet, now: Date
+    ) async throws {
+        guard let before = try await self.conversation(conversationID, organizationID: organizationID, on: connection),
+            before.threadKey != threadKey
+        else { return }
+        let rows = try await connection.query(
+            """
+            UPDATE conversations AS c SET thread_key = \(threadKey), updated_at = \(now)
+            WHERE c.organization_id = \(organizationID) AND c.id = \(conversationID)
+                AND NOT EXISTS (
+                    SELECT 1 FROM conversations AS o
+                    WHERE o.organization_id = c.organization_id AND o.channel_id = c.channel_id
+                        AND o.thread_key = \(threadKey))
+            RETURNING c.id
+            """,
+            logger: self.logger)
+        var moved = false
+        for try await _ in rows.decode(UUID.self) { moved = true }
+        guard moved else {
+            self.logger.warning(
+                "the platform moved a conversation to a thread another conversation of the channel has; both kept",
+                metadata: ["conversation": "\(conversationID.text)", "thread": "\(threadKey)"])
+            return
+        }
+        changes.noteBefore(before.proto(now: now), id: conversationID)
+        changes.add(.conversationUpdated, organizationID: organizationID, conversationID: conversationID)
     }
 
     /// The stored words of every state that may move to `next`.

@@ -21,7 +21,7 @@ struct ConversationRecord: Sendable {
             c.last_team_reply_at, c.created_at, c.updated_at, c.customer_platform_user_id, c.comment_created_at,
             c.comment_platform_message_id, c.private_replies_sent, c.unread_count, c.last_read_at, c.waiting_since,
             c.first_response_at, c.first_response_due_at, c.last_message_id, c.last_automatic_reply_at,
-            c.hidden_count, c.reopen_count, c.account_platform_id,
+            c.hidden_count, c.reopen_count, c.account_platform_id, c.business_connection_id,
             coalesce(i.handle, '') AS contact_handle, coalesce(i.display_name, '') AS contact_name,
             coalesce(i.avatar_url, '') AS contact_avatar, coalesce(i.opted_out, false) AS contact_opted_out,
             m.direction AS last_direction, m.author::text AS last_author, m.agent_id AS last_agent,
@@ -70,6 +70,8 @@ struct ConversationRecord: Sendable {
     var hiddenCount: Int
     var reopenCount: Int
     var accountPlatformID: String
+    /// Telegram Business: the connection replies in this chat go through (migration 5).
+    var businessConnectionID: String?
     var contact: Inbox_V1_Author
     var contactOptedOut: Bool
     var lastMessage: Inbox_V1_MessageSummary?
@@ -113,6 +115,7 @@ struct ConversationRecord: Sendable {
         self.hiddenCount = Int(try row["hidden_count"].decode(Int32.self))
         self.reopenCount = Int(try row["reopen_count"].decode(Int32.self))
         self.accountPlatformID = try row["account_platform_id"].decode(String.self)
+        self.businessConnectionID = try row["business_connection_id"].decode(String?.self)
         self.contact = .with {
             $0.platformUserID = (try? row["customer_platform_user_id"].decode(String?.self)) ?? ""
             $0.handle = (try? row["contact_handle"].decode(String.self)) ?? ""

@@ -95,8 +95,9 @@ extension ConversationRPC {
         var sendKind: ReplySendKind
     }
 
-    /// Exactly one of a text (trimmed, not empty, within the platform's length) or a template (with
-    /// a name, sent as TEMPLATE); at most ``ReplyLimits/maxAttachments`` attachments.
+    /// Exactly one of a text (trimmed, not empty, within the platform's length) or a template (its
+    /// form as ``TemplateRules`` checks it, sent as TEMPLATE with its named and header parameters
+    /// as given); at most ``ReplyLimits/maxAttachments`` attachments.
     static func replyContent(_ request: Inbox_V1_SendReplyRequest, conversation: ConversationRecord)
         throws(DomainError) -> ReplyContent
     {
@@ -127,9 +128,9 @@ extension ConversationRPC {
             }
             content = ReplyContent(text: text, template: nil, sendKind: sendKind)
         case .template(let template)?:
-            guard !template.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw .invalidArgument("template.name is required", field: "template.name")
-            }
+            // Its form (name, language, positional or named body variables, header media), as the
+            // gateway checks it again: a template Meta would refuse for its form is never stored.
+            try TemplateRules.check(template)
             guard requested == nil || requested == .template else {
                 throw .invalidArgument("a template is sent with send_kind TEMPLATE", field: "send_kind")
             }

@@ -51,6 +51,9 @@ public struct InboundEvent: Sendable, Hashable {
     /// For ``InboundEventKind/visibilityChange``: what the comment's visibility became; nil when the
     /// platform's action is one we do not know (the event is then marked unsupported).
     public var visibility: CommentVisibility?
+    /// Telegram Business: the connection a message of a business account's chat came through
+    /// (`business_connection_id`); replies in its thread go through it. Nil everywhere else.
+    public var businessConnectionID: String?
 
     public init(
         platform: Platform, accountID: String?, kind: InboundEventKind, eventID: String, messageID: String? = nil,
@@ -59,7 +62,7 @@ public struct InboundEvent: Sendable, Hashable {
         attachments: [InboundAttachment] = [], occurredAt: Date, isOwn: Bool = false,
         hiddenByPlatformRule: HiddenReason? = nil, isPaid: Bool = false, isUnsupported: Bool = false,
         deliveryStatus: DeliveryStatusUpdate? = nil, optOut: OptOutChange? = nil, contentFetch: ContentFetch? = nil,
-        reactionRemoved: Bool = false, visibility: CommentVisibility? = nil
+        reactionRemoved: Bool = false, visibility: CommentVisibility? = nil, businessConnectionID: String? = nil
     ) {
         self.platform = platform
         self.accountID = accountID
@@ -83,6 +86,7 @@ public struct InboundEvent: Sendable, Hashable {
         self.contentFetch = contentFetch
         self.reactionRemoved = reactionRemoved
         self.visibility = visibility
+        self.businessConnectionID = businessConnectionID
     }
 }
 

@@ -59,10 +59,18 @@ public struct WhatsAppTemplate: Sendable, Hashable {
     public enum Header: Sendable, Hashable {
         /// A text header's variable; `parameterName` for a template with named variables.
         case text(String, parameterName: String? = nil)
-        /// A media header, by public URL (`link`).
-        case image(link: String)
-        case video(link: String)
-        case document(link: String, filename: String? = nil)
+        /// A media header's image, video or document.
+        case image(Media)
+        case video(Media)
+        case document(Media, filename: String? = nil)
+    }
+
+    /// The media of a media header, as Meta takes it.
+    public enum Media: Sendable, Hashable {
+        /// A public URL Meta downloads (`link`).
+        case link(String)
+        /// Media uploaded to the Cloud API beforehand (`id`).
+        case id(String)
     }
 
     public var name: String

@@ -6,8 +6,8 @@
 ///   `retry_after`, `x-rate-limit-reset`), nil when it gave none (use the worker's backoff).
 /// - `failed`: final for this message; retrying the same request will not help. One `failed` asks
 ///   for a different request instead: Telegram's "group chat was upgraded to a supergroup"
-///   (`failed(.other, ...)` whose ``telegramMigratedChatID`` is the new chat): re-target the
-///   conversation to that chat and send again (nothing was sent).
+///   (`failed(.other, ...)` whose ``telegramMigratedChatID`` is the new chat): the delivery worker
+///   sends again there (nothing was sent) and has the conversation re-targeted to that chat.
 public enum OutboundOutcome: Sendable, Hashable {
     case sent(platformMessageID: String?)
     case retryAfter(delay: Duration?, reason: OutboundFailureReason)

@@ -1,5 +1,6 @@
 import InboxAPI
 import InboxKit
+import InboxRules
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -30,7 +31,8 @@ extension Inbox_V1_DeliverMessageRequest {
         try self.checkText(kind)
         return OutboundMessage(
             kind: kind, text: self.text, idempotencyKey: self.idempotencyKey,
-            quotedMessageID: Self.quotedMessageID(self.replyToPlatformID, kind: kind))
+            quotedMessageID: Self.quotedMessageID(self.replyToPlatformID, kind: kind),
+            businessConnectionID: try self.businessConnection(kind, platform: channel.platform))
     }
 
     /// The operation and its addressing, per platform and send kind.
@@ -90,17 +92,10 @@ extension Inbox_V1_DeliverMessageRequest {
             return .whatsAppText(to: try Self.required(self.recipientID, field: "recipient_id", platform: platform))
         case (.whatsapp, .template):
             let recipient = try Self.required(self.recipientID, field: "recipient_id", platform: platform)
-            guard self.hasTemplate, let name = Self.first(self.template.name) else {
+            guard self.hasTemplate else {
                 throw .invalidArgument("template.name is required for send_kind TEMPLATE", field: "template.name")
             }
-            guard let language = Self.first(self.template.languageCode) else {
-                throw .invalidArgument(
-                    "template.language_code is required for send_kind TEMPLATE", field: "template.language_code")
-            }
-            return .whatsAppTemplate(
-                to: recipient,
-                template: WhatsAppTemplate(
-                    name: name, languageCode: language, bodyParameters: self.template.bodyParameters))
+            return .whatsAppTemplate(to: recipient, template: try self.template.whatsAppTemplate())
 
         case (.x, .directMessage):
             return .xDirectMessage(
@@ -126,8 +121,7 @@ extension Inbox_V1_DeliverMessageRequest {
                 commentID: try Self.required(self.parentCommentID, field: "parent_comment_id", platform: platform))
 
         case (.telegram, .directMessage):
-            return .telegramMessage(
-                chatID: try Self.required(self.recipientID, field: "recipient_id", platform: platform))
+            return .telegramMessage(chatID: try self.telegramChat())
 
         case (.twilio, .directMessage):
             let recipient = try Self.required(self.recipientID, field: "recipient_id", platform: platform)
@@ -162,6 +156,30 @@ extension Inbox_V1_DeliverMessageRequest {
             throw .invalidArgument(
                 "\(platform.rawValue) cannot send \(Self.word(self.sendKind))", field: "send_kind")
         }
+    }
+
+    /// The chat a Telegram reply goes to (the comment above DeliverMessageRequest). A bot's own chat
+    /// is its thread key, which the gateway made the chat id (``TelegramThread``; a group's id is no
+    /// member's, so `recipient_id` would reach one person privately). A Telegram Business chat's
+    /// thread key is not a chat id: it is the customer's private chat, whose id is the customer's,
+    /// `recipient_id`; so is a request that names no thread.
+    private func telegramChat() throws(DomainError) -> String {
+        if Self.first(self.businessConnectionID) == nil, let thread = Self.first(self.threadKey), Int64(thread) != nil {
+            return thread
+        }
+        return try Self.required(self.recipientID, field: "recipient_id", platform: .telegram)
+    }
+
+    /// The Telegram Business connection a reply goes through; refused on any other platform, whose
+    /// threads have none.
+    private func businessConnection(_ kind: OutboundKind, platform: Platform) throws(DomainError) -> String? {
+        guard let connection = Self.first(self.businessConnectionID) else { return nil }
+        guard case .telegramMessage = kind else {
+            throw .invalidArgument(
+                "business_connection_id is for Telegram Business chats, not \(platform.rawValue)",
+                field: "business_connection_id")
+        }
+        return connection
     }
 
     /// The human-agent tag goes only on a Meta DM a person wrote.
@@ -250,13 +268,58 @@ extension Inbox_V1_DeliverMessageRequest {
     }
 }
 
+extension Inbox_V1_Template {
+    /// The template as the WhatsApp adapter sends it, once ``TemplateRules`` found its form right
+    /// (INVALID_ARGUMENT naming the field otherwise).
+    func whatsAppTemplate() throws(DomainError) -> WhatsAppTemplate {
+        try TemplateRules.check(self)
+        var header: WhatsAppTemplate.Header?
+        switch self.header.value {
+        case .text(let parameter):
+            header = .text(
+                parameter.text, parameterName: parameter.parameterName.isEmpty ? nil : parameter.parameterName)
+        case .image(let media):
+            header = .image(Self.media(media))
+        case .video(let media):
+            header = .video(Self.media(media))
+        case .document(let media):
+            header = .document(Self.media(media), filename: media.filename.isEmpty ? nil : media.filename)
+        case nil:
+            header = nil
+        }
+        return WhatsAppTemplate(
+            name: self.name.trimmingCharacters(in: .whitespaces),
+            languageCode: self.languageCode.trimmingCharacters(in: .whitespaces),
+            bodyParameters: self.bodyParameters,
+            namedBodyParameters: self.namedBodyParameters.map { .init(name: $0.parameterName, text: $0.text) },
+            header: header)
+    }
+
+    /// A checked media: its link, else its media id.
+    private static func media(_ media: Inbox_V1_TemplateMedia) -> WhatsAppTemplate.Media {
+        let link = media.link.trimmingCharacters(in: .whitespaces)
+        return link.isEmpty ? .id(media.mediaID.trimmingCharacters(in: .whitespaces)) : .link(link)
+    }
+}
+
 extension OutboundKind {
     /// The platform message id to record for a sent message, in the form the platform's webhooks
     /// name it, so statuses and echoes find our message: Telegram answers `message_id` alone, its
-    /// inbound ids are `<chat id>:<message id>`.
+    /// inbound ids are `<chat id>:<message id>` (``TelegramThread``). A Telegram Business reply's
+    /// id also names its connection: ``OutboundMessage/recordedPlatformMessageID(_:)``.
+    func recordedPlatformMessageID(_ id: String?) -> String? {
+        OutboundMessage(kind: self, text: "", idempotencyKey: "").recordedPlatformMessageID(id)
+    }
+}
+
+extension OutboundMessage {
+    /// The platform message id to record for this message once sent, as its platform's webhooks
+    /// name it (``OutboundKind/recordedPlatformMessageID(_:)``).
     func recordedPlatformMessageID(_ id: String?) -> String? {
         guard let id, !id.isEmpty else { return nil }
-        if case .telegramMessage(let chatID) = self, !id.contains(":") { return "\(chatID):\(id)" }
+        if case .telegramMessage(let chatID) = self.kind, !id.contains(":") {
+            return TelegramThread.messageID(id, chatID: chatID, businessConnectionID: self.businessConnectionID)
+        }
         return id
     }
 }

@@ -35,6 +35,10 @@ import Synchronization
 ///      the channel); after ``OutboundSettings/maxAttempts`` tries FAILED with RETRIES_EXHAUSTED;
 ///    - the token refused: FAILED with TOKEN_INVALID, and the channel TOKEN_INVALID with the error
 ///      (X first renews a refused token once and sends again: a 401 means X did nothing);
+///    - a Telegram group that became a supergroup (400 with `migrate_to_chat_id`: nothing was
+///      sent) gets the message once more at its new chat id, in the same try; the new chat is kept
+///      on the delivery (a retry goes there at once) and reported with the final state
+///      (`moved_to_thread_key`), so conversation-service re-targets the conversation;
 ///    - an answer lost after the request went out (a timeout, a reset) or the platform's own "may
 ///      have been sent": FAILED with MAYBE_SENT, final;
 ///    - any other refusal: FAILED with its reason (outside the window, recipient unavailable,
@@ -254,7 +258,11 @@ struct DeliveryWorker: Service {
                 return .settled(self.failed(row, .invalidRequest, detail: "The stored request could not be read."))
             }
             do {
-                let message = try request.outboundMessage(on: account, publicBaseURL: self.publicBaseURL)
+                var message = try request.outboundMessage(on: account, publicBaseURL: self.publicBaseURL)
+                // An earlier try found the group moved to a supergroup: this one goes there.
+                if let moved = row.movedToThreadKey, case .telegramMessage = message.kind {
+                    message.kind = .telegramMessage(chatID: moved)
+                }
                 return .send(PreparedSend(row: row, message: message, credentials: credentials))
             } catch {
                 return .settled(self.failed(row, .invalidRequest, detail: error.message))
@@ -286,6 +294,9 @@ struct DeliveryWorker: Service {
 
     enum SendResult: Sendable {
         case outcome(OutboundOutcome)
+        /// Telegram refused the send because the group became a supergroup; the message went once
+        /// more to the supergroup's `chatID`, with this outcome.
+        case movedChat(chatID: String, OutboundOutcome)
         /// The adapter could not build the request (a kind or credentials of another platform).
         case notBuilt(OutboundBuildError)
     }
@@ -313,6 +324,18 @@ struct DeliveryWorker: Service {
         do {
             let outcome = try await self.sender.send(
                 send.message, on: send.row.platform, credentials: send.credentials)
+            if let chatID = outcome.telegramMigratedChatID, case .telegramMessage = send.message.kind {
+                // Telegram refused the request, so nothing was sent: the message goes once to the
+                // supergroup, as the same try; only that answer counts (a second refusal is final).
+                var moved = send.message
+                moved.kind = .telegramMessage(chatID: chatID)
+                self.logger.info(
+                    "a Telegram group became a supergroup; the reply goes to its new chat",
+                    metadata: ["delivery": "\(send.row.id.text)", "chat": "\(chatID)"])
+                return .movedChat(
+                    chatID: chatID,
+                    try await self.sender.send(moved, on: send.row.platform, credentials: send.credentials))
+            }
             guard case .failed(.tokenInvalid, _) = outcome, let refused = send.credentials as? XCredentials,
                 refused.refreshToken != nil
             else {
@@ -343,29 +366,48 @@ struct DeliveryWorker: Service {
         let row = send.row
         let tries = row.attempts + 1
         let now = self.now()
+        var message = send.message
+        var movedTo: String?
         let decision: Decision
         switch result {
         case .notBuilt(let error):
             decision = .failed(
                 .invalidRequest, detail: "The request could not be built for \(row.platform.rawValue): \(error).")
         case .outcome(let outcome):
-            decision = Self.decision(
-                for: outcome, tries: tries, platform: row.platform, settings: self.settings,
-                jitter: Double.random(in: 1...1.25))
-            self.note(outcome, decision: decision, row: row, tries: tries, now: now, into: &channelErrors)
+            decision = self.decide(outcome, row: row, tries: tries, now: now, channelErrors: &channelErrors)
+        case .movedChat(let chatID, let outcome):
+            // A bot chat's thread key is its chat id (TelegramThread).
+            message.kind = .telegramMessage(chatID: chatID)
+            movedTo = chatID
+            decision = self.decide(outcome, row: row, tries: tries, now: now, channelErrors: &channelErrors)
         }
         OutboundMetrics.delivery(row.platform, decision.metricWord)
+        var settlement: DeliverySettlement
         switch decision {
         case .sent(let id):
-            return DeliverySettlement(
+            settlement = DeliverySettlement(
                 organizationID: row.organizationID, id: row.id, state: .sent,
-                platformMessageID: send.message.kind.recordedPlatformMessageID(id), failureReason: nil,
+                platformMessageID: message.recordedPlatformMessageID(id), failureReason: nil,
                 failureDetail: nil, lastError: nil, nextAttemptAt: now)
         case .retry(let after, let reason):
-            return self.pending(row, at: now + after, error: reason)
+            settlement = self.pending(row, at: now + after, error: reason)
         case .failed(let reason, let detail):
-            return self.failed(row, reason, detail: detail)
+            settlement = self.failed(row, reason, detail: detail)
         }
+        settlement.movedToThreadKey = movedTo
+        return settlement
+    }
+
+    /// The decision for one outcome, noting what it says about the channel.
+    private func decide(
+        _ outcome: OutboundOutcome, row: ClaimedDelivery, tries: Int, now: Date,
+        channelErrors: inout [UUID: ChannelSendError]
+    ) -> Decision {
+        let decision = Self.decision(
+            for: outcome, tries: tries, platform: row.platform, settings: self.settings,
+            jitter: Double.random(in: 1...1.25))
+        self.note(outcome, decision: decision, row: row, tries: tries, now: now, into: &channelErrors)
+        return decision
     }
 
     /// What an outcome says about the channel: a refused token makes it TOKEN_INVALID; a rate limit

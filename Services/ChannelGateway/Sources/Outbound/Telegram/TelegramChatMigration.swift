@@ -7,10 +7,17 @@ import Foundation
 /// The outcome stays `failed(reason: .other, detail:)` so every caller that does not know about
 /// migrations handles it as a final failure; the new chat id travels at the end of the detail in
 /// one fixed form, which ``OutboundOutcome/telegramMigratedChatID`` reads back. What the delivery
-/// worker does with it: nothing was sent (Telegram refused the request), so re-target the
-/// conversation's chat to the new id (for later replies and for matching the supergroup's inbound
-/// messages to the same conversation) and send this delivery again to `.telegramMessage(chatID:
-/// newID)` at once, counting it as the same delivery; only a second refusal is final.
+/// worker does with it (``DeliveryWorker``): nothing was sent (Telegram refused the request), so it
+/// sends this delivery again to `.telegramMessage(chatID: newID)` at once, as the same try (only a
+/// second refusal is final), keeps the new chat on the delivery (`moved_to_thread_key`: a retry
+/// goes there) and reports it with the final state, so that conversation-service re-targets the
+/// conversation's thread (later replies go there, and the supergroup's messages join it).
+///
+/// Not done: the service messages Telegram posts about the upgrade (`migrate_to_chat_id` in the old
+/// group, `migrate_from_chat_id` in the new one) are parsed as ordinary (unsupported) messages and
+/// re-target nothing; a conversation is re-targeted by its first reply after the upgrade. When the
+/// supergroup's messages arrived first, they have their own conversation and the old one keeps its
+/// thread (conversation-service does not merge them).
 enum TelegramChatMigration {
     static let marker = "; migrate_to_chat_id="
 

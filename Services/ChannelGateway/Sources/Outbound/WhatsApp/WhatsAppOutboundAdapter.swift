@@ -93,14 +93,22 @@ public struct WhatsAppOutboundAdapter: OutboundAdapter {
             var parameter: [String: WireJSON] = ["type": "text", "text": .string(text)]
             if let parameterName { parameter["parameter_name"] = .string(parameterName) }
             return .object(parameter)
-        case .image(let link):
-            return ["type": "image", "image": ["link": .string(link)]]
-        case .video(let link):
-            return ["type": "video", "video": ["link": .string(link)]]
-        case .document(let link, let filename):
-            var document: [String: WireJSON] = ["link": .string(link)]
+        case .image(let media):
+            return ["type": "image", "image": .object(mediaObject(media))]
+        case .video(let media):
+            return ["type": "video", "video": .object(mediaObject(media))]
+        case .document(let media, let filename):
+            var document = mediaObject(media)
             if let filename { document["filename"] = .string(filename) }
             return ["type": "document", "document": .object(document)]
+        }
+    }
+
+    /// `{"link": ...}` or `{"id": ...}`.
+    private static func mediaObject(_ media: WhatsAppTemplate.Media) -> [String: WireJSON] {
+        switch media {
+        case .link(let link): ["link": .string(link)]
+        case .id(let id): ["id": .string(id)]
         }
     }
 }

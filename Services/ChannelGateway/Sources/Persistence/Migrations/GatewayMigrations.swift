@@ -272,5 +272,18 @@ enum GatewayMigrations {
                 ALTER TABLE channels ADD COLUMN token_expires_at timestamptz;
                 """
         ),
+        Migration(
+            version: 8,
+            name: "outbound deliveries: the thread a platform moved a conversation to",
+            sql: """
+                -- A Telegram group that became a supergroup refuses sends to its old chat id and names
+                -- the new one (`migrate_to_chat_id`): the worker sends there and keeps the new chat
+                -- (a bot chat's thread key is its chat id) on the delivery, so a retry goes there at
+                -- once, and in the status it reports, so that conversation-service re-targets the
+                -- conversation (DeliveryStatusUpdate.moved_to_thread_key). NULL / '': not moved.
+                ALTER TABLE outbound_deliveries ADD COLUMN moved_to_thread_key text;
+                ALTER TABLE delivery_status_outbox ADD COLUMN moved_to_thread_key text NOT NULL DEFAULT '';
+                """
+        ),
     ]
 }

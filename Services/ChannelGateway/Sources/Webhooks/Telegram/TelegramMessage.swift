@@ -1,12 +1,19 @@
 import struct Foundation.Date
 
 /// One Bot API `Message` object: text or caption, media, location, contact.
+///
+/// A message of a Telegram Business chat (`business_message`, `edited_business_message`) carries
+/// the `business_connection_id` it came through: its thread is keyed apart from the bot's own chats
+/// (``TelegramThread``) and replies go through that connection. Such a chat is private, so a
+/// message whose sender is not the chat (the business account, or a bot on its behalf:
+/// `sender_business_bot`) is our side's, marked own.
 struct TelegramMessage {
     let node: JSONNode
 
     func event(updateID: Int64, kind: InboundEventKind) throws(WebhookError) -> InboundEvent {
         let chatID = try node.field("chat").id("id")
         let messageID = try node.id("message_id")
+        let connection = try node.optionalString("business_connection_id").flatMap { $0.isEmpty ? nil : $0 }
         let from = try node.optional("from")
         var author: InboundAuthor?
         if let from {
@@ -26,11 +33,16 @@ struct TelegramMessage {
             // `update_id` numbers every update, an edit included, and a retry repeats it (§7.5).
             platform: .telegram, accountID: nil, kind: kind, eventID: String(updateID),
             // Message ids are unique per chat only.
-            messageID: "\(chatID):\(messageID)", threadKey: chatID,
-            repliesToMessageID: replyTo.map { "\(chatID):\($0)" }, author: author, text: text,
-            // Bots do not receive their own messages; another bot in a group is not us, so nothing
-            // here is marked own.
-            occurredAt: kind == .edit ? (editDate ?? sentAt) : sentAt)
+            messageID: TelegramThread.messageID(messageID, chatID: chatID, businessConnectionID: connection),
+            threadKey: TelegramThread.key(chatID: chatID, businessConnectionID: connection),
+            repliesToMessageID: replyTo.map {
+                TelegramThread.messageID($0, chatID: chatID, businessConnectionID: connection)
+            }, author: author, text: text,
+            occurredAt: kind == .edit ? (editDate ?? sentAt) : sentAt,
+            // Bots do not receive their own messages, and another bot in a group is not us; in a
+            // business chat the business account's side is ours.
+            isOwn: connection != nil && author.map { $0.platformID != chatID } == true,
+            businessConnectionID: connection)
         try addAttachments(to: &event)
         if text == nil, event.attachments.isEmpty {
             event.isUnsupported = true

@@ -263,5 +263,17 @@ enum ConversationMigrations {
                 $$;
                 """
         ),
+        Migration(
+            version: 5,
+            name: "conversations: the Telegram Business connection replies go through",
+            sql: """
+                -- InboundEvent.business_connection_id of the conversation's first event: a Telegram
+                -- Business chat (a connected business account's private chat) is answered through
+                -- that connection (DeliverMessageRequest.business_connection_id). The gateway keys
+                -- such a chat's thread by its connection, so one conversation has one; NULL for every
+                -- other conversation.
+                ALTER TABLE conversations ADD COLUMN business_connection_id text;
+                """
+        ),
     ]
 }
