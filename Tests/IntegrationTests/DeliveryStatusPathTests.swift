@@ -45,6 +45,9 @@ struct DeliveryStatusPathTests {
                     extra: [
                         .channelGateway: [
                             "WHATSAPP_API_BASE_URL": whatsApp.baseURL, "FACEBOOK_API_BASE_URL": facebook.baseURL,
+                            // Meta posts every Page's and number's webhooks to the app's shared URL.
+                            "WHATSAPP_APP_SECRET": Self.appSecret, "WHATSAPP_VERIFY_TOKEN": Self.verifyToken,
+                            "FACEBOOK_APP_SECRET": Self.appSecret, "FACEBOOK_VERIFY_TOKEN": Self.verifyToken,
                         ]
                     ])
                 for service in InboxService.allCases {
