@@ -107,20 +107,19 @@ struct AgentPool: Sendable {
     }
 
     private var agents: [AgentKey: RoutingAgent] = [:]
-    /// Each team's members in id order (the explanation's order).
+    /// Each team's members in the order the lock returned them (agent id: the explanation's order).
     private var members: [TeamKey: [AgentKey]] = [:]
     private var changed: [AgentKey: Change] = [:]
     private var nextTurn: Int
 
-    /// `rows` as the agents' lock returns them (one per team membership).
+    /// `rows` as the agents' lock returns them: one per team membership, in agent id order.
     init(_ rows: [(organizationID: String, teamID: UUID, agent: RoutingAgent)]) {
+        self.nextTurn = (rows.map { $0.agent.lastTurn }.max() ?? 0) + 1
         for row in rows {
             let key = AgentKey(organizationID: row.organizationID, id: row.agent.id)
             if self.agents[key] == nil { self.agents[key] = row.agent }
             self.members[TeamKey(organizationID: row.organizationID, teamID: row.teamID), default: []].append(key)
         }
-        for team in self.members.keys { self.members[team]?.sort { $0.id < $1.id } }
-        self.nextTurn = (rows.map { $0.agent.lastTurn }.max() ?? 0) + 1
     }
 
     /// The team's agents as they are now.

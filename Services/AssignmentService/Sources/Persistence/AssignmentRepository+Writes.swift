@@ -327,10 +327,10 @@ extension AssignmentRepository {
     /// Writes the (locked) rows as they are now, in one statement, and queues each conversation's
     /// newest assignee for conversation-service's read model in the same transaction (the
     /// outbox keeps only the highest version). The last row of a conversation wins.
-    func store(_ rows: [Locked], now: Date, on connection: PostgresConnection) async throws {
-        guard !rows.isEmpty else { return }
+    func store(_ changed: [Locked], now: Date, on connection: PostgresConnection) async throws {
+        guard !changed.isEmpty else { return }
         var seen: Set<ConversationKey> = []
-        let rows = rows.reversed().filter { row in
+        let rows = changed.reversed().filter { row in
             seen.insert(
                 ConversationKey(
                     organizationID: row.assignment.organizationID, conversationID: row.assignment.conversationID)
@@ -403,8 +403,8 @@ extension AssignmentRepository {
                 \(rows.map(\.assignment.source.rawValue))::text[], \(rows.map { $0.actor ?? "" })::text[],
                 \(rows.map(\.note))::text[], \(explanations)::text[])
                 WITH ORDINALITY AS x(org, conversation, change, from_agent, to_agent, team, source, actor, note,
-                    explanation, position)
-            ORDER BY x.position
+                    explanation, ord)
+            ORDER BY x.ord
             """,
             logger: self.logger
         )

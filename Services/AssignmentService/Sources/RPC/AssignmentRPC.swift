@@ -375,7 +375,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
     {
         let organizationID = try Caller.authenticated().organization(requested: "")
         let conversationID = try Self.conversationID(request.conversationID, field: "conversation_id")
-        return self.escalation.onRead(try await self.assignment(conversationID, organizationID), at: self.now()).proto
+        let assignment = try await self.assignment(conversationID, organizationID)
+        return self.escalation.onRead(assignment, at: self.now()).proto
     }
 
     func listAssignmentHistory(request: Inbox_V1_ListAssignmentHistoryRequest, context: ServerContext) async throws
