@@ -218,6 +218,19 @@ public enum Inbox_V1_AssignmentService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ReleaseConversations" metadata.
+        public enum ReleaseConversations: Sendable {
+            /// Request type for "ReleaseConversations".
+            public typealias Input = Inbox_V1_ReleaseConversationsRequest
+            /// Response type for "ReleaseConversations".
+            public typealias Output = Inbox_V1_ReleaseConversationsResponse
+            /// Descriptor for "ReleaseConversations".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.AssignmentService"),
+                method: "ReleaseConversations",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "inbox.v1.AssignmentService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateTeam.descriptor,
@@ -234,7 +247,8 @@ public enum Inbox_V1_AssignmentService: Sendable {
             GetWorkload.descriptor,
             CreateRoutingRule.descriptor,
             ListRoutingRules.descriptor,
-            UpdateRoutingRule.descriptor
+            UpdateRoutingRule.descriptor,
+            ReleaseConversations.descriptor
         ]
     }
 }
@@ -485,6 +499,28 @@ extension Inbox_V1_AssignmentService {
             request: GRPCCore.StreamingServerRequest<Inbox_V1_UpdateRoutingRuleRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_RoutingRule>
+
+        /// Handle the "ReleaseConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends the assignment of conversations that are over (conversation-service calls it when a
+        /// > conversation is resolved): the agent's capacity is given back at once, the change recorded, and
+        /// > the team's queue served onto it. Batched (at most 500); services and operators. One result per
+        /// > item; repeating an item changes nothing. A released conversation is routed again when it
+        /// > reopens (RouteConversation with a new route key).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_ReleaseConversationsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_ReleaseConversationsResponse` messages.
+        func releaseConversations(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_ReleaseConversationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReleaseConversationsResponse>
     }
 
     /// Service protocol for the "inbox.v1.AssignmentService" service.
@@ -719,6 +755,28 @@ extension Inbox_V1_AssignmentService {
             request: GRPCCore.ServerRequest<Inbox_V1_UpdateRoutingRuleRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_RoutingRule>
+
+        /// Handle the "ReleaseConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends the assignment of conversations that are over (conversation-service calls it when a
+        /// > conversation is resolved): the agent's capacity is given back at once, the change recorded, and
+        /// > the team's queue served onto it. Batched (at most 500); services and operators. One result per
+        /// > item; repeating an item changes nothing. A released conversation is routed again when it
+        /// > reopens (RouteConversation with a new route key).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ReleaseConversationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_ReleaseConversationsResponse` message.
+        func releaseConversations(
+            request: GRPCCore.ServerRequest<Inbox_V1_ReleaseConversationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReleaseConversationsResponse>
     }
 
     /// Simple service protocol for the "inbox.v1.AssignmentService" service.
@@ -951,6 +1009,28 @@ extension Inbox_V1_AssignmentService {
             request: Inbox_V1_UpdateRoutingRuleRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_RoutingRule
+
+        /// Handle the "ReleaseConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends the assignment of conversations that are over (conversation-service calls it when a
+        /// > conversation is resolved): the agent's capacity is given back at once, the change recorded, and
+        /// > the team's queue served onto it. Batched (at most 500); services and operators. One result per
+        /// > item; repeating an item changes nothing. A released conversation is routed again when it
+        /// > reopens (RouteConversation with a new route key).
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_ReleaseConversationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_ReleaseConversationsResponse` to respond with.
+        func releaseConversations(
+            request: Inbox_V1_ReleaseConversationsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_ReleaseConversationsResponse
     }
 }
 
@@ -1123,6 +1203,17 @@ extension Inbox_V1_AssignmentService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Inbox_V1_AssignmentService.Method.ReleaseConversations.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ReleaseConversationsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ReleaseConversationsResponse>(),
+            handler: { request, context in
+                try await self.releaseConversations(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1288,6 +1379,17 @@ extension Inbox_V1_AssignmentService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_RoutingRule> {
         let response = try await self.updateRoutingRule(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func releaseConversations(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_ReleaseConversationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReleaseConversationsResponse> {
+        let response = try await self.releaseConversations(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1486,6 +1588,19 @@ extension Inbox_V1_AssignmentService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_RoutingRule> {
         return GRPCCore.ServerResponse<Inbox_V1_RoutingRule>(
             message: try await self.updateRoutingRule(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func releaseConversations(
+        request: GRPCCore.ServerRequest<Inbox_V1_ReleaseConversationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReleaseConversationsResponse> {
+        return GRPCCore.ServerResponse<Inbox_V1_ReleaseConversationsResponse>(
+            message: try await self.releaseConversations(
                 request: request.message,
                 context: context
             ),
@@ -1801,6 +1916,33 @@ extension Inbox_V1_AssignmentService {
             deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_RoutingRule>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_RoutingRule>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReleaseConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends the assignment of conversations that are over (conversation-service calls it when a
+        /// > conversation is resolved): the agent's capacity is given back at once, the change recorded, and
+        /// > the team's queue served onto it. Batched (at most 500); services and operators. One result per
+        /// > item; repeating an item changes nothing. A released conversation is routed again when it
+        /// > reopens (RouteConversation with a new route key).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ReleaseConversationsRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_ReleaseConversationsRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_ReleaseConversationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func releaseConversations<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_ReleaseConversationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_ReleaseConversationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ReleaseConversationsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReleaseConversationsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2284,6 +2426,44 @@ extension Inbox_V1_AssignmentService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ReleaseConversations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends the assignment of conversations that are over (conversation-service calls it when a
+        /// > conversation is resolved): the agent's capacity is given back at once, the change recorded, and
+        /// > the team's queue served onto it. Batched (at most 500); services and operators. One result per
+        /// > item; repeating an item changes nothing. A released conversation is routed again when it
+        /// > reopens (RouteConversation with a new route key).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_ReleaseConversationsRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_ReleaseConversationsRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_ReleaseConversationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func releaseConversations<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_ReleaseConversationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_ReleaseConversationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ReleaseConversationsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReleaseConversationsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_AssignmentService.Method.ReleaseConversations.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2675,6 +2855,39 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_UpdateRoutingRuleRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_RoutingRule>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReleaseConversations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends the assignment of conversations that are over (conversation-service calls it when a
+    /// > conversation is resolved): the agent's capacity is given back at once, the change recorded, and
+    /// > the team's queue served onto it. Batched (at most 500); services and operators. One result per
+    /// > item; repeating an item changes nothing. A released conversation is routed again when it
+    /// > reopens (RouteConversation with a new route key).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_ReleaseConversationsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func releaseConversations<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_ReleaseConversationsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReleaseConversationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.releaseConversations(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ReleaseConversationsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ReleaseConversationsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3128,6 +3341,43 @@ extension Inbox_V1_AssignmentService.ClientProtocol {
             metadata: metadata
         )
         return try await self.updateRoutingRule(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReleaseConversations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends the assignment of conversations that are over (conversation-service calls it when a
+    /// > conversation is resolved): the agent's capacity is given back at once, the change recorded, and
+    /// > the team's queue served onto it. Batched (at most 500); services and operators. One result per
+    /// > item; repeating an item changes nothing. A released conversation is routed again when it
+    /// > reopens (RouteConversation with a new route key).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func releaseConversations<Result>(
+        _ message: Inbox_V1_ReleaseConversationsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReleaseConversationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_ReleaseConversationsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.releaseConversations(
             request: request,
             options: options,
             onResponse: handleResponse

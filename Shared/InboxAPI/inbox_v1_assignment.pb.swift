@@ -116,6 +116,9 @@ public nonisolated enum Inbox_V1_AssignmentState: SwiftProtobuf.Enum, Swift.Case
   /// Waiting in a team's queue for an agent with free capacity.
   case queued // = 2
   case unassigned // = 3
+
+  /// Over (the conversation was resolved): nobody holds it; routed again when it reopens.
+  case released // = 4
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -128,6 +131,7 @@ public nonisolated enum Inbox_V1_AssignmentState: SwiftProtobuf.Enum, Swift.Case
     case 1: self = .assigned
     case 2: self = .queued
     case 3: self = .unassigned
+    case 4: self = .released
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -138,6 +142,7 @@ public nonisolated enum Inbox_V1_AssignmentState: SwiftProtobuf.Enum, Swift.Case
     case .assigned: return 1
     case .queued: return 2
     case .unassigned: return 3
+    case .released: return 4
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -148,6 +153,7 @@ public nonisolated enum Inbox_V1_AssignmentState: SwiftProtobuf.Enum, Swift.Case
     .assigned,
     .queued,
     .unassigned,
+    .released,
   ]
 
 }
@@ -246,6 +252,93 @@ public nonisolated enum Inbox_V1_RouteOutcome: SwiftProtobuf.Enum, Swift.CaseIte
 
 }
 
+/// Why a conversation's assignment ends.
+public nonisolated enum Inbox_V1_ReleaseReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// conversation-service marked the conversation RESOLVED.
+  case resolved // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .resolved
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .resolved: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_ReleaseReason] = [
+    .unspecified,
+    .resolved,
+  ]
+
+}
+
+public nonisolated enum Inbox_V1_ReleaseOutcome: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The assignment ended: the agent's capacity (or the place in the team's queue) was freed.
+  case released // = 1
+
+  /// Nothing held the conversation: already released, unassigned, or never assigned here (a
+  /// conversation assignment-service does not know is a no-op, not an error: many resolved
+  /// conversations were never routed). `assignment` is the current one (version 0 when unknown).
+  case unchanged // = 2
+
+  /// Not released (`error` says why); retry it later when `retryable`.
+  case failed // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .released
+    case 2: self = .unchanged
+    case 3: self = .failed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .released: return 1
+    case .unchanged: return 2
+    case .failed: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_ReleaseOutcome] = [
+    .unspecified,
+    .released,
+    .unchanged,
+    .failed,
+  ]
+
+}
+
 public nonisolated enum Inbox_V1_AssignmentChange: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -253,6 +346,9 @@ public nonisolated enum Inbox_V1_AssignmentChange: SwiftProtobuf.Enum, Swift.Cas
   case queued // = 2
   case reassigned // = 3
   case unassigned // = 4
+
+  /// The conversation is over (ReleaseConversations): its agent's capacity or queue place freed.
+  case released // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -266,6 +362,7 @@ public nonisolated enum Inbox_V1_AssignmentChange: SwiftProtobuf.Enum, Swift.Cas
     case 2: self = .queued
     case 3: self = .reassigned
     case 4: self = .unassigned
+    case 5: self = .released
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -277,6 +374,7 @@ public nonisolated enum Inbox_V1_AssignmentChange: SwiftProtobuf.Enum, Swift.Cas
     case .queued: return 2
     case .reassigned: return 3
     case .unassigned: return 4
+    case .released: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -288,6 +386,7 @@ public nonisolated enum Inbox_V1_AssignmentChange: SwiftProtobuf.Enum, Swift.Cas
     .queued,
     .reassigned,
     .unassigned,
+    .released,
   ]
 
 }
@@ -577,50 +676,100 @@ public nonisolated struct Inbox_V1_RoutingExplanation: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_Assignment: Sendable {
+public nonisolated struct Inbox_V1_Assignment: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var conversationID: String = String()
+  public var conversationID: String {
+    get {_storage._conversationID}
+    set {_uniqueStorage()._conversationID = newValue}
+  }
 
-  public var organizationID: String = String()
+  public var organizationID: String {
+    get {_storage._organizationID}
+    set {_uniqueStorage()._organizationID = newValue}
+  }
 
-  public var agentID: String = String()
+  public var agentID: String {
+    get {_storage._agentID}
+    set {_uniqueStorage()._agentID = newValue}
+  }
 
-  public var teamID: String = String()
+  public var teamID: String {
+    get {_storage._teamID}
+    set {_uniqueStorage()._teamID = newValue}
+  }
 
-  public var state: Inbox_V1_AssignmentState = .unspecified
+  public var state: Inbox_V1_AssignmentState {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
 
-  public var source: Inbox_V1_AssignmentSource = .unspecified
+  public var source: Inbox_V1_AssignmentSource {
+    get {_storage._source}
+    set {_uniqueStorage()._source = newValue}
+  }
 
   public var explanation: Inbox_V1_RoutingExplanation {
-    get {_explanation ?? Inbox_V1_RoutingExplanation()}
-    set {_explanation = newValue}
+    get {_storage._explanation ?? Inbox_V1_RoutingExplanation()}
+    set {_uniqueStorage()._explanation = newValue}
   }
   /// Returns true if `explanation` has been explicitly set.
-  public var hasExplanation: Bool {self._explanation != nil}
+  public var hasExplanation: Bool {_storage._explanation != nil}
   /// Clears the value of `explanation`. Subsequent reads from it will return its default value.
-  public mutating func clearExplanation() {self._explanation = nil}
+  public mutating func clearExplanation() {_uniqueStorage()._explanation = nil}
 
   public var assignedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_assignedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_assignedAt = newValue}
+    get {_storage._assignedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._assignedAt = newValue}
   }
   /// Returns true if `assignedAt` has been explicitly set.
-  public var hasAssignedAt: Bool {self._assignedAt != nil}
+  public var hasAssignedAt: Bool {_storage._assignedAt != nil}
   /// Clears the value of `assignedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearAssignedAt() {self._assignedAt = nil}
+  public mutating func clearAssignedAt() {_uniqueStorage()._assignedAt = nil}
 
   /// Monotonic per conversation; sent with SetAssignee.
-  public var version: Int64 = 0
+  public var version: Int64 {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
+
+  /// The reply window's or SLA's end as routing was told it (unset: none).
+  public var respondBy: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._respondBy ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._respondBy = newValue}
+  }
+  /// Returns true if `respondBy` has been explicitly set.
+  public var hasRespondBy: Bool {_storage._respondBy != nil}
+  /// Clears the value of `respondBy`. Subsequent reads from it will return its default value.
+  public mutating func clearRespondBy() {_uniqueStorage()._respondBy = nil}
+
+  /// Routed ahead of the normal order because `respond_by` was within the escalation window
+  /// (assignment-service's ESCALATION_WINDOW_MINUTES, default 2 h): assigned before the rest of
+  /// its batch, or first in the team's queue. A queued conversation whose `respond_by` comes
+  /// within the window later is escalated from then on. Never set without `respond_by`.
+  public var escalated: Bool {
+    get {_storage._escalated}
+    set {_uniqueStorage()._escalated = newValue}
+  }
+
+  /// When it was escalated (for a queued conversation that came within the window while waiting:
+  /// `respond_by` minus the window).
+  public var escalatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._escalatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._escalatedAt = newValue}
+  }
+  /// Returns true if `escalatedAt` has been explicitly set.
+  public var hasEscalatedAt: Bool {_storage._escalatedAt != nil}
+  /// Clears the value of `escalatedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearEscalatedAt() {_uniqueStorage()._escalatedAt = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _explanation: Inbox_V1_RoutingExplanation? = nil
-  fileprivate var _assignedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Inbox_V1_AssignConversationRequest: Sendable {
@@ -734,55 +883,44 @@ public nonisolated struct Inbox_V1_RouteConversationRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_RouteResult: @unchecked Sendable {
+public nonisolated struct Inbox_V1_RouteResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var conversationID: String {
-    get {_storage._conversationID}
-    set {_uniqueStorage()._conversationID = newValue}
-  }
+  public var conversationID: String = String()
 
-  public var routeKey: String {
-    get {_storage._routeKey}
-    set {_uniqueStorage()._routeKey = newValue}
-  }
+  public var routeKey: String = String()
 
-  public var outcome: Inbox_V1_RouteOutcome {
-    get {_storage._outcome}
-    set {_uniqueStorage()._outcome = newValue}
-  }
+  public var outcome: Inbox_V1_RouteOutcome = .unspecified
 
   /// Set unless FAILED; its `explanation` says why.
   public var assignment: Inbox_V1_Assignment {
-    get {_storage._assignment ?? Inbox_V1_Assignment()}
-    set {_uniqueStorage()._assignment = newValue}
+    get {_assignment ?? Inbox_V1_Assignment()}
+    set {_assignment = newValue}
   }
   /// Returns true if `assignment` has been explicitly set.
-  public var hasAssignment: Bool {_storage._assignment != nil}
+  public var hasAssignment: Bool {self._assignment != nil}
   /// Clears the value of `assignment`. Subsequent reads from it will return its default value.
-  public mutating func clearAssignment() {_uniqueStorage()._assignment = nil}
+  public mutating func clearAssignment() {self._assignment = nil}
 
   public var error: Google_Rpc_Status {
-    get {_storage._error ?? Google_Rpc_Status()}
-    set {_uniqueStorage()._error = newValue}
+    get {_error ?? Google_Rpc_Status()}
+    set {_error = newValue}
   }
   /// Returns true if `error` has been explicitly set.
-  public var hasError: Bool {_storage._error != nil}
+  public var hasError: Bool {self._error != nil}
   /// Clears the value of `error`. Subsequent reads from it will return its default value.
-  public mutating func clearError() {_uniqueStorage()._error = nil}
+  public mutating func clearError() {self._error = nil}
 
-  public var retryable: Bool {
-    get {_storage._retryable}
-    set {_uniqueStorage()._retryable = newValue}
-  }
+  public var retryable: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _assignment: Inbox_V1_Assignment? = nil
+  fileprivate var _error: Google_Rpc_Status? = nil
 }
 
 public nonisolated struct Inbox_V1_RouteConversationResponse: Sendable {
@@ -792,6 +930,87 @@ public nonisolated struct Inbox_V1_RouteConversationResponse: Sendable {
 
   /// One per conversation, in the same order.
   public var results: [Inbox_V1_RouteResult] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_ConversationToRelease: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var organizationID: String = String()
+
+  public var conversationID: String = String()
+
+  /// Required.
+  public var reason: Inbox_V1_ReleaseReason = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_ReleaseConversationsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// At most 500.
+  public var conversations: [Inbox_V1_ConversationToRelease] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Inbox_V1_ReleaseResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conversationID: String = String()
+
+  public var outcome: Inbox_V1_ReleaseOutcome = .unspecified
+
+  /// Set unless FAILED.
+  public var assignment: Inbox_V1_Assignment {
+    get {_assignment ?? Inbox_V1_Assignment()}
+    set {_assignment = newValue}
+  }
+  /// Returns true if `assignment` has been explicitly set.
+  public var hasAssignment: Bool {self._assignment != nil}
+  /// Clears the value of `assignment`. Subsequent reads from it will return its default value.
+  public mutating func clearAssignment() {self._assignment = nil}
+
+  public var error: Google_Rpc_Status {
+    get {_error ?? Google_Rpc_Status()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var retryable: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _assignment: Inbox_V1_Assignment? = nil
+  fileprivate var _error: Google_Rpc_Status? = nil
+}
+
+public nonisolated struct Inbox_V1_ReleaseConversationsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One per conversation, in the same order.
+  public var results: [Inbox_V1_ReleaseResult] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1121,7 +1340,7 @@ nonisolated extension Inbox_V1_Availability: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Inbox_V1_AssignmentState: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ASSIGNMENT_STATE_UNSPECIFIED\0\u{1}ASSIGNMENT_STATE_ASSIGNED\0\u{1}ASSIGNMENT_STATE_QUEUED\0\u{1}ASSIGNMENT_STATE_UNASSIGNED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ASSIGNMENT_STATE_UNSPECIFIED\0\u{1}ASSIGNMENT_STATE_ASSIGNED\0\u{1}ASSIGNMENT_STATE_QUEUED\0\u{1}ASSIGNMENT_STATE_UNASSIGNED\0\u{1}ASSIGNMENT_STATE_RELEASED\0")
 }
 
 nonisolated extension Inbox_V1_AssignmentSource: SwiftProtobuf._ProtoNameProviding {
@@ -1132,8 +1351,16 @@ nonisolated extension Inbox_V1_RouteOutcome: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ROUTE_OUTCOME_UNSPECIFIED\0\u{1}ROUTE_OUTCOME_ASSIGNED\0\u{1}ROUTE_OUTCOME_QUEUED\0\u{1}ROUTE_OUTCOME_UNCHANGED\0\u{1}ROUTE_OUTCOME_FAILED\0")
 }
 
+nonisolated extension Inbox_V1_ReleaseReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RELEASE_REASON_UNSPECIFIED\0\u{1}RELEASE_REASON_RESOLVED\0")
+}
+
+nonisolated extension Inbox_V1_ReleaseOutcome: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RELEASE_OUTCOME_UNSPECIFIED\0\u{1}RELEASE_OUTCOME_RELEASED\0\u{1}RELEASE_OUTCOME_UNCHANGED\0\u{1}RELEASE_OUTCOME_FAILED\0")
+}
+
 nonisolated extension Inbox_V1_AssignmentChange: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ASSIGNMENT_CHANGE_UNSPECIFIED\0\u{1}ASSIGNMENT_CHANGE_ASSIGNED\0\u{1}ASSIGNMENT_CHANGE_QUEUED\0\u{1}ASSIGNMENT_CHANGE_REASSIGNED\0\u{1}ASSIGNMENT_CHANGE_UNASSIGNED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ASSIGNMENT_CHANGE_UNSPECIFIED\0\u{1}ASSIGNMENT_CHANGE_ASSIGNED\0\u{1}ASSIGNMENT_CHANGE_QUEUED\0\u{1}ASSIGNMENT_CHANGE_REASSIGNED\0\u{1}ASSIGNMENT_CHANGE_UNASSIGNED\0\u{1}ASSIGNMENT_CHANGE_RELEASED\0")
 }
 
 nonisolated extension Inbox_V1_Team: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1730,73 +1957,146 @@ nonisolated extension Inbox_V1_RoutingExplanation: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Inbox_V1_Assignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Assignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}organization_id\0\u{3}agent_id\0\u{3}team_id\0\u{1}state\0\u{1}source\0\u{1}explanation\0\u{3}assigned_at\0\u{1}version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}organization_id\0\u{3}agent_id\0\u{3}team_id\0\u{1}state\0\u{1}source\0\u{1}explanation\0\u{3}assigned_at\0\u{1}version\0\u{3}respond_by\0\u{1}escalated\0\u{3}escalated_at\0")
+
+  fileprivate class _StorageClass {
+    var _conversationID: String = String()
+    var _organizationID: String = String()
+    var _agentID: String = String()
+    var _teamID: String = String()
+    var _state: Inbox_V1_AssignmentState = .unspecified
+    var _source: Inbox_V1_AssignmentSource = .unspecified
+    var _explanation: Inbox_V1_RoutingExplanation? = nil
+    var _assignedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _version: Int64 = 0
+    var _respondBy: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _escalated: Bool = false
+    var _escalatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _conversationID = source._conversationID
+      _organizationID = source._organizationID
+      _agentID = source._agentID
+      _teamID = source._teamID
+      _state = source._state
+      _source = source._source
+      _explanation = source._explanation
+      _assignedAt = source._assignedAt
+      _version = source._version
+      _respondBy = source._respondBy
+      _escalated = source._escalated
+      _escalatedAt = source._escalatedAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.organizationID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.teamID) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 6: try { try decoder.decodeSingularEnumField(value: &self.source) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._explanation) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._assignedAt) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.version) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._organizationID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._agentID) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._teamID) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
+        case 6: try { try decoder.decodeSingularEnumField(value: &_storage._source) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._explanation) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._assignedAt) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._version) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._respondBy) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._escalated) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._escalatedAt) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.conversationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
-    }
-    if !self.organizationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.organizationID, fieldNumber: 2)
-    }
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 3)
-    }
-    if !self.teamID.isEmpty {
-      try visitor.visitSingularStringField(value: self.teamID, fieldNumber: 4)
-    }
-    if self.state != .unspecified {
-      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 5)
-    }
-    if self.source != .unspecified {
-      try visitor.visitSingularEnumField(value: self.source, fieldNumber: 6)
-    }
-    try { if let v = self._explanation {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    } }()
-    try { if let v = self._assignedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    if self.version != 0 {
-      try visitor.visitSingularInt64Field(value: self.version, fieldNumber: 9)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._conversationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 1)
+      }
+      if !_storage._organizationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._organizationID, fieldNumber: 2)
+      }
+      if !_storage._agentID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._agentID, fieldNumber: 3)
+      }
+      if !_storage._teamID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._teamID, fieldNumber: 4)
+      }
+      if _storage._state != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 5)
+      }
+      if _storage._source != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._source, fieldNumber: 6)
+      }
+      try { if let v = _storage._explanation {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._assignedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      if _storage._version != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._version, fieldNumber: 9)
+      }
+      try { if let v = _storage._respondBy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if _storage._escalated != false {
+        try visitor.visitSingularBoolField(value: _storage._escalated, fieldNumber: 11)
+      }
+      try { if let v = _storage._escalatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_Assignment, rhs: Inbox_V1_Assignment) -> Bool {
-    if lhs.conversationID != rhs.conversationID {return false}
-    if lhs.organizationID != rhs.organizationID {return false}
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.teamID != rhs.teamID {return false}
-    if lhs.state != rhs.state {return false}
-    if lhs.source != rhs.source {return false}
-    if lhs._explanation != rhs._explanation {return false}
-    if lhs._assignedAt != rhs._assignedAt {return false}
-    if lhs.version != rhs.version {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._conversationID != rhs_storage._conversationID {return false}
+        if _storage._organizationID != rhs_storage._organizationID {return false}
+        if _storage._agentID != rhs_storage._agentID {return false}
+        if _storage._teamID != rhs_storage._teamID {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._source != rhs_storage._source {return false}
+        if _storage._explanation != rhs_storage._explanation {return false}
+        if _storage._assignedAt != rhs_storage._assignedAt {return false}
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._respondBy != rhs_storage._respondBy {return false}
+        if _storage._escalated != rhs_storage._escalated {return false}
+        if _storage._escalatedAt != rhs_storage._escalatedAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2022,102 +2322,56 @@ nonisolated extension Inbox_V1_RouteResult: SwiftProtobuf.Message, SwiftProtobuf
   public static let protoMessageName: String = _protobuf_package + ".RouteResult"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}route_key\0\u{1}outcome\0\u{1}assignment\0\u{1}error\0\u{1}retryable\0")
 
-  fileprivate class _StorageClass {
-    var _conversationID: String = String()
-    var _routeKey: String = String()
-    var _outcome: Inbox_V1_RouteOutcome = .unspecified
-    var _assignment: Inbox_V1_Assignment? = nil
-    var _error: Google_Rpc_Status? = nil
-    var _retryable: Bool = false
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _conversationID = source._conversationID
-      _routeKey = source._routeKey
-      _outcome = source._outcome
-      _assignment = source._assignment
-      _error = source._error
-      _retryable = source._retryable
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._conversationID) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._routeKey) }()
-        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._outcome) }()
-        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._assignment) }()
-        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._error) }()
-        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._retryable) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.routeKey) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._assignment) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.retryable) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._conversationID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._conversationID, fieldNumber: 1)
-      }
-      if !_storage._routeKey.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._routeKey, fieldNumber: 2)
-      }
-      if _storage._outcome != .unspecified {
-        try visitor.visitSingularEnumField(value: _storage._outcome, fieldNumber: 3)
-      }
-      try { if let v = _storage._assignment {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-      } }()
-      try { if let v = _storage._error {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-      } }()
-      if _storage._retryable != false {
-        try visitor.visitSingularBoolField(value: _storage._retryable, fieldNumber: 6)
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.routeKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.routeKey, fieldNumber: 2)
+    }
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 3)
+    }
+    try { if let v = self._assignment {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.retryable != false {
+      try visitor.visitSingularBoolField(value: self.retryable, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_RouteResult, rhs: Inbox_V1_RouteResult) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._conversationID != rhs_storage._conversationID {return false}
-        if _storage._routeKey != rhs_storage._routeKey {return false}
-        if _storage._outcome != rhs_storage._outcome {return false}
-        if _storage._assignment != rhs_storage._assignment {return false}
-        if _storage._error != rhs_storage._error {return false}
-        if _storage._retryable != rhs_storage._retryable {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.routeKey != rhs.routeKey {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs._assignment != rhs._assignment {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.retryable != rhs.retryable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2147,6 +2401,160 @@ nonisolated extension Inbox_V1_RouteConversationResponse: SwiftProtobuf.Message,
   }
 
   public static func ==(lhs: Inbox_V1_RouteConversationResponse, rhs: Inbox_V1_RouteConversationResponse) -> Bool {
+    if lhs.results != rhs.results {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ConversationToRelease: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConversationToRelease"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}organization_id\0\u{3}conversation_id\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.organizationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.organizationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.organizationID, fieldNumber: 1)
+    }
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 2)
+    }
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ConversationToRelease, rhs: Inbox_V1_ConversationToRelease) -> Bool {
+    if lhs.organizationID != rhs.organizationID {return false}
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ReleaseConversationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReleaseConversationsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conversations\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.conversations) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.conversations, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ReleaseConversationsRequest, rhs: Inbox_V1_ReleaseConversationsRequest) -> Bool {
+    if lhs.conversations != rhs.conversations {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ReleaseResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReleaseResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}outcome\0\u{1}assignment\0\u{1}error\0\u{1}retryable\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._assignment) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.retryable) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 2)
+    }
+    try { if let v = self._assignment {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.retryable != false {
+      try visitor.visitSingularBoolField(value: self.retryable, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ReleaseResult, rhs: Inbox_V1_ReleaseResult) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs._assignment != rhs._assignment {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.retryable != rhs.retryable {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_ReleaseConversationsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReleaseConversationsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.results.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_ReleaseConversationsResponse, rhs: Inbox_V1_ReleaseConversationsResponse) -> Bool {
     if lhs.results != rhs.results {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

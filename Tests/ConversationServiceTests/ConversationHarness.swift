@@ -18,11 +18,16 @@ final class PeerStandIns: Sendable {
     struct State {
         var activity: [Inbox_V1_RecordActivityRequest] = []
         var routed: [Inbox_V1_ConversationToRoute] = []
+        var released: [Inbox_V1_ConversationToRelease] = []
+        /// assignment-service's routes ("route <route key>") and releases ("release <conversation
+        /// id>") in the order they arrived.
+        var assignmentLog: [String] = []
         var candidates: [Inbox_V1_AutoReplyCandidate] = []
         var deliveries: [Inbox_V1_DeliverMessageRequest] = []
         var policyCalls: [String] = []
         /// The next N calls of each peer fail with UNAVAILABLE.
         var failRouting = 0
+        var failReleases = 0
         var failAutoReplies = 0
         var failDeliveries = 0
         var failPolicy = 0
@@ -37,6 +42,7 @@ final class PeerStandIns: Sendable {
 
     var activity: [Inbox_V1_RecordActivityRequest] { self.with { $0.activity } }
     var routed: [Inbox_V1_ConversationToRoute] { self.with { $0.routed } }
+    var released: [Inbox_V1_ConversationToRelease] { self.with { $0.released } }
     var candidates: [Inbox_V1_AutoReplyCandidate] { self.with { $0.candidates } }
     var deliveries: [Inbox_V1_DeliverMessageRequest] { self.with { $0.deliveries } }
 
@@ -60,6 +66,16 @@ final class PeerStandIns: Sendable {
         let fail = self.with { state -> Bool in
             guard state.failRouting > 0 else { return false }
             state.failRouting -= 1
+            return true
+        }
+        if fail { throw RPCError(code: .unavailable, message: "stand-in: assignment-service is down") }
+    }
+
+    /// ReleaseConversations fails while `failReleases` lasts (its own counter, so routing goes on).
+    func releaseCall() throws {
+        let fail = self.with { state -> Bool in
+            guard state.failReleases > 0 else { return false }
+            state.failReleases -= 1
             return true
         }
         if fail { throw RPCError(code: .unavailable, message: "stand-in: assignment-service is down") }
@@ -111,13 +127,31 @@ final class PeerStandIns: Sendable {
     }
 
     func route(_ request: Inbox_V1_RouteConversationRequest) -> Inbox_V1_RouteConversationResponse {
-        self.with { $0.routed += request.conversations }
+        self.with {
+            $0.routed += request.conversations
+            $0.assignmentLog += request.conversations.map { "route \($0.routeKey)" }
+        }
         return .with {
             $0.results = request.conversations.map { conversation in
                 .with {
                     $0.conversationID = conversation.conversationID
                     $0.routeKey = conversation.routeKey
                     $0.outcome = .queued
+                }
+            }
+        }
+    }
+
+    func release(_ request: Inbox_V1_ReleaseConversationsRequest) -> Inbox_V1_ReleaseConversationsResponse {
+        self.with {
+            $0.released += request.conversations
+            $0.assignmentLog += request.conversations.map { "release \($0.conversationID)" }
+        }
+        return .with {
+            $0.results = request.conversations.map { conversation in
+                .with {
+                    $0.conversationID = conversation.conversationID
+                    $0.outcome = .released
                 }
             }
         }

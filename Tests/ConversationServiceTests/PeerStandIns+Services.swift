@@ -198,6 +198,13 @@ struct AssignmentStandIn: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         throw RPCError(code: .unimplemented, message: "stand-in: updateRoutingRule")
     }
 
+    func releaseConversations(request: Inbox_V1_ReleaseConversationsRequest, context: ServerContext) async throws
+        -> Inbox_V1_ReleaseConversationsResponse
+    {
+        try self.state.releaseCall()
+        return self.state.release(request)
+    }
+
 }
 
 struct ChannelGatewayStandIn: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {

@@ -5,7 +5,7 @@ import InboxKit
 struct AssignmentServiceMain {
     static func main() async {
         await ServiceMain.run(.assignmentService) { environment, logger in
-            let configuration = try ServiceConfiguration.load(.assignmentService, from: environment)
+            let configuration = try AssignmentConfiguration.load(from: environment)
             try await AssignmentServiceApp(configuration: configuration).run(logger: logger)
         }
     }

@@ -9,6 +9,12 @@
 struct Assignment: Sendable, Equatable {
     enum State: String, Sendable, Codable {
         case assigned, queued, unassigned
+        /// The conversation is over (resolved): nobody holds it; routing takes it again when it
+        /// reopens.
+        case released
+
+        /// Whether routing may decide it (a route key seen before never does).
+        var isRoutable: Bool { self == .unassigned || self == .released }
     }
 
     enum Source: String, Sendable, Codable {
@@ -25,12 +31,23 @@ struct Assignment: Sendable, Equatable {
     var assignedAt: Date?
     /// Monotonic per conversation: every change adds one.
     var version: Int
+    /// The reply window's or SLA's end as routing was told it: sooner ends are served first.
+    var respondBy: Date? = nil
+    /// When an automatic decision escalated it (its `respondBy` within the escalation window).
+    var escalatedAt: Date? = nil
+
+    /// A conversation never assigned.
+    static func none(_ conversationID: String, organizationID: String) -> Assignment {
+        Assignment(
+            organizationID: organizationID, conversationID: conversationID, agentID: nil, teamID: nil,
+            state: .unassigned, source: .manual, explanation: nil, assignedAt: nil, version: 0)
+    }
 }
 
 /// One change of a conversation's assignment: who, when, why.
 struct AssignmentHistoryEntry: Sendable, Equatable {
     enum Change: String, Sendable, Codable {
-        case assigned, queued, reassigned, unassigned
+        case assigned, queued, reassigned, unassigned, released
     }
 
     var id: Int

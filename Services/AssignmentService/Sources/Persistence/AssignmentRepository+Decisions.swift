@@ -8,8 +8,14 @@ import PostgresNIO
 #endif
 
 /// The writes that decide who has a conversation. Lock order, so that replicas never deadlock:
-/// a conversation's assignment row first, then agent rows in id order; draining a queue locks
-/// the team's agents first and skips queued rows that someone else holds.
+/// assignment rows first (by organisation and conversation id), then agent rows (by organisation
+/// and agent id); draining a queue locks the team's agents first and skips queued rows that
+/// someone else holds (it never waits for them). A deadlock or serialization failure that slips
+/// through anyway retries the whole transaction (`AssignmentRepository.transaction`).
+///
+/// Routing a batch and draining a queue are set-based: a handful of statements whatever the
+/// number of conversations, every decision made in Swift against the locked agents
+/// (``AgentPool``), then one write per table (AssignmentRepository+Writes.swift).
 extension AssignmentRepository {
     /// An assignment row as the decisions read it (locked).
     struct Locked: Sendable {
@@ -17,14 +23,34 @@ extension AssignmentRepository {
         var platform: String
         var kind: String
         var weight: Int
-        var respondBy: Date?
         var queuedAt: Date?
         var previousAgentID: String?
+    }
+
+    /// A conversation of an organisation (the assignment's primary key).
+    struct ConversationKey: Hashable, Sendable {
+        var organizationID: String
+        var conversationID: String
+    }
+
+    /// A route key of an organisation (`route_keys`' primary key).
+    struct RouteKey: Hashable, Sendable {
+        var organizationID: String
+        var key: String
     }
 
     enum RouteDecision: Sendable {
         case assigned(Assignment)
         case queued(Assignment)
+        case unchanged(Assignment)
+        /// No enabled rule matches: nothing was recorded, so the same key can be retried once a
+        /// rule exists.
+        case noRule
+    }
+
+    enum ReleaseDecision: Sendable {
+        case released(Assignment)
+        /// Nothing held it (already released, unassigned, or unknown: version 0).
         case unchanged(Assignment)
     }
 
@@ -37,7 +63,9 @@ extension AssignmentRepository {
         now: Date
     ) async throws -> (assignment: Assignment, freedTeams: [UUID]) {
         try await self.transaction { connection in
-            var locked = try await self.lock(conversationID, organizationID, create: true, on: connection)!
+            guard var locked = try await self.lock(conversationID, organizationID, create: true, on: connection) else {
+                throw DomainError.notFound("conversation \(conversationID) has no assignment", resource: "assignment")
+            }
             let current = locked.assignment
             if current.state == .assigned, current.agentID == agentID { return (current, []) }
             let agents = try await self.lockAgents(
@@ -61,11 +89,13 @@ extension AssignmentRepository {
             locked.assignment.version += 1
             locked.queuedAt = nil
             locked.previousAgentID = nil
-            try await self.store(locked, now: now, on: connection)
+            try await self.store([locked], now: now, on: connection)
             try await self.record(
-                current.state == .assigned ? .reassigned : .assigned, locked.assignment,
-                from: current.state == .assigned ? current.agentID : nil, actor: actor, note: note, at: now,
-                on: connection)
+                [
+                    HistoryRow(
+                        change: current.state == .assigned ? .reassigned : .assigned, assignment: locked.assignment,
+                        from: current.state == .assigned ? current.agentID : nil, actor: actor, note: note)
+                ], at: now, on: connection)
             return (locked.assignment, freed)
         }
     }
@@ -76,7 +106,9 @@ extension AssignmentRepository {
         _ conversationID: String, toTeam teamID: UUID, organizationID: String, actor: String?, note: String, now: Date
     ) async throws -> (assignment: Assignment, freedTeams: [UUID]) {
         try await self.transaction { connection in
-            var locked = try await self.lock(conversationID, organizationID, create: true, on: connection)!
+            guard var locked = try await self.lock(conversationID, organizationID, create: true, on: connection) else {
+                throw DomainError.notFound("conversation \(conversationID) has no assignment", resource: "assignment")
+            }
             let current = locked.assignment
             if current.state == .queued, current.teamID == teamID { return (current, []) }
             var freed: [UUID] = []
@@ -94,16 +126,19 @@ extension AssignmentRepository {
             locked.assignment.version += 1
             locked.queuedAt = now
             locked.previousAgentID = current.state == .assigned ? current.agentID : nil
-            try await self.store(locked, now: now, on: connection)
+            try await self.store([locked], now: now, on: connection)
             try await self.record(
-                .queued, locked.assignment, from: current.state == .assigned ? current.agentID : nil, actor: actor,
-                note: note, at: now, on: connection)
+                [
+                    HistoryRow(
+                        change: .queued, assignment: locked.assignment,
+                        from: current.state == .assigned ? current.agentID : nil, actor: actor, note: note)
+                ], at: now, on: connection)
             return (locked.assignment, freed)
         }
     }
 
-    /// Takes the conversation from its agent or queue. Not assigned: unchanged (nil when never
-    /// seen). Returns the teams whose capacity freed.
+    /// Takes the conversation from its agent or queue. Not assigned (or released): unchanged (nil
+    /// when never seen). Returns the teams whose capacity freed.
     func unassign(_ conversationID: String, organizationID: String, actor: String?, note: String, now: Date)
         async throws -> (assignment: Assignment?, freedTeams: [UUID])
     {
@@ -112,7 +147,7 @@ extension AssignmentRepository {
                 return (nil, [])
             }
             let current = locked.assignment
-            if current.state == .unassigned { return (current, []) }
+            if current.state == .unassigned || current.state == .released { return (current, []) }
             var freed: [UUID] = []
             if current.state == .assigned, let previous = current.agentID {
                 _ = try await self.lockAgents(ids: [previous], organizationID, on: connection)
@@ -125,121 +160,180 @@ extension AssignmentRepository {
             locked.assignment.source = .manual
             locked.assignment.version += 1
             locked.queuedAt = nil
-            try await self.store(locked, now: now, on: connection)
+            try await self.store([locked], now: now, on: connection)
             try await self.record(
-                .unassigned, locked.assignment, from: current.agentID, actor: actor, note: note, at: now,
-                on: connection)
+                [
+                    HistoryRow(
+                        change: .unassigned, assignment: locked.assignment, from: current.agentID, actor: actor,
+                        note: note)
+                ], at: now, on: connection)
             return (locked.assignment, freed)
         }
     }
 
     // MARK: Automatic
 
-    /// Routes one conversation: once per route key (a key seen before answers the current
-    /// assignment unchanged), and only when it is neither assigned nor queued. No matching rule
-    /// throws NOT_FOUND and records nothing, so the same key can be retried after a rule exists.
-    func route(_ conversation: ConversationToRoute, rules: [RoutingRule], now: Date) async throws -> RouteDecision {
-        try await self.transaction { connection in
-            let org = conversation.organizationID
-            let fresh = try await connection.query(
-                """
-                INSERT INTO route_keys (organization_id, route_key, conversation_id, created_at)
-                VALUES (\(org), \(conversation.routeKey), \(conversation.conversationID), \(now))
-                ON CONFLICT DO NOTHING RETURNING conversation_id
-                """,
-                logger: self.logger
-            )
-            var isNew = false
-            for try await _ in fresh.decode(String.self) { isNew = true }
-            if !isNew {
-                let keyed = try await connection.query(
-                    """
-                    SELECT conversation_id FROM route_keys
-                    WHERE organization_id = \(org) AND route_key = \(conversation.routeKey)
-                    """,
-                    logger: self.logger
-                )
-                var conversationID = conversation.conversationID
-                for try await id in keyed.decode(String.self) { conversationID = id }
-                let current = try await self.lock(conversationID, org, create: true, on: connection)!
-                return .unchanged(current.assignment)
+    /// Routes a batch in one transaction of set-based statements; one decision per item, in order.
+    ///
+    /// Rules are matched first, in Swift: an item that no rule matches is `noRule` and writes
+    /// nothing (unless its key was used before: then it answers that decision, unchanged). The
+    /// first item of each key claims it (`route_keys`, ON CONFLICT DO NOTHING); a key seen before,
+    /// or repeated in the batch, answers its conversation's current assignment unchanged. The
+    /// claimed conversations' rows are created when missing and locked; those already assigned or
+    /// queued are unchanged. Then the agents of every team involved are locked in one statement,
+    /// and the conversations are allocated most urgent first (escalated, then sooner
+    /// `respond_by`, then the batch's order) against those agents as each decision leaves them.
+    func route(
+        _ items: [ConversationToRoute], rules: [String: [RoutingRule]], escalation: Escalation, now: Date
+    ) async throws -> [RouteDecision] {
+        guard !items.isEmpty else { return [] }
+        let matched = items.map { Routing.rule(for: $0, among: rules[$0.organizationID] ?? []) }
+        // The first item of each key speaks for it.
+        var firsts: [RouteKey: Int] = [:]
+        for (index, item) in items.enumerated() {
+            let key = RouteKey(organizationID: item.organizationID, key: item.routeKey)
+            if firsts[key] == nil { firsts[key] = index }
+        }
+        let firstOfKey = firsts
+        let claims = firstOfKey.filter { matched[$0.value] != nil }
+        return try await self.transaction { connection in
+            let fresh = try await self.claim(
+                claims.map { (key: $0.key, conversationID: items[$0.value].conversationID) }, now: now,
+                on: connection)
+            let seen = try await self.assignments(
+                ofRouteKeys: firstOfKey.keys.filter { !fresh.contains($0) }, on: connection)
+            let freshItems = fresh.compactMap { firstOfKey[$0] }.sorted()
+            var locked = try await self.lockForRouting(
+                Array(Set(freshItems.map { Self.conversationKey(items[$0]) })), on: connection)
+
+            // The first claimed item of each routable conversation is routed; the rest answer unchanged.
+            var toRoute: [Int] = []
+            var taken: Set<ConversationKey> = []
+            for index in freshItems {
+                let key = Self.conversationKey(items[index])
+                guard let row = locked[key], row.assignment.state.isRoutable, !taken.contains(key) else { continue }
+                taken.insert(key)
+                toRoute.append(index)
             }
-            var locked = try await self.lock(conversation.conversationID, org, create: true, on: connection)!
-            if locked.assignment.state != .unassigned { return .unchanged(locked.assignment) }
-            guard let rule = Routing.rule(for: conversation, among: rules) else {
-                throw DomainError.notFound(
-                    "no enabled routing rule matches conversation \(conversation.conversationID)",
-                    resource: "routing_rule")
+            let teams = Set(
+                toRoute.compactMap { index in
+                    matched[index].map {
+                        AgentPool.TeamKey(organizationID: items[index].organizationID, teamID: $0.teamID)
+                    }
+                })
+            var pool = AgentPool(try await self.lockAgents(ofTeams: Array(teams), on: connection))
+
+            var decisions = [RouteDecision?](repeating: nil, count: items.count)
+            var stored: [Locked] = []
+            var history: [HistoryRow] = []
+            let urgent = toRoute.sorted { lhs, rhs in
+                Self.urgency(items[lhs], lhs, escalation, now) < Self.urgency(items[rhs], rhs, escalation, now)
             }
-            let agents = try await self.lockTeamAgents(rule.teamID, org, on: connection)
-            let (chosen, candidates) = Routing.choose(
-                platform: conversation.platform, kind: conversation.kind, among: agents)
-            let previous = locked.assignment.agentID
-            locked.platform = conversation.platform
-            locked.kind = conversation.kind
-            locked.respondBy = conversation.respondBy
-            locked.previousAgentID = nil
-            locked.assignment.teamID = rule.teamID
-            locked.assignment.source = .automatic
-            locked.assignment.version += 1
-            var explanation = RoutingExplanation(
-                ruleID: rule.id, ruleName: rule.name, teamID: rule.teamID, candidates: candidates, summary: "")
-            if let chosen {
-                let weight = Agent.weight(chosen.weights, platform: conversation.platform, kind: conversation.kind)
-                try await self.take(weight, agentID: chosen.id, org, on: connection)
-                explanation.summary =
-                    "Rule '\(rule.name)' chose the team; \(chosen.id) was next in turn with free capacity "
-                    + "(load \(chosen.load) + \(weight) of \(chosen.capacity))."
-                locked.weight = weight
-                locked.queuedAt = nil
-                locked.assignment.state = .assigned
-                locked.assignment.agentID = chosen.id
-                locked.assignment.assignedAt = now
-            } else {
-                explanation.summary =
-                    "Rule '\(rule.name)' chose the team; nobody was online with free capacity, so it waits in the "
-                    + "team's queue."
-                locked.weight = 1
-                locked.queuedAt = now
-                locked.assignment.state = .queued
-                locked.assignment.agentID = nil
+            for index in urgent {
+                let item = items[index]
+                let key = Self.conversationKey(item)
+                guard let rule = matched[index], var row = locked[key] else { continue }
+                let team = AgentPool.TeamKey(organizationID: item.organizationID, teamID: rule.teamID)
+                let escalated = escalation.applies(to: item.respondBy, at: now)
+                let reason = escalated ? item.respondBy.map { escalation.reason(respondBy: $0, at: now) } : nil
+                let (chosen, weight, candidates) = pool.take(team, platform: item.platform, kind: item.kind)
+                let previous = row.assignment.agentID
+                row.platform = item.platform
+                row.kind = item.kind
+                row.previousAgentID = nil
+                row.assignment.respondBy = item.respondBy
+                row.assignment.escalatedAt = escalated ? now : nil
+                row.assignment.teamID = rule.teamID
+                row.assignment.source = .automatic
+                row.assignment.version += 1
+                var explanation = RoutingExplanation(
+                    ruleID: rule.id, ruleName: rule.name, teamID: rule.teamID, candidates: candidates, summary: "")
+                if let chosen {
+                    explanation.summary = Self.assignedSummary(rule, chosen, weight: weight, escalation: reason)
+                    row.weight = weight
+                    row.queuedAt = nil
+                    row.assignment.state = .assigned
+                    row.assignment.agentID = chosen.id
+                    row.assignment.assignedAt = now
+                } else {
+                    explanation.summary = Self.queuedSummary(rule, escalation: reason)
+                    row.weight = 1
+                    row.queuedAt = now
+                    row.assignment.state = .queued
+                    row.assignment.agentID = nil
+                }
+                row.assignment.explanation = explanation
+                locked[key] = row
+                stored.append(row)
+                history.append(
+                    HistoryRow(
+                        change: chosen == nil ? .queued : .assigned, assignment: row.assignment, from: previous,
+                        actor: nil, note: ""))
+                decisions[index] = chosen == nil ? .queued(row.assignment) : .assigned(row.assignment)
             }
-            locked.assignment.explanation = explanation
-            try await self.store(locked, now: now, on: connection)
-            try await self.record(
-                chosen == nil ? .queued : .assigned, locked.assignment, from: previous, actor: nil, note: "",
-                at: now, on: connection)
-            return chosen == nil ? .queued(locked.assignment) : .assigned(locked.assignment)
+            try await self.adjust(pool.changes, on: connection)
+            try await self.store(stored, now: now, on: connection)
+            try await self.record(history, at: now, on: connection)
+
+            // The others: unchanged (as this batch leaves their conversation), or no rule.
+            return items.enumerated().map { index, item -> RouteDecision in
+                if let decision = decisions[index] { return decision }
+                let routeKey = RouteKey(organizationID: item.organizationID, key: item.routeKey)
+                let first = firstOfKey[routeKey] ?? index
+                if fresh.contains(routeKey) {
+                    let key = Self.conversationKey(items[first])
+                    return .unchanged(
+                        locked[key]?.assignment
+                            ?? Assignment.none(key.conversationID, organizationID: key.organizationID))
+                }
+                if let before = seen[routeKey] {
+                    let key = ConversationKey(
+                        organizationID: before.organizationID, conversationID: before.conversationID)
+                    return .unchanged(locked[key]?.assignment ?? before)
+                }
+                if matched[first] != nil {
+                    return .unchanged(Assignment.none(items[first].conversationID, organizationID: item.organizationID))
+                }
+                return .noRule
+            }
         }
     }
 
-    /// Assigns the team's queue, most urgent first (sooner `respond_by`, then oldest), to its
-    /// online agents with free capacity, round-robin. Returns how many it assigned.
+    /// Assigns the team's queue, most urgent first (sooner `respond_by`, then oldest: escalated
+    /// conversations, whose `respond_by` is nearest, lead it), to its online agents with free
+    /// capacity, round-robin; one set-based write for all of them. Takes at most as many queued
+    /// rows as the online agents have free capacity. Returns how many it assigned.
     @discardableResult
-    func drain(_ teamID: UUID, organizationID: String, now: Date, limit: Int = 500) async throws -> Int {
+    func drain(_ teamID: UUID, organizationID: String, escalation: Escalation, now: Date, limit: Int = 500)
+        async throws -> Int
+    {
         try await self.transaction { connection in
-            var agents = try await self.lockTeamAgents(teamID, organizationID, on: connection)
-            guard agents.contains(where: { $0.availability == .online }) else { return 0 }
+            let team = AgentPool.TeamKey(organizationID: organizationID, teamID: teamID)
+            var pool = AgentPool(try await self.lockAgents(ofTeams: [team], on: connection))
+            let slots = min(limit, pool.freeSlots(team))
+            guard slots > 0 else { return 0 }
             let rows = try await connection.query(
                 """
                 SELECT \(unescaped: Self.lockedColumns) FROM assignments
                 WHERE organization_id = \(organizationID) AND team_id = \(teamID) AND state = 'queued'
                 ORDER BY respond_by NULLS LAST, queued_at, conversation_id
-                LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                LIMIT \(slots) FOR UPDATE SKIP LOCKED
                 """,
                 logger: self.logger
             )
             var queue: [Locked] = []
             for try await row in rows.decode(LockedRow.self) { queue.append(try Self.locked(row)) }
-            var assigned = 0
+            var stored: [Locked] = []
+            var history: [HistoryRow] = []
             for var locked in queue {
-                let (chosen, candidates) = Routing.choose(platform: locked.platform, kind: locked.kind, among: agents)
-                guard let chosen, let index = agents.firstIndex(where: { $0.id == chosen.id }) else { continue }
-                let weight = Agent.weight(chosen.weights, platform: locked.platform, kind: locked.kind)
-                let turn = try await self.take(weight, agentID: chosen.id, organizationID, on: connection)
-                agents[index].load += weight
-                agents[index].openConversations += 1
-                agents[index].lastTurn = turn
+                guard pool.freeSlots(team) > 0 else { break }
+                let (chosen, weight, candidates) = pool.take(team, platform: locked.platform, kind: locked.kind)
+                guard let chosen else { continue }
+                let respondBy = locked.assignment.respondBy
+                let escalated = escalation.applies(to: respondBy, at: now)
+                if escalated, locked.assignment.escalatedAt == nil, let respondBy {
+                    locked.assignment.escalatedAt = escalation.start(for: respondBy)
+                }
                 let previous = locked.previousAgentID
                 locked.weight = weight
                 locked.queuedAt = nil
@@ -249,17 +343,92 @@ extension AssignmentRepository {
                 locked.assignment.source = .automatic
                 locked.assignment.assignedAt = now
                 locked.assignment.version += 1
+                var summary =
+                    "Taken from the team's queue, most urgent first: \(chosen.id) was next in turn with free "
+                    + "capacity (load \(chosen.load) + \(weight) of \(chosen.capacity))."
+                if escalated, let respondBy {
+                    summary += " Escalated: \(escalation.reason(respondBy: respondBy, at: now))."
+                }
                 locked.assignment.explanation = RoutingExplanation(
-                    ruleID: nil, ruleName: "", teamID: teamID, candidates: candidates,
-                    summary: "Taken from the team's queue, most urgent first: \(chosen.id) was next in turn with free "
-                        + "capacity (load \(chosen.load) + \(weight) of \(chosen.capacity)).")
-                try await self.store(locked, now: now, on: connection)
-                try await self.record(
-                    previous == nil ? .assigned : .reassigned, locked.assignment, from: previous, actor: nil,
-                    note: "", at: now, on: connection)
-                assigned += 1
+                    ruleID: nil, ruleName: "", teamID: teamID, candidates: candidates, summary: summary)
+                stored.append(locked)
+                history.append(
+                    HistoryRow(
+                        change: previous == nil ? .assigned : .reassigned, assignment: locked.assignment,
+                        from: previous, actor: nil, note: ""))
             }
-            return assigned
+            try await self.adjust(pool.changes, on: connection)
+            try await self.store(stored, now: now, on: connection)
+            try await self.record(history, at: now, on: connection)
+            return stored.count
+        }
+    }
+
+    /// Ends the assignments of conversations that are over: an assigned one gives its agent's
+    /// capacity back, a queued one leaves the queue; both become `released` (routed again when
+    /// they reopen), recorded with `note`. Unknown, unassigned or already released: unchanged.
+    /// One decision per item, in order; returns the teams of the agents whose capacity freed (to
+    /// drain after the commit).
+    func release(_ items: [ConversationKey], note: String, now: Date) async throws
+        -> (decisions: [ReleaseDecision], freedTeams: [AgentPool.TeamKey])
+    {
+        guard !items.isEmpty else { return ([], []) }
+        return try await self.transaction { connection in
+            var locked = try await self.lockExisting(Array(Set(items)), on: connection)
+            let holders = Set(
+                locked.values.filter { $0.assignment.state == .assigned }.compactMap { row in
+                    row.assignment.agentID.map {
+                        AgentPool.AgentKey(organizationID: row.assignment.organizationID, id: $0)
+                    }
+                })
+            try await self.lockAgents(keys: Array(holders), on: connection)
+            var changes: [AgentPool.AgentKey: AgentPool.Change] = [:]
+            var decisions: [ReleaseDecision] = []
+            var stored: [Locked] = []
+            var history: [HistoryRow] = []
+            var released: Set<ConversationKey> = []
+            for key in items {
+                guard var row = locked[key], row.assignment.version > 0 else {
+                    decisions.append(
+                        .unchanged(Assignment.none(key.conversationID, organizationID: key.organizationID)))
+                    continue
+                }
+                let state = row.assignment.state
+                guard !released.contains(key), state == .assigned || state == .queued else {
+                    decisions.append(.unchanged(row.assignment))
+                    continue
+                }
+                released.insert(key)
+                let previous = state == .assigned ? row.assignment.agentID : nil
+                if let previous {
+                    let agent = AgentPool.AgentKey(organizationID: key.organizationID, id: previous)
+                    var change =
+                        changes[agent]
+                        ?? AgentPool.Change(
+                            organizationID: key.organizationID, agentID: previous, load: 0, conversations: 0, turn: nil)
+                    change.load -= row.weight
+                    change.conversations -= 1
+                    changes[agent] = change
+                }
+                row.assignment.state = .released
+                row.assignment.agentID = nil
+                row.assignment.source = .automatic
+                row.assignment.explanation = nil
+                row.assignment.escalatedAt = nil
+                row.assignment.version += 1
+                row.queuedAt = nil
+                row.previousAgentID = nil
+                locked[key] = row
+                stored.append(row)
+                history.append(
+                    HistoryRow(change: .released, assignment: row.assignment, from: previous, actor: nil, note: note))
+                decisions.append(.released(row.assignment))
+            }
+            try await self.adjust(Array(changes.values), on: connection)
+            try await self.store(stored, now: now, on: connection)
+            try await self.record(history, at: now, on: connection)
+            let freed = try await self.teams(of: Array(changes.keys), on: connection)
+            return (decisions, freed)
         }
     }
 
@@ -289,11 +458,12 @@ extension AssignmentRepository {
             let teams = try await self.teamIDs(of: agentID, organizationID, on: connection)
             if availability == .online { return teams }
             let open = try await self.lockAssigned(to: agentID, organizationID, on: connection)
+            guard !open.isEmpty else { return [] }
             let policies = try await self.awayPolicies(organizationID, on: connection)
             var reassign: Set<UUID> = []
+            var stored: [Locked] = []
+            var history: [HistoryRow] = []
             for var locked in open {
-                try await self.addLoad(
-                    -locked.weight, conversations: -1, agentID: agentID, organizationID, on: connection)
                 let teamID = locked.assignment.teamID ?? teams.first
                 locked.assignment.agentID = nil
                 locked.assignment.teamID = teamID
@@ -302,12 +472,18 @@ extension AssignmentRepository {
                 locked.assignment.version += 1
                 locked.queuedAt = teamID == nil ? nil : now
                 locked.previousAgentID = agentID
-                try await self.store(locked, now: now, on: connection)
-                try await self.record(
-                    teamID == nil ? .unassigned : .queued, locked.assignment, from: agentID, actor: nil,
-                    note: "\(agentID) is \(availability.rawValue)", at: now, on: connection)
+                stored.append(locked)
+                history.append(
+                    HistoryRow(
+                        change: teamID == nil ? .unassigned : .queued, assignment: locked.assignment, from: agentID,
+                        actor: nil, note: "\(agentID) is \(availability.rawValue)"))
                 if let teamID, policies[teamID] == .reassignToColleagues { reassign.insert(teamID) }
             }
+            try await self.addLoad(
+                -open.reduce(0) { $0 + $1.weight }, conversations: -open.count, agentID: agentID, organizationID,
+                on: connection)
+            try await self.store(stored, now: now, on: connection)
+            try await self.record(history, at: now, on: connection)
             return reassign.sorted { $0.uuidString < $1.uuidString }
         }
         guard let agent = try await self.agent(agentID, organizationID: organizationID) else {
@@ -316,220 +492,39 @@ extension AssignmentRepository {
         return (agent, drain)
     }
 
-    // MARK: Locks and writes
+    // MARK: Explanations
 
-    static let lockedColumns = """
-        \(Self.assignmentColumns), platform, kind, weight, respond_by, queued_at, previous_agent_id
-        """
-    typealias LockedRow = (
-        String, String, String?, UUID?, String, String, String?, Date?, Int, String, String, Int, Date?, Date?, String?
-    )
-
-    static func locked(_ row: LockedRow) throws -> Locked {
-        Locked(
-            assignment: try Self.assignment((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8)),
-            platform: row.9, kind: row.10, weight: row.11, respondBy: row.12, queuedAt: row.13,
-            previousAgentID: row.14)
+    static func assignedSummary(_ rule: RoutingRule, _ chosen: RoutingAgent, weight: Int, escalation: String?)
+        -> String
+    {
+        let turn =
+            "\(chosen.id) was next in turn with free capacity (load \(chosen.load) + \(weight) of \(chosen.capacity))."
+        guard let escalation else { return "Rule '\(rule.name)' chose the team; \(turn)" }
+        return "Rule '\(rule.name)' chose the team; escalated (\(escalation)), so it was routed ahead of the "
+            + "normal order: \(turn)"
     }
 
-    /// Locks the conversation's row, first creating an empty one (version 0) when `create`, so
-    /// that concurrent decisions on one conversation wait for each other.
-    func lock(_ conversationID: String, _ organizationID: String, create: Bool, on connection: PostgresConnection)
-        async throws -> Locked?
-    {
-        if create {
-            try await connection.query(
-                """
-                INSERT INTO assignments (organization_id, conversation_id, state, source, version)
-                VALUES (\(organizationID), \(conversationID), 'unassigned', 'manual', 0) ON CONFLICT DO NOTHING
-                """,
-                logger: self.logger
-            )
+    static func queuedSummary(_ rule: RoutingRule, escalation: String?) -> String {
+        guard let escalation else {
+            return "Rule '\(rule.name)' chose the team; nobody was online with free capacity, so it waits in the "
+                + "team's queue."
         }
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: Self.lockedColumns) FROM assignments
-            WHERE organization_id = \(organizationID) AND conversation_id = \(conversationID) FOR UPDATE
-            """,
-            logger: self.logger
-        )
-        for try await row in rows.decode(LockedRow.self) { return try Self.locked(row) }
-        return nil
+        return "Rule '\(rule.name)' chose the team; nobody was online with free capacity, so it waits first in the "
+            + "team's queue: escalated (\(escalation))."
     }
 
-    func lockAssigned(to agentID: String, _ organizationID: String, on connection: PostgresConnection)
-        async throws -> [Locked]
+    /// The order a batch is allocated in: escalated first, then sooner `respond_by` (none last),
+    /// then the batch's own order.
+    static func urgency(_ item: ConversationToRoute, _ index: Int, _ escalation: Escalation, _ now: Date)
+        -> (Int, Double, Int)
     {
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: Self.lockedColumns) FROM assignments
-            WHERE organization_id = \(organizationID) AND agent_id = \(agentID) AND state = 'assigned'
-            ORDER BY conversation_id FOR UPDATE
-            """,
-            logger: self.logger
-        )
-        var result: [Locked] = []
-        for try await row in rows.decode(LockedRow.self) { result.append(try Self.locked(row)) }
-        return result
-    }
-
-    static let routingAgentColumns =
-        "a.id, a.availability, a.capacity, a.weights::text, a.open_conversations, a.load, a.last_turn"
-    typealias RoutingAgentRow = (String, String, Int, String, Int, Int, Int)
-
-    static func routingAgent(_ row: RoutingAgentRow) throws -> RoutingAgent {
-        RoutingAgent(
-            id: row.0, availability: Availability(rawValue: row.1) ?? .offline, capacity: row.2,
-            weights: try JSONDecoder().decode([ConversationWeight].self, from: Data(row.3.utf8)),
-            openConversations: row.4, load: row.5, lastTurn: row.6)
-    }
-
-    /// Locks these agents in id order.
-    func lockAgents(ids: [String], _ organizationID: String, on connection: PostgresConnection) async throws
-        -> [RoutingAgent]
-    {
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: Self.routingAgentColumns) FROM agents a
-            WHERE a.organization_id = \(organizationID) AND a.id = ANY(\(ids)) ORDER BY a.id FOR UPDATE
-            """,
-            logger: self.logger
-        )
-        var result: [RoutingAgent] = []
-        for try await row in rows.decode(RoutingAgentRow.self) { result.append(try Self.routingAgent(row)) }
-        return result
-    }
-
-    /// Locks the team's agents in id order: routing into one team takes turns across replicas,
-    /// so nobody's capacity is counted twice.
-    func lockTeamAgents(_ teamID: UUID, _ organizationID: String, on connection: PostgresConnection) async throws
-        -> [RoutingAgent]
-    {
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: Self.routingAgentColumns) FROM agents a
-            JOIN team_members m ON m.organization_id = a.organization_id AND m.agent_id = a.id
-            WHERE a.organization_id = \(organizationID) AND m.team_id = \(teamID)
-            ORDER BY a.id FOR UPDATE OF a
-            """,
-            logger: self.logger
-        )
-        var result: [RoutingAgent] = []
-        for try await row in rows.decode(RoutingAgentRow.self) { result.append(try Self.routingAgent(row)) }
-        return result
-    }
-
-    /// Adds an automatic assignment of `weight` to the (locked) agent and gives them the latest
-    /// turn; returns that turn.
-    @discardableResult
-    func take(_ weight: Int, agentID: String, _ organizationID: String, on connection: PostgresConnection)
-        async throws -> Int
-    {
-        let rows = try await connection.query(
-            """
-            UPDATE agents SET load = load + \(weight), open_conversations = open_conversations + 1,
-                last_turn = nextval('routing_turns')
-            WHERE organization_id = \(organizationID) AND id = \(agentID) RETURNING last_turn
-            """,
-            logger: self.logger
-        )
-        for try await turn in rows.decode(Int.self) { return turn }
-        return 0
-    }
-
-    func addLoad(
-        _ weight: Int, conversations: Int, agentID: String, _ organizationID: String, on connection: PostgresConnection
-    ) async throws {
-        try await connection.query(
-            """
-            UPDATE agents SET load = greatest(load + \(weight), 0),
-                open_conversations = greatest(open_conversations + \(conversations), 0)
-            WHERE organization_id = \(organizationID) AND id = \(agentID)
-            """,
-            logger: self.logger
+        (
+            escalation.applies(to: item.respondBy, at: now) ? 0 : 1,
+            item.respondBy?.timeIntervalSince1970 ?? .infinity, index
         )
     }
 
-    func teamIDs(of agentID: String, _ organizationID: String, on connection: PostgresConnection) async throws
-        -> [UUID]
-    {
-        let rows = try await connection.query(
-            """
-            SELECT team_id FROM team_members WHERE organization_id = \(organizationID) AND agent_id = \(agentID)
-            ORDER BY team_id
-            """,
-            logger: self.logger
-        )
-        var result: [UUID] = []
-        for try await id in rows.decode(UUID.self) { result.append(id) }
-        return result
-    }
-
-    func awayPolicies(_ organizationID: String, on connection: PostgresConnection) async throws -> [UUID: AwayPolicy] {
-        let rows = try await connection.query(
-            "SELECT id, away_policy FROM teams WHERE organization_id = \(organizationID)", logger: self.logger)
-        var result: [UUID: AwayPolicy] = [:]
-        for try await (id, policy) in rows.decode((UUID, String).self) { result[id] = AwayPolicy(rawValue: policy) }
-        return result
-    }
-
-    func store(_ locked: Locked, now: Date, on connection: PostgresConnection) async throws {
-        let a = locked.assignment
-        let explanation = try a.explanation.map { try Self.json($0) }
-        try await connection.query(
-            """
-            UPDATE assignments SET agent_id = \(a.agentID), team_id = \(a.teamID), state = \(a.state.rawValue),
-                source = \(a.source.rawValue), explanation = \(explanation)::jsonb, version = \(a.version),
-                assigned_at = \(a.assignedAt), queued_at = \(locked.queuedAt), platform = \(locked.platform),
-                kind = \(locked.kind), weight = \(locked.weight), respond_by = \(locked.respondBy),
-                previous_agent_id = \(locked.previousAgentID), updated_at = \(now)
-            WHERE organization_id = \(a.organizationID) AND conversation_id = \(a.conversationID)
-            """,
-            logger: self.logger
-        )
-        // In the same transaction: conversation-service's read model learns it through the outbox.
-        try await connection.query(
-            """
-            INSERT INTO assignee_outbox (organization_id, conversation_id, agent_id, team_id, version, next_attempt_at)
-            VALUES (\(a.organizationID), \(a.conversationID), \(a.agentID), \(a.teamID), \(a.version), \(now))
-            ON CONFLICT (organization_id, conversation_id) DO UPDATE
-                SET agent_id = excluded.agent_id, team_id = excluded.team_id, version = excluded.version,
-                    attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL
-                WHERE assignee_outbox.version < excluded.version
-            """,
-            logger: self.logger
-        )
-    }
-
-    /// Queues the organisation's count of online agents for policy-service (in the caller's
-    /// transaction, right after an availability change).
-    func queuePresence(_ organizationID: String, now: Date, on connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO presence_outbox (organization_id, agents_online, observed_at, next_attempt_at)
-            SELECT \(organizationID), count(*) FILTER (WHERE availability = 'online'), \(now), \(now)
-            FROM agents WHERE organization_id = \(organizationID)
-            ON CONFLICT (organization_id) DO UPDATE
-                SET agents_online = excluded.agents_online, observed_at = excluded.observed_at, attempts = 0,
-                    next_attempt_at = excluded.next_attempt_at, last_error = NULL
-            """,
-            logger: self.logger
-        )
-    }
-
-    func record(
-        _ change: AssignmentHistoryEntry.Change, _ a: Assignment, from: String?, actor: String?, note: String,
-        at instant: Date, on connection: PostgresConnection
-    ) async throws {
-        let explanation = try a.explanation.map { try Self.json($0) }
-        try await connection.query(
-            """
-            INSERT INTO assignment_history (organization_id, conversation_id, change, from_agent_id, to_agent_id,
-                team_id, source, actor_agent_id, note, explanation, occurred_at)
-            VALUES (\(a.organizationID), \(a.conversationID), \(change.rawValue), \(from), \(a.agentID), \(a.teamID),
-                \(a.source.rawValue), \(actor), \(note), \(explanation)::jsonb, \(instant))
-            """,
-            logger: self.logger
-        )
+    static func conversationKey(_ item: ConversationToRoute) -> ConversationKey {
+        ConversationKey(organizationID: item.organizationID, conversationID: item.conversationID)
     }
 }

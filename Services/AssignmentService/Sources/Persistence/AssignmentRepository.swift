@@ -15,15 +15,38 @@ struct AssignmentRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 
-    /// Runs `body` in a transaction; a domain error thrown inside comes out as itself.
+    /// How often a transaction runs in all when PostgreSQL aborts it for a deadlock or a
+    /// serialization failure.
+    static let transactionAttempts = 3
+
+    /// Runs `body` in a transaction; a domain error thrown inside comes out as itself. A deadlock
+    /// or serialization failure (40P01, 40001) runs `body` again in a new transaction, up to
+    /// `transactionAttempts` times in all: every decision is made inside it, from what it locked.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await self.client.withTransaction(logger: self.logger) { connection in
-                try await body(connection)
+        var attempt = 1
+        while true {
+            do {
+                return try await self.client.withTransaction(logger: self.logger) { connection in
+                    try await body(connection)
+                }
+            } catch let error as PostgresTransactionError {
+                let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
+                guard attempt < Self.transactionAttempts, Self.isRetryable(cause) else { throw cause }
+                self.logger.debug(
+                    "transaction aborted by PostgreSQL; running it again",
+                    metadata: ["attempt": "\(attempt)", "sqlstate": "\(Self.sqlState(cause) ?? "")"])
+                attempt += 1
             }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }
+    }
+
+    static func sqlState(_ error: (any Error)?) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// A deadlock or serialization failure: the same transaction again may well succeed.
+    static func isRetryable(_ error: any Error) -> Bool {
+        ["40P01", "40001"].contains(Self.sqlState(error) ?? "")
     }
 
     // MARK: Teams
@@ -324,10 +347,17 @@ struct AssignmentRepository: Sendable {
 
     // MARK: Reads of assignments
 
-    static let assignmentColumns = """
-        organization_id, conversation_id, agent_id, team_id, state, source, explanation::text, assigned_at, version
-        """
-    typealias AssignmentRow = (String, String, String?, UUID?, String, String, String?, Date?, Int)
+    static let assignmentColumnNames = [
+        "organization_id", "conversation_id", "agent_id", "team_id", "state", "source", "explanation::text",
+        "assigned_at", "version", "respond_by", "escalated_at",
+    ]
+    static let assignmentColumns = Self.assignmentColumnNames.joined(separator: ", ")
+    typealias AssignmentRow = (String, String, String?, UUID?, String, String, String?, Date?, Int, Date?, Date?)
+
+    /// The assignment columns qualified by `alias` (for a join).
+    static func qualifiedAssignmentColumns(_ alias: String) -> String {
+        Self.assignmentColumnNames.map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
 
     func assignment(_ conversationID: String, organizationID: String) async throws -> Assignment? {
         let rows = try await self.client.query(
@@ -347,7 +377,7 @@ struct AssignmentRepository: Sendable {
             state: Assignment.State(rawValue: row.4) ?? .unassigned,
             source: Assignment.Source(rawValue: row.5) ?? .manual,
             explanation: try row.6.map { try JSONDecoder().decode(RoutingExplanation.self, from: Data($0.utf8)) },
-            assignedAt: row.7, version: row.8)
+            assignedAt: row.7, version: row.8, respondBy: row.9, escalatedAt: row.10)
     }
 
     /// Newest first, by conversation and/or by agent (to or from them), before a cursor id.
@@ -440,6 +470,6 @@ struct AssignmentRepository: Sendable {
     static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
 
     static func isUniqueViolation(_ error: (any Error)?) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+        Self.sqlState(error) == "23505"
     }
 }

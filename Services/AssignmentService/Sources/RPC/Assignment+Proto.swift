@@ -159,19 +159,18 @@ extension Assignment {
             case .assigned: $0.state = .assigned
             case .queued: $0.state = .queued
             case .unassigned: $0.state = .unassigned
+            case .released: $0.state = .released
             }
             $0.source = self.source.proto
             if let explanation = self.explanation { $0.explanation = explanation.proto }
             if let assignedAt = self.assignedAt { $0.assignedAt = Google_Protobuf_Timestamp(date: assignedAt) }
             $0.version = Int64(self.version)
+            if let respondBy = self.respondBy { $0.respondBy = Google_Protobuf_Timestamp(date: respondBy) }
+            if let escalatedAt = self.escalatedAt {
+                $0.escalated = true
+                $0.escalatedAt = Google_Protobuf_Timestamp(date: escalatedAt)
+            }
         }
-    }
-
-    /// A conversation never assigned.
-    static func none(_ conversationID: String, organizationID: String) -> Assignment {
-        Assignment(
-            organizationID: organizationID, conversationID: conversationID, agentID: nil, teamID: nil,
-            state: .unassigned, source: .manual, explanation: nil, assignedAt: nil, version: 0)
     }
 }
 
@@ -185,6 +184,7 @@ extension AssignmentHistoryEntry {
             case .queued: $0.change = .queued
             case .reassigned: $0.change = .reassigned
             case .unassigned: $0.change = .unassigned
+            case .released: $0.change = .released
             }
             $0.fromAgentID = self.fromAgentID ?? ""
             $0.toAgentID = self.toAgentID ?? ""

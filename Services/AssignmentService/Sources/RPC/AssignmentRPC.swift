@@ -20,6 +20,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
     let repository: AssignmentRepository
     let inbox: any InboxStateSource
     let now: @Sendable () -> Date
+    /// Which conversations go ahead of the normal urgency order (ESCALATION_WINDOW_MINUTES).
+    var escalation: Escalation = .default
 
     // MARK: Teams
 
@@ -278,40 +280,92 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
             }
         }
         let rules = try await self.repository.enabledRules(organizationIDs: organizations)
-        var results: [Inbox_V1_RouteResult] = []
-        for item in items {
-            var result = Inbox_V1_RouteResult.with {
+        var results = items.map { item in
+            Inbox_V1_RouteResult.with {
                 $0.conversationID = item.conversationID
                 $0.routeKey = item.routeKey
             }
-            if let refusal = refusals[item.organizationID] {
-                result.outcome = .failed
-                result.error = refusal.error.itemStatus
-                result.retryable = refusal.retryable
-                results.append(result)
+        }
+        var routable: [Int] = []
+        for (index, item) in items.enumerated() {
+            guard let refusal = refusals[item.organizationID] else {
+                routable.append(index)
                 continue
             }
-            do {
-                switch try await self.repository.route(item, rules: rules[item.organizationID] ?? [], now: self.now()) {
-                case .assigned(let assignment):
-                    result.outcome = .assigned
-                    result.assignment = assignment.proto
-                case .queued(let assignment):
-                    result.outcome = .queued
-                    result.assignment = assignment.proto
-                case .unchanged(let assignment):
-                    result.outcome = .unchanged
-                    result.assignment = assignment.proto
-                }
-            } catch let error as DomainError {
-                // No rule matches: retrying the same key helps only after a rule changes.
-                result.outcome = .failed
-                result.error = error.itemStatus
-                result.retryable = error.code == .unavailable
+            results[index].outcome = .failed
+            results[index].error = refusal.error.itemStatus
+            results[index].retryable = refusal.retryable
+        }
+        // One transaction for the whole batch (AssignmentRepository.route).
+        let now = self.now()
+        let decisions = try await self.repository.route(
+            routable.map { items[$0] }, rules: rules, escalation: self.escalation, now: now)
+        for (index, decision) in zip(routable, decisions) {
+            switch decision {
+            case .assigned(let assignment):
+                results[index].outcome = .assigned
+                results[index].assignment = self.escalation.onRead(assignment, at: now).proto
+            case .queued(let assignment):
+                results[index].outcome = .queued
+                results[index].assignment = self.escalation.onRead(assignment, at: now).proto
+            case .unchanged(let assignment):
+                results[index].outcome = .unchanged
+                results[index].assignment = self.escalation.onRead(assignment, at: now).proto
+            case .noRule:
+                // Retrying the same key helps only after a rule changes.
+                results[index].outcome = .failed
+                results[index].error =
+                    DomainError.notFound(
+                        "no enabled routing rule matches conversation \(items[index].conversationID)",
+                        resource: "routing_rule"
+                    ).itemStatus
+                results[index].retryable = false
             }
-            results.append(result)
         }
         return .with { $0.results = results }
+    }
+
+    /// Ends the assignments of resolved conversations (conversation-service): capacity back at
+    /// once, the change recorded, then the freed agents' teams' queues served. A conversation
+    /// this service does not know is UNCHANGED, not an error (it was never routed: no rule
+    /// matched, or it was never assigned), so the caller needs no special case.
+    func releaseConversations(request: Inbox_V1_ReleaseConversationsRequest, context: ServerContext) async throws
+        -> Inbox_V1_ReleaseConversationsResponse
+    {
+        let caller = try Caller.authenticated()
+        try caller.require(.service, .operator, .admin)
+        try BatchLimit.check(request.conversations.count, field: "conversations")
+        var keys: [AssignmentRepository.ConversationKey] = []
+        for (index, item) in request.conversations.enumerated() {
+            let path = "conversations[\(index)]"
+            let organizationID = try caller.organization(requested: item.organizationID)
+            let conversationID = try Self.conversationID(item.conversationID, field: "\(path).conversation_id")
+            guard item.reason == .resolved else {
+                throw DomainError.invalidArgument("\(path).reason must be RESOLVED", field: "\(path).reason")
+            }
+            keys.append(.init(organizationID: organizationID, conversationID: conversationID))
+        }
+        let now = self.now()
+        let (decisions, freed) = try await self.repository.release(keys, note: "resolved", now: now)
+        for (organizationID, teams) in Dictionary(grouping: freed, by: \.organizationID).sorted(by: { $0.key < $1.key })
+        {
+            try await self.drain(teams.map(\.teamID), organizationID)
+        }
+        return .with {
+            $0.results = zip(keys, decisions).map { key, decision in
+                Inbox_V1_ReleaseResult.with {
+                    $0.conversationID = key.conversationID
+                    switch decision {
+                    case .released(let assignment):
+                        $0.outcome = .released
+                        $0.assignment = assignment.proto
+                    case .unchanged(let assignment):
+                        $0.outcome = .unchanged
+                        $0.assignment = self.escalation.onRead(assignment, at: now).proto
+                    }
+                }
+            }
+        }
     }
 
     // MARK: Reads
@@ -321,7 +375,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
     {
         let organizationID = try Caller.authenticated().organization(requested: "")
         let conversationID = try Self.conversationID(request.conversationID, field: "conversation_id")
-        return try await self.assignment(conversationID, organizationID).proto
+        let assignment = try await self.assignment(conversationID, organizationID)
+        return self.escalation.onRead(assignment, at: self.now()).proto
     }
 
     func listAssignmentHistory(request: Inbox_V1_ListAssignmentHistoryRequest, context: ServerContext) async throws
@@ -462,7 +517,8 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
     func drain(_ teams: [UUID], _ organizationID: String) async throws {
         let now = self.now()
         for teamID in Set(teams).sorted(by: { $0.uuidString < $1.uuidString }) {
-            try await self.repository.drain(teamID, organizationID: organizationID, now: now)
+            try await self.repository.drain(
+                teamID, organizationID: organizationID, escalation: self.escalation, now: now)
         }
     }
 

@@ -375,7 +375,8 @@ extension ConversationRepository {
 
     /// Applies `edit` in one transaction (the conversation locked, its state before noted for the
     /// watchers, one `conversation_updated` change). An edit that changes nothing writes nothing.
-    /// Nil when the organisation has no such conversation.
+    /// Resolving it queues the release of its assignment (assignment-service's capacity is freed
+    /// at once, FollowUpWorker). Nil when the organisation has no such conversation.
     func updateConversation(_ id: UUID, organizationID: String, edit: ConversationEdit, now: Date) async throws
         -> ConversationRecord?
     {
@@ -395,6 +396,9 @@ extension ConversationRepository {
                 WHERE organization_id = \(organizationID) AND id = \(id)
                 """,
                 logger: self.logger)
+            if after.status == .resolved, record.status != .resolved {
+                try await self.enqueueRelease(record, on: connection)
+            }
             let updated = try await self.conversation(id, organizationID: organizationID, on: connection)
             changes.add(.conversationUpdated, organizationID: organizationID, conversationID: id)
             try await self.record(changes, on: connection, now: now)

@@ -10,11 +10,17 @@ import SwiftProtobuf
     import Foundation
 #endif
 
-/// What an ingest or a reply leaves for after its commit (DESIGN.md §2): routing a new or reopened
-/// conversation (assignment-service), offering a customer message to the automatic replies
-/// (policy-service), recording activity (policy-service). A row per subject: enqueued in the same
-/// transaction as the change that caused it, retried until it succeeds, done once.
+/// What an ingest, a reply or an edit leaves for after its commit (DESIGN.md §2): routing a new or
+/// reopened conversation and releasing a resolved one (assignment-service), offering a customer
+/// message to the automatic replies (policy-service), recording activity (policy-service). A row
+/// per subject: enqueued in the same transaction as the change that caused it, retried until it
+/// succeeds, done once. (The worker takes the kinds in this order each round: a resolution's
+/// release before the next reopening's route.)
 enum FollowUpKind: String, Sendable, CaseIterable {
+    /// Payload: `Inbox_V1_ConversationToRelease`; subject: "<conversation id>:<reopen count>" when
+    /// it was resolved, so each resolution is released once (the route of the same opening has
+    /// that subject too, and the reopening's route "<id>:<count + 1>").
+    case release
     /// Payload: `Inbox_V1_ConversationToRoute` (its route_key is the row's subject).
     case route
     /// Payload: `Inbox_V1_AutoReplyCandidate`; subject: the message id.
@@ -55,5 +61,40 @@ extension ConversationRepository {
                 $0.agentID = agentID ?? ""
             },
             on: connection)
+    }
+
+    /// Releases the conversation's assignment (assignment-service) now that it is resolved, once
+    /// per resolution (in the caller's transaction, the conversation locked).
+    func enqueueRelease(_ conversation: ConversationRecord, on connection: PostgresConnection) async throws {
+        try await self.enqueueFollowUp(
+            .release, organizationID: conversation.organizationID,
+            subject: FollowUpKind.subject(conversation.id, reopenCount: conversation.reopenCount),
+            payload: Inbox_V1_ConversationToRelease.with {
+                $0.organizationID = conversation.organizationID
+                $0.conversationID = conversation.id.text
+                $0.reason = .resolved
+            },
+            on: connection)
+    }
+}
+
+extension FollowUpKind {
+    /// A route's or a release's subject: the conversation and its reopen count.
+    static func subject(_ conversationID: UUID, reopenCount: Int) -> String { "\(conversationID.text):\(reopenCount)" }
+
+    /// The follow-up that must be done before this one, so that one conversation's routes and
+    /// releases reach assignment-service in the order they happened: the release of resolution
+    /// n waits for the route of opening n, the route of reopening n + 1 for the release of
+    /// resolution n. Nil for the other kinds and for subjects of another shape.
+    func predecessor(of subject: String) -> (kind: FollowUpKind, subject: String)? {
+        guard let colon = subject.lastIndex(of: ":"), let count = Int(subject[subject.index(after: colon)...]),
+            count >= 0
+        else { return nil }
+        let conversation = subject[..<colon]
+        switch self {
+        case .release: return (.route, "\(conversation):\(count)")
+        case .route: return count > 0 ? (.release, "\(conversation):\(count - 1)") : nil
+        case .autoReply, .activity: return nil
+        }
     }
 }

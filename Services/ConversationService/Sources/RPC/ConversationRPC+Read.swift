@@ -140,6 +140,8 @@ extension ConversationRPC {
             throw DomainError.notFound(
                 "conversation \(request.conversationID) does not exist", resource: "conversation")
         }
+        // Resolving queued the release of its assignment.
+        if edit.status == .resolved { self.signals.followUps.wake() }
         return record.proto(now: now)
     }
 

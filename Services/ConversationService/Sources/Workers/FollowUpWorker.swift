@@ -14,9 +14,10 @@ import SwiftProtobuf
     import Foundation
 #endif
 
-/// Carries out the follow-ups that ingest and replies leave (FollowUps.swift): routes new and
-/// reopened conversations (assignment-service), offers customer messages to the automatic replies
-/// and sends those that fire (policy-service, then the reply flow), records inbox activity.
+/// Carries out the follow-ups that ingest, replies and edits leave (FollowUps.swift): routes new
+/// and reopened conversations and releases resolved ones (assignment-service), offers customer
+/// messages to the automatic replies and sends those that fire (policy-service, then the reply
+/// flow), records inbox activity.
 ///
 /// A round claims the due rows of one kind (`FOR UPDATE SKIP LOCKED`, oldest due first, so replicas
 /// share the work and never take the same row), makes ONE batched call for them (activity: one
@@ -25,7 +26,10 @@ import SwiftProtobuf
 /// that claimed it: nothing is lost, nothing is done twice (and should a commit be lost, a route is
 /// idempotent by its route key, an automatic reply by its idempotency key). Ingest never waits for
 /// it: ingest only inserts rows, in its own transaction. Scheduling uses the database's clock, like
-/// the rows' `next_attempt_at` default.
+/// the rows' `next_attempt_at` default. One conversation's routes and releases keep the order they
+/// happened in (`FollowUpKind.predecessor`): a row whose predecessor is still queued waits for it
+/// (rescheduled like a failure), so a quick resolve-and-reopen never releases the new opening's
+/// assignment.
 struct FollowUpWorker: Service {
     let repository: ConversationRepository
     let peers: ConversationPeers
@@ -74,11 +78,20 @@ struct FollowUpWorker: Service {
         try await self.repository.transaction { connection in
             let due = try await self.claim(kind, on: connection)
             guard !due.isEmpty else { return 0 }
-            let outcomes: [FollowUpOutcome]
-            switch kind {
-            case .route: outcomes = await self.route(due)
-            case .autoReply: outcomes = await self.answer(due)
-            case .activity: outcomes = await self.recordActivity(due)
+            let waiting = try await self.waitingForPredecessors(kind, due, on: connection)
+            let ready = due.indices.filter { !waiting.contains($0) }
+            var outcomes = [FollowUpOutcome](
+                repeating: .retry("waiting for an earlier route or release of the same conversation"), count: due.count)
+            if !ready.isEmpty {
+                let rows = ready.map { due[$0] }
+                let results: [FollowUpOutcome]
+                switch kind {
+                case .release: results = await self.release(rows)
+                case .route: results = await self.route(rows)
+                case .autoReply: results = await self.answer(rows)
+                case .activity: results = await self.recordActivity(rows)
+                }
+                for (index, outcome) in zip(ready, results) { outcomes[index] = outcome }
             }
             try await self.settle(kind, due, outcomes, on: connection)
             return due.count
@@ -107,7 +120,55 @@ struct FollowUpWorker: Service {
         return due
     }
 
+    /// The claimed rows (by index) whose predecessor (`FollowUpKind.predecessor`) is still queued.
+    private func waitingForPredecessors(
+        _ kind: FollowUpKind, _ due: [DueFollowUp], on connection: PostgresConnection
+    ) async throws -> Set<Int> {
+        let predecessors = due.enumerated().compactMap { index, row in
+            kind.predecessor(of: row.subject).map {
+                (
+                    index: index,
+                    key: QueuedKey(organizationID: row.organizationID, kind: $0.kind.rawValue, subject: $0.subject)
+                )
+            }
+        }
+        guard !predecessors.isEmpty else { return [] }
+        let keys = predecessors.map { $0.key }
+        let rows = try await connection.query(
+            """
+            SELECT organization_id, kind, subject FROM follow_ups
+            WHERE (organization_id, kind, subject) IN (
+                SELECT * FROM unnest(\(keys.map(\.organizationID))::text[], \(keys.map(\.kind))::text[],
+                    \(keys.map(\.subject))::text[]))
+            """,
+            logger: self.logger)
+        var queued: Set<QueuedKey> = []
+        for try await (organizationID, kind, subject) in rows.decode((String, String, String).self) {
+            queued.insert(QueuedKey(organizationID: organizationID, kind: kind, subject: subject))
+        }
+        return Set(predecessors.filter { queued.contains($0.key) }.map { $0.index })
+    }
+
     // MARK: The peers
+
+    /// One ReleaseConversations call for every due resolution (releasing one twice changes
+    /// nothing; a conversation assignment-service never assigned is a no-op there, not an error).
+    private func release(_ due: [DueFollowUp]) async -> [FollowUpOutcome] {
+        let requests = due.map { try? Inbox_V1_ConversationToRelease(serializedBytes: $0.payload) }
+        let conversations = requests.compactMap { $0 }
+        guard !conversations.isEmpty else { return requests.map { _ in .unreadable } }
+        let response: Inbox_V1_ReleaseConversationsResponse
+        do {
+            response = try await self.peers.assignment.releaseConversations(
+                .with { $0.conversations = conversations }, options: Self.callOptions)
+        } catch {
+            return requests.map { $0 == nil ? .unreadable : .retry(Self.describe(error)) }
+        }
+        return Self.outcomes(
+            requests.map { $0 != nil },
+            response.results.map { (failed: $0.outcome == .failed, retryable: $0.retryable, message: $0.error.message) }
+        )
+    }
 
     /// One RouteConversation call for every due conversation (a retried route key is answered
     /// with the first decision, so a repeat never assigns twice).
@@ -122,23 +183,35 @@ struct FollowUpWorker: Service {
         } catch {
             return requests.map { $0 == nil ? .unreadable : .retry(Self.describe(error)) }
         }
+        return Self.outcomes(
+            requests.map { $0 != nil },
+            response.results.map { (failed: $0.outcome == .failed, retryable: $0.retryable, message: $0.error.message) }
+        )
+    }
+
+    /// Each row's outcome from a batched answer of one result per readable row, in order: done
+    /// unless failed (then retried when retryable, dropped otherwise); a row without a result is
+    /// retried.
+    private static func outcomes(
+        _ readable: [Bool], _ results: [(failed: Bool, retryable: Bool, message: String)]
+    ) -> [FollowUpOutcome] {
         var outcomes: [FollowUpOutcome] = []
         var position = 0
-        for request in requests {
-            guard request != nil else {
+        for isReadable in readable {
+            guard isReadable else {
                 outcomes.append(.unreadable)
                 continue
             }
             defer { position += 1 }
-            guard position < response.results.count else {
+            guard position < results.count else {
                 outcomes.append(.retry("assignment-service answered no result for this conversation"))
                 continue
             }
-            let result = response.results[position]
-            if result.outcome != .failed {
+            let result = results[position]
+            if !result.failed {
                 outcomes.append(.done)
             } else {
-                outcomes.append(result.retryable ? .retry(result.error.message) : .drop(result.error.message))
+                outcomes.append(result.retryable ? .retry(result.message) : .drop(result.message))
             }
         }
         return outcomes
@@ -345,6 +418,13 @@ struct FollowUpWorker: Service {
     static func describe(_ error: any Error) -> String {
         String(String(reflecting: error).prefix(500))
     }
+}
+
+/// A follow-up row's key.
+private struct QueuedKey: Hashable {
+    var organizationID: String
+    var kind: String
+    var subject: String
 }
 
 /// A claimed follow-up row.

@@ -181,5 +181,20 @@ enum AssignmentMigrations {
                 );
                 """
         ),
+        Migration(
+            version: 4,
+            name: "escalation near the window's end, released assignments",
+            sql: """
+                -- When routing escalated the conversation (its respond_by within the escalation window).
+                ALTER TABLE assignments ADD COLUMN escalated_at timestamptz;
+                -- released: the conversation is over (ReleaseConversations); routed again when it reopens.
+                ALTER TABLE assignments DROP CONSTRAINT assignments_state,
+                    ADD CONSTRAINT assignments_state
+                        CHECK (state IN ('assigned', 'queued', 'unassigned', 'released'));
+                ALTER TABLE assignment_history DROP CONSTRAINT assignment_history_change,
+                    ADD CONSTRAINT assignment_history_change
+                        CHECK (change IN ('assigned', 'queued', 'reassigned', 'unassigned', 'released'));
+                """
+        ),
     ]
 }
