@@ -180,8 +180,8 @@ extension AssignmentRepository {
     /// first item of each key claims it (`route_keys`, ON CONFLICT DO NOTHING); a key seen before,
     /// or repeated in the batch, answers its conversation's current assignment unchanged. The
     /// claimed conversations' rows are created when missing and locked; those already assigned or
-    /// queued are unchanged. Then the agents of every team involved are locked in one statement,
-    /// and the conversations are allocated most urgent first (escalated, then sooner
+    /// queued are unchanged. Then the agents of every team involved are read, those who can take
+    /// work locked in one statement (``routingAgents(ofTeams:on:)``), and the conversations are allocated most urgent first (escalated, then sooner
     /// `respond_by`, then the batch's order) against those agents as each decision leaves them.
     func route(
         _ items: [ConversationToRoute], rules: [String: [RoutingRule]], escalation: Escalation, now: Date
@@ -221,7 +221,7 @@ extension AssignmentRepository {
                         AgentPool.TeamKey(organizationID: items[index].organizationID, teamID: $0.teamID)
                     }
                 })
-            var pool = AgentPool(try await self.lockAgents(ofTeams: Array(teams), on: connection))
+            var pool = AgentPool(try await self.routingAgents(ofTeams: Array(teams), on: connection))
 
             var decisions = [RouteDecision?](repeating: nil, count: items.count)
             var stored: [Locked] = []

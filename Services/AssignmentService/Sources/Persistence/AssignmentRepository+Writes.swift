@@ -231,6 +231,82 @@ extension AssignmentRepository {
         return result
     }
 
+    /// The agents of these teams for a routing batch, of which only those that can take work now
+    /// (online, with free capacity) are locked, in (organisation, id) order, and read again as
+    /// locked. The others are read without a lock: they explain the decision (availability and
+    /// load of every candidate) but take nothing, so batches routing into teams where nobody can
+    /// take work do not wait for each other. An agent who comes online, or whose capacity frees,
+    /// while the batch runs is not offered its items; ``teamsThatCanTakeWork(_:)`` after the
+    /// commit finds those teams, and their queues are served then.
+    func routingAgents(ofTeams teams: [AgentPool.TeamKey], on connection: PostgresConnection) async throws
+        -> [(organizationID: String, teamID: UUID, agent: RoutingAgent)]
+    {
+        guard !teams.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            SELECT a.organization_id, m.team_id, \(unescaped: Self.routingAgentColumns) FROM agents a
+            JOIN team_members m ON m.organization_id = a.organization_id AND m.agent_id = a.id
+            WHERE (m.organization_id, m.team_id) IN (
+                SELECT * FROM unnest(\(teams.map(\.organizationID))::text[], \(teams.map(\.teamID))::uuid[]))
+            """,
+            logger: self.logger
+        )
+        var result: [(organizationID: String, teamID: UUID, agent: RoutingAgent)] = []
+        for try await row in rows.decode((String, UUID, String, String, Int, String, Int, Int, Int).self) {
+            let agent = try Self.routingAgent((row.2, row.3, row.4, row.5, row.6, row.7, row.8))
+            result.append((organizationID: row.0, teamID: row.1, agent: agent))
+        }
+        var candidates: [String: Set<String>] = [:]
+        for row in result where row.agent.availability == .online && row.agent.load < row.agent.capacity {
+            candidates[row.organizationID, default: []].insert(row.agent.id)
+        }
+        guard !candidates.isEmpty else { return result }
+        let keys = candidates.flatMap { organization, ids in ids.map { (organization, $0) } }
+        let locked = try await connection.query(
+            """
+            SELECT a.organization_id, \(unescaped: Self.routingAgentColumns) FROM agents a
+            WHERE (a.organization_id, a.id) IN (
+                SELECT * FROM unnest(\(keys.map(\.0))::text[], \(keys.map(\.1))::text[]))
+            ORDER BY a.organization_id, a.id FOR UPDATE OF a
+            """,
+            logger: self.logger
+        )
+        var fresh: [String: [String: RoutingAgent]] = [:]
+        for try await row in locked.decode((String, String, String, Int, String, Int, Int, Int).self) {
+            fresh[row.0, default: [:]][row.1] = try Self.routingAgent((row.1, row.2, row.3, row.4, row.5, row.6, row.7))
+        }
+        for index in result.indices {
+            if let agent = fresh[result[index].organizationID]?[result[index].agent.id] {
+                result[index].agent = agent
+            } else if candidates[result[index].organizationID]?.contains(result[index].agent.id) == true {
+                // Gone meanwhile (deleted): nothing to offer.
+                result[index].agent.availability = .offline
+            }
+        }
+        return result
+    }
+
+    /// Of these teams, those with an online agent who has free capacity (read without locks, after
+    /// a routing batch committed): their queues may hold work that batch could not offer them.
+    func teamsThatCanTakeWork(_ teams: [AgentPool.TeamKey]) async throws -> [AgentPool.TeamKey] {
+        guard !teams.isEmpty else { return [] }
+        let rows = try await self.client.query(
+            """
+            SELECT DISTINCT m.organization_id, m.team_id FROM team_members m
+            JOIN agents a ON a.organization_id = m.organization_id AND a.id = m.agent_id
+            WHERE (m.organization_id, m.team_id) IN (
+                SELECT * FROM unnest(\(teams.map(\.organizationID))::text[], \(teams.map(\.teamID))::uuid[]))
+                AND a.availability = 'online' AND a.load < a.capacity
+            """,
+            logger: self.logger
+        )
+        var result: [AgentPool.TeamKey] = []
+        for try await (organization, team) in rows.decode((String, UUID).self) {
+            result.append(AgentPool.TeamKey(organizationID: organization, teamID: team))
+        }
+        return result
+    }
+
     /// Applies what decisions did to the (locked) agents, in one statement: load and open
     /// conversations (never below 0), and for those given a turn the next values of the
     /// `routing_turns` sequence in the order of their turns (taken in one statement), so

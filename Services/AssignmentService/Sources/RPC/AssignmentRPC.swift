@@ -300,6 +300,17 @@ struct AssignmentRPC: Inbox_V1_AssignmentService.SimpleServiceProtocol {
         let now = self.now()
         let decisions = try await self.repository.route(
             routable.map { items[$0] }, rules: rules, escalation: self.escalation, now: now)
+        // An agent who came online or freed capacity while the batch ran was not offered its items:
+        // serve those teams' queues now that the batch has committed.
+        var queuedTeams: Set<AgentPool.TeamKey> = []
+        for decision in decisions {
+            if case .queued(let assignment) = decision, let teamID = assignment.teamID {
+                queuedTeams.insert(AgentPool.TeamKey(organizationID: assignment.organizationID, teamID: teamID))
+            }
+        }
+        for team in try await self.repository.teamsThatCanTakeWork(Array(queuedTeams)) {
+            try await self.drain([team.teamID], team.organizationID)
+        }
         for (index, decision) in zip(routable, decisions) {
             switch decision {
             case .assigned(let assignment):
