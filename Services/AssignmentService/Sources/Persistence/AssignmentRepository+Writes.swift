@@ -169,7 +169,8 @@ extension AssignmentRepository {
     static func routingAgent(_ row: RoutingAgentRow) throws -> RoutingAgent {
         RoutingAgent(
             id: row.0, availability: Availability(rawValue: row.1) ?? .offline, capacity: row.2,
-            weights: try JSONDecoder().decode([ConversationWeight].self, from: Data(row.3.utf8)),
+            // Most agents have no weights: no decoder for them (a routing batch reads every agent of its teams).
+            weights: row.3 == "[]" ? [] : try JSONDecoder().decode([ConversationWeight].self, from: Data(row.3.utf8)),
             openConversations: row.4, load: row.5, lastTurn: row.6)
     }
 
@@ -414,7 +415,7 @@ extension AssignmentRepository {
         }
         let a = rows.map(\.assignment)
         let epoch = Date(timeIntervalSince1970: 0)
-        let explanations = try a.map { try $0.explanation.map { try Self.json($0) } ?? "" }
+        let explanations = a.map { $0.explanation?.jsonText ?? "" }
         let organizations = a.map(\.organizationID)
         let conversations = a.map(\.conversationID)
         let agents = a.map { $0.agentID ?? "" }
@@ -464,7 +465,7 @@ extension AssignmentRepository {
     /// Appends the changes to the history, in one statement, in the order given.
     func record(_ rows: [HistoryRow], at instant: Date, on connection: PostgresConnection) async throws {
         guard !rows.isEmpty else { return }
-        let explanations = try rows.map { try $0.assignment.explanation.map { try Self.json($0) } ?? "" }
+        let explanations = rows.map { $0.assignment.explanation?.jsonText ?? "" }
         try await connection.query(
             """
             INSERT INTO assignment_history (organization_id, conversation_id, change, from_agent_id, to_agent_id,
