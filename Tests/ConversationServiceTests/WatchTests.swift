@@ -122,6 +122,47 @@ struct WatchTests {
         }
     }
 
+    /// Changes are numbered without a lock, so a transaction that started writing first may commit
+    /// last. Its change is not skipped: a change committed meanwhile waits until the older
+    /// transaction ends, then both come, the older one's first (the log's order).
+    @Test func aChangeCommittedWhileAnOlderTransactionRunsWaitsForItAndNothingIsSkipped() async throws {
+        try await ConversationHarness.with { h in
+            let changes = ChangeWriter(harness: h)
+            let older = UUID()
+            let wrote = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            let events: [Inbox_V1_ConversationEvent] = try await watch(h, limit: .seconds(20)) { events in
+                try await ready(&events)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await changes.create(id: older) {
+                            // Written, numbered, not committed: hold the transaction open.
+                            wrote.continuation.yield()
+                            for await _ in release.stream { break }
+                        }
+                    }
+                    for await _ in wrote.stream { break }
+                    let newer = try await changes.create()
+                    // The newer change is committed, but an older transaction still runs: only
+                    // heartbeats come for a while.
+                    let clock = ContinuousClock()
+                    let until = clock.now + .milliseconds(700)
+                    while clock.now < until {
+                        let next = try await events.next()
+                        let event = try #require(next)
+                        #expect(event.type == .heartbeat, "\(event.type) before the older transaction ended")
+                    }
+                    release.continuation.yield()
+                    try await group.waitForAll()
+                    let both = try await take(2, from: &events)
+                    #expect(both.map(\.conversation.id) == [older.text, newer.text])
+                }
+                return []
+            }
+            #expect(events.isEmpty)
+        }
+    }
+
     @Test func aWatchResumesOnAnotherReplicaAndSeesWhatTheFirstCommits() async throws {
         try await ConversationHarness.with { first in
             let changes = ChangeWriter(harness: first)
@@ -163,6 +204,8 @@ struct WatchTests {
         try await ConversationHarness.with { h in
             let changes = ChangeWriter(harness: h)
             for _ in 0..<3 { try await changes.create() }
+            let positions = try await changes.positions()
+            #expect(positions.map(\.seq) == [1, 2, 3])
             // Changes 1 and 2 are past the retention: swept, 3 stays.
             try await h.database.query(
                 "UPDATE changes SET occurred_at = now() - interval '27 hours' WHERE seq <= 2",
@@ -175,14 +218,15 @@ struct WatchTests {
 
             // After 2, the log still holds everything missed: no reset.
             let kept: [Inbox_V1_ConversationEvent] = try await watch(
-                h, .with { $0.resumeToken = ConversationRPC.cursor(2) }
+                h, .with { $0.resumeToken = ConversationRPC.cursor(positions[1]) }
             ) { events in
                 try await take(1, from: &events)
             }
             #expect(try kept.map(seq) == [3])
 
-            // Swept (0, 1) or never reached (99): one RESET with the current cursor, then live.
-            for (index, resumeAfter) in [Int64(0), 1, 99].enumerated() {
+            // Swept (the start, 1) or never reached (99): one RESET with the current cursor, then live.
+            let resumePoints = [WatchCursor.start, positions[0], WatchCursor(tx: positions[2].tx, seq: 99)]
+            for (index, resumeAfter) in resumePoints.enumerated() {
                 let current = Int64(3 + index)
                 try await watch(h, .with { $0.resumeToken = ConversationRPC.cursor(resumeAfter) }) { events in
                     let first = try await events.next()
@@ -276,7 +320,7 @@ struct WatchTests {
             }
             // The first organisation's own log holds only its change.
             let own: [Inbox_V1_ConversationEvent] = try await watch(
-                h, .with { $0.resumeToken = ConversationRPC.cursor(0) }
+                h, .with { $0.resumeToken = ConversationRPC.cursor(.start) }
             ) { events in
                 let first = try await take(1, from: &events)
                 let after = try await events.next()
@@ -486,9 +530,10 @@ private func take(_ count: Int, from events: inout Events) async throws -> [Inbo
     return received
 }
 
-/// The change number an event's cursor carries.
+/// The change number an event's cursor carries (`<transaction>:<number>`).
 private func seq(_ event: Inbox_V1_ConversationEvent) throws -> Int64 {
-    try #require(try PageToken.decode("watch", event.cursor).flatMap { Int64($0) })
+    let position = try ConversationRPC.resumePoint(event.cursor)
+    return try #require(position?.seq)
 }
 
 /// Writes conversations the way the service's writes do (the row, the before-snapshot and the
@@ -498,11 +543,12 @@ private struct ChangeWriter {
 
     var repository: ConversationRepository { self.harness.parts.rpc.repository }
 
+    /// `beforeCommit` runs inside the transaction after the change is written.
     @discardableResult
-    func create(status: String = "open", organization: String = ConversationHarness.organization) async throws
-        -> UUID
-    {
-        let id = UUID()
+    func create(
+        id: UUID = UUID(), status: String = "open", organization: String = ConversationHarness.organization,
+        beforeCommit: @Sendable () async throws -> Void = {}
+    ) async throws -> UUID {
         let repository = self.repository
         try await repository.transaction { connection in
             try await connection.query(
@@ -516,6 +562,7 @@ private struct ChangeWriter {
             var changes = ChangeSet()
             changes.add(.conversationCreated, organizationID: organization, conversationID: id)
             try await repository.record(changes, on: connection, now: Date())
+            try await beforeCommit()
         }
         return id
     }
@@ -541,6 +588,16 @@ private struct ChangeWriter {
             }
             try await repository.record(changes, on: connection, now: Date())
         }
+    }
+
+    /// Where the organisation's changes are in the log, in its order.
+    func positions(organization: String = ConversationHarness.organization) async throws -> [WatchCursor] {
+        let rows = try await self.harness.database.query(
+            "SELECT tx::text::int8, seq FROM changes WHERE organization_id = \(organization) ORDER BY tx, seq",
+            logger: Logger(label: "test"))
+        var positions: [WatchCursor] = []
+        for try await (tx, seq) in rows.decode((Int64, Int64).self) { positions.append(WatchCursor(tx: tx, seq: seq)) }
+        return positions
     }
 
     /// The change numbers the log keeps for the organisation.

@@ -28,8 +28,7 @@ enum ChangeType: String, Sendable {
 }
 
 /// The changes one transaction makes, collected while it runs and written at its end
-/// (``ConversationRepository/record(_:on:now:)``), so the per-organisation counter row is locked
-/// only from then until the commit.
+/// (``ConversationRepository/record(_:on:now:)``).
 struct ChangeSet: Sendable {
     struct Item: Sendable {
         var organizationID: String
@@ -61,9 +60,11 @@ extension ConversationRepository {
     static let changeChannel = "conversation_changes"
 
     /// Writes `changes` to the change log inside the caller's transaction: snapshots of the
-    /// conversations and messages as this transaction leaves them, numbered per organisation from
-    /// its counter (locked until commit, so numbers follow commit order), and one NOTIFY per
-    /// organisation (delivered by PostgreSQL at commit, to every replica).
+    /// conversations and messages as this transaction leaves them, numbered from one sequence and
+    /// marked with this transaction's id (no lock: writers of one organisation do not wait for
+    /// each other; readers order changes by transaction and number, and take only changes of
+    /// transactions older than every running one, ``ConversationRepository/changes(after:organizationID:limit:)``),
+    /// and one NOTIFY per organisation (delivered by PostgreSQL at commit, to every replica).
     func record(_ changes: ChangeSet, on connection: PostgresConnection, now: Date) async throws {
         guard !changes.isEmpty else { return }
         let conversationKeys = Set(
@@ -75,29 +76,7 @@ extension ConversationRepository {
         let conversations = try await self.conversations(Array(conversationKeys), on: connection)
         let messages = try await self.messages(Array(messageKeys), on: connection)
 
-        var counts: [String: Int] = [:]
-        for item in changes.items where conversations[item.conversationID] != nil {
-            counts[item.organizationID, default: 0] += 1
-        }
-        var next: [String: Int64] = [:]
-        var last: [String: Int64] = [:]
-        for organizationID in counts.keys.sorted() {
-            let count = counts[organizationID]!
-            let rows = try await connection.query(
-                """
-                INSERT INTO change_counters (organization_id, value) VALUES (\(organizationID), \(count))
-                ON CONFLICT (organization_id) DO UPDATE SET value = change_counters.value + EXCLUDED.value
-                RETURNING value
-                """,
-                logger: self.logger)
-            for try await value in rows.decode(Int64.self) {
-                next[organizationID] = value - Int64(count) + 1
-                last[organizationID] = value
-            }
-        }
-
         var organizations: [String] = []
-        var seqs: [Int64] = []
         var types: [String] = []
         var ids: [UUID] = []
         var snapshots: [ByteBuffer] = []
@@ -106,12 +85,8 @@ extension ConversationRepository {
         // Every change of a conversation in one transaction carries the same two snapshots.
         var encoded: [UUID: (after: ByteBuffer, before: ByteBuffer)] = [:]
         for item in changes.items {
-            guard let conversation = conversations[item.conversationID], let seq = next[item.organizationID] else {
-                continue
-            }
-            next[item.organizationID] = seq + 1
+            guard let conversation = conversations[item.conversationID] else { continue }
             organizations.append(item.organizationID)
-            seqs.append(seq)
             types.append(item.type.rawValue)
             ids.append(item.conversationID)
             if encoded[item.conversationID] == nil {
@@ -125,15 +100,25 @@ extension ConversationRepository {
             messageSnapshots.append(
                 try item.messageID.flatMap { messages[$0] }.map { try Self.bytes($0.proto) } ?? ByteBuffer())
         }
-        // An empty byte string stands for "none" (an array element cannot be NULL here).
-        try await connection.query(
+        guard !organizations.isEmpty else { return }
+        // An empty byte string stands for "none" (an array element cannot be NULL here). The
+        // numbers follow the order of the changes (`ord`).
+        let rows = try await connection.query(
             """
-            INSERT INTO changes (organization_id, seq, type, conversation_id, conversation, before, message, occurred_at)
-            SELECT o, s, t, c, snapshot, nullif(b, ''::bytea), nullif(m, ''::bytea), \(now)
-            FROM unnest(\(organizations)::text[], \(seqs)::int8[], \(types)::text[], \(ids)::uuid[],
-                \(snapshots)::bytea[], \(befores)::bytea[], \(messageSnapshots)::bytea[]) AS x(o, s, t, c, snapshot, b, m)
+            INSERT INTO changes (organization_id, seq, tx, type, conversation_id, conversation, before, message,
+                occurred_at)
+            SELECT o, nextval('change_seq'), pg_current_xact_id(), t, c, snapshot, nullif(b, ''::bytea),
+                nullif(m, ''::bytea), \(now)
+            FROM (SELECT * FROM unnest(\(organizations)::text[], \(types)::text[], \(ids)::uuid[],
+                \(snapshots)::bytea[], \(befores)::bytea[], \(messageSnapshots)::bytea[])
+                WITH ORDINALITY AS x(o, t, c, snapshot, b, m, ord) ORDER BY ord) AS ordered
+            RETURNING organization_id, seq
             """,
             logger: self.logger)
+        var last: [String: Int64] = [:]
+        for try await (organizationID, seq) in rows.decode((String, Int64).self) {
+            last[organizationID] = max(last[organizationID] ?? seq, seq)
+        }
         let notified = last.keys.sorted()
         try await connection.query(
             """

@@ -15,10 +15,13 @@ extension ConversationRPC {
     /// How many changes a watch reads at once: all it ever holds, however fast changes come.
     static let watchPageSize = 500
 
-    /// WatchConversations: the organisation's changes that match the filter, in commit order, read
-    /// from the change log after the watch's cursor whenever the ``ChangeFeed`` says something was
-    /// committed (and every `pollInterval` in case a notification was lost), with a HEARTBEAT after
-    /// `heartbeatInterval` of silence.
+    /// WatchConversations: the organisation's changes that match the filter, read from the change
+    /// log after the watch's cursor whenever the ``ChangeFeed`` says something was committed (and
+    /// every `pollInterval` in case a notification was lost), with a HEARTBEAT after
+    /// `heartbeatInterval` of silence. Changes come in the log's order (transaction, then number):
+    /// a change waits until every transaction older than its own has ended (usually milliseconds),
+    /// so that nothing can later appear before a cursor that passed it; while one waits, the log
+    /// is read again every few milliseconds.
     ///
     /// Resuming: every change after `resume_token` is replayed first; a token older than what the
     /// log keeps (`changeRetention`) or newer than anything committed gets one RESET carrying the
@@ -50,7 +53,7 @@ extension ConversationRPC {
     /// The watch's loop: the RESET if the resume point is lost, then page after page of the change
     /// log, waiting for the feed in between, until the RPC or the feed ends.
     private func streamChanges(
-        after resumeAfter: Int64?, organizationID: String, matcher: FilterMatcher,
+        after resumeAfter: WatchCursor?, organizationID: String, matcher: FilterMatcher,
         subscription: ChangeFeed.Subscription, to response: RPCWriter<Inbox_V1_ConversationEvent>,
         context: ServerContext
     ) async throws {
@@ -75,12 +78,12 @@ extension ConversationRPC {
                     "the watch was ended by the server (it may be shutting down); watch again with the last cursor "
                         + "as resume_token")
             }
-            let page = try await self.readingChangeLog {
+            let (page, waiting) = try await self.readingChangeLog {
                 try await self.repository.changes(
                     after: cursor, organizationID: organizationID, limit: Self.watchPageSize)
             }
             for change in page {
-                cursor = change.seq
+                cursor = change.position
                 if let event = selection.event(for: change) {
                     try await self.send(event, to: response)
                     lastSent = clock.now
@@ -97,26 +100,41 @@ extension ConversationRPC {
             // A full page: more is committed already, read on without waiting.
             guard page.count < Self.watchPageSize else { continue }
             let untilHeartbeat = self.feed.heartbeatInterval - (clock.now - lastSent)
-            await subscription.wait(
-                timeout: max(Duration.milliseconds(1), min(self.feed.pollInterval, untilHeartbeat)))
+            // A committed change waits for an older transaction, whose end may notify nothing
+            // (another service's, or one that wrote no change): look again soon.
+            let interval = waiting ? min(Self.waitingRecheck, self.feed.pollInterval) : self.feed.pollInterval
+            await subscription.wait(timeout: max(Duration.milliseconds(1), min(interval, untilHeartbeat)))
         }
     }
 
-    /// An event's cursor: the change's number in its organisation's log, opaque to clients.
-    static func cursor(_ seq: Int64) -> String {
-        PageToken.encode("watch", String(seq))
+    /// How soon the log is read again while a committed change waits for an older transaction.
+    static let waitingRecheck = Duration.milliseconds(5)
+
+    /// An event's cursor: the change's place in the log, opaque to clients.
+    static func cursor(_ position: WatchCursor) -> String {
+        PageToken.encode("watch", "\(position.tx):\(position.seq)")
     }
 
     /// The change a resume token names (nil: no token); a malformed one is INVALID_ARGUMENT
-    /// (`PAGE_TOKEN_INVALID`, field `resume_token`).
-    static func resumePoint(_ token: String) throws(DomainError) -> Int64? {
+    /// (`PAGE_TOKEN_INVALID`, field `resume_token`). A token of the log before migration 6 (a
+    /// number alone) names that change at transaction 0, where the older changes are kept.
+    static func resumePoint(_ token: String) throws(DomainError) -> WatchCursor? {
         guard !token.isEmpty else { return nil }
-        guard let text = try? PageToken.decode("watch", token), let seq = Int64(text), seq >= 0 else {
-            throw .invalidArgument(
-                "resume_token is not a cursor of this watch; watch again without one", reason: .pageTokenInvalid,
-                field: "resume_token")
+        let invalid = DomainError.invalidArgument(
+            "resume_token is not a cursor of this watch; watch again without one", reason: .pageTokenInvalid,
+            field: "resume_token")
+        guard let text = try? PageToken.decode("watch", token) else { throw invalid }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1:
+            guard let seq = Int64(parts[0]), seq >= 0 else { throw invalid }
+            return WatchCursor(tx: 0, seq: seq)
+        case 2:
+            guard let tx = Int64(parts[0]), let seq = Int64(parts[1]), tx >= 0, seq >= 0 else { throw invalid }
+            return WatchCursor(tx: tx, seq: seq)
+        default:
+            throw invalid
         }
-        return seq
     }
 
     /// Writes one event, or ends the watch when the client has not taken it within the feed's
@@ -167,9 +185,22 @@ extension ConversationRPC {
     }
 }
 
+/// A place in an organisation's change log: after the change numbered `seq` of transaction `tx`
+/// (the log's order is transaction, then number; (0, 0) is before everything).
+struct WatchCursor: Sendable, Hashable, Comparable {
+    var tx: Int64
+    var seq: Int64
+
+    static let start = WatchCursor(tx: 0, seq: 0)
+
+    static func < (lhs: WatchCursor, rhs: WatchCursor) -> Bool {
+        (lhs.tx, lhs.seq) < (rhs.tx, rhs.seq)
+    }
+}
+
 /// One row of the change log, decoded (`type` nil for a word this version does not know: skipped).
 struct LoggedChange: Sendable {
-    var seq: Int64
+    var position: WatchCursor
     var type: ChangeType?
     var conversation: Inbox_V1_Conversation
     var before: Inbox_V1_Conversation?
@@ -206,7 +237,7 @@ struct WatchSelection: Sendable {
                 $0.conversation = change.conversation
                 if let message = change.message { $0.message = message }
                 $0.occurredAt = Google_Protobuf_Timestamp(date: change.occurredAt)
-                $0.cursor = ConversationRPC.cursor(change.seq)
+                $0.cursor = ConversationRPC.cursor(change.position)
             }
         }
         guard let before = change.before, self.matcher.matches(before), !self.recentlyLeft.contains(id) else {
@@ -219,54 +250,98 @@ struct WatchSelection: Sendable {
             $0.conversation = change.conversation
             $0.leftFilter = true
             $0.occurredAt = Google_Protobuf_Timestamp(date: change.occurredAt)
-            $0.cursor = ConversationRPC.cursor(change.seq)
+            $0.cursor = ConversationRPC.cursor(change.position)
         }
     }
 }
 
 extension ConversationRepository {
-    /// Where a watch starts. No resume point: the organisation's last change now. A resume point
-    /// in the log: from there. A resume point the log no longer holds the changes after (removed by
-    /// retention) or that was never reached: `reset`, from the last change now.
-    func watchStart(after resume: Int64?, organizationID: String) async throws -> (cursor: Int64, reset: Bool) {
-        let rows = try await self.client.query(
-            """
-            SELECT coalesce((SELECT value FROM change_counters WHERE organization_id = \(organizationID)), 0),
-                (SELECT min(seq) FROM changes WHERE organization_id = \(organizationID))
-            """,
-            logger: self.logger)
-        var current: Int64 = 0
-        var oldest: Int64?
-        for try await row in rows.decode((Int64, Int64?).self) {
-            current = row.0
-            oldest = row.1
+    /// Where a watch starts. No resume point: after the organisation's last change that a reader
+    /// may take now (its transaction older than every running one; a change committed but still
+    /// waiting is delivered, not skipped: the start waits up to 200 ms for such a change first). A resume point at or after the newest change the
+    /// retention removed (`change_floors`), and not beyond the last number given: from there.
+    /// Otherwise `reset`, from the last change now.
+    func watchStart(after resume: WatchCursor?, organizationID: String) async throws -> (
+        cursor: WatchCursor, reset: Bool
+    ) {
+        var start = try await self.logEnds(organizationID: organizationID)
+        // A change committed just now may still wait for an older transaction (milliseconds):
+        // starting after it, rather than before, spares the watch a replay of it.
+        for _ in 0..<40 where start.waiting {
+            try await Task.sleep(for: .milliseconds(5))
+            start = try await self.logEnds(organizationID: organizationID)
         }
-        guard let resume else { return (current, false) }
-        if resume > current { return (current, true) }
-        // Changes resume+1 ... current are needed; the oldest one kept must be at most resume+1.
-        if resume < current, resume + 1 < (oldest ?? current + 1) { return (current, true) }
+        guard let resume else { return (start.current, false) }
+        if resume.seq > start.newest || resume < start.floor { return (start.current, true) }
         return (resume, false)
     }
 
-    /// The organisation's changes after `seq`, oldest first, at most `limit`.
-    func changes(after seq: Int64, organizationID: String, limit: Int) async throws -> [LoggedChange] {
+    /// The organisation's log as a watch starting now sees it: its last change a reader may take
+    /// (else the floor), the floor, the highest number given, and whether a change waits.
+    private func logEnds(organizationID: String) async throws
+        -> (current: WatchCursor, floor: WatchCursor, newest: Int64, waiting: Bool)
+    {
         let rows = try await self.client.query(
             """
-            SELECT seq, type, conversation, before, message, occurred_at FROM changes
-            WHERE organization_id = \(organizationID) AND seq > \(seq)
-            ORDER BY seq LIMIT \(limit)
+            SELECT ready.tx::text::int8, ready.seq, f.tx::text::int8, f.seq,
+                (SELECT max(seq) FROM changes WHERE organization_id = \(organizationID)),
+                EXISTS (SELECT 1 FROM changes WHERE organization_id = \(organizationID)
+                    AND tx >= pg_snapshot_xmin(pg_current_snapshot()))
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (
+                SELECT tx, seq FROM changes WHERE organization_id = \(organizationID)
+                    AND tx < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY tx DESC, seq DESC LIMIT 1) AS ready ON true
+            LEFT JOIN change_floors f ON f.organization_id = \(organizationID)
+            """,
+            logger: self.logger)
+        var result = (current: WatchCursor.start, floor: WatchCursor.start, newest: Int64(0), waiting: false)
+        for try await row in rows.decode((Int64?, Int64?, Int64?, Int64?, Int64?, Bool).self) {
+            if let tx = row.2, let seq = row.3 { result.floor = WatchCursor(tx: tx, seq: seq) }
+            if let tx = row.0, let seq = row.1 {
+                result.current = max(WatchCursor(tx: tx, seq: seq), result.floor)
+            } else {
+                result.current = result.floor
+            }
+            result.newest = max(row.4 ?? 0, result.floor.seq)
+            result.waiting = row.5
+        }
+        return result
+    }
+
+    /// The organisation's changes after `cursor` in the log's order, at most `limit`, that a reader
+    /// may take now: those whose transaction is older than every running one (all such
+    /// transactions have ended, so no change can still appear before them). `waiting`: a later
+    /// change is committed but waits for an older transaction.
+    func changes(after cursor: WatchCursor, organizationID: String, limit: Int) async throws
+        -> (page: [LoggedChange], waiting: Bool)
+    {
+        let rows = try await self.client.query(
+            """
+            SELECT tx::text::int8, seq, type, conversation, before, message, occurred_at,
+                tx < pg_snapshot_xmin(pg_current_snapshot())
+            FROM changes
+            WHERE organization_id = \(organizationID) AND (tx, seq) > (\(String(cursor.tx))::xid8, \(cursor.seq))
+            ORDER BY tx, seq LIMIT \(limit)
             """,
             logger: self.logger)
         var page: [LoggedChange] = []
-        for try await row in rows.decode((Int64, String, ByteBuffer, ByteBuffer?, ByteBuffer?, Date).self) {
+        var waiting = false
+        for try await row in rows.decode((Int64, Int64, String, ByteBuffer, ByteBuffer?, ByteBuffer?, Date, Bool).self)
+        {
+            // The log's order puts every change a reader may take first.
+            guard row.7, !waiting else {
+                waiting = true
+                continue
+            }
             page.append(
                 LoggedChange(
-                    seq: row.0, type: ChangeType(rawValue: row.1),
-                    conversation: try Inbox_V1_Conversation(serializedBytes: Array(row.2.readableBytesView)),
-                    before: try row.3.map { try Inbox_V1_Conversation(serializedBytes: Array($0.readableBytesView)) },
-                    message: try row.4.map { try Inbox_V1_Message(serializedBytes: Array($0.readableBytesView)) },
-                    occurredAt: row.5))
+                    position: WatchCursor(tx: row.0, seq: row.1), type: ChangeType(rawValue: row.2),
+                    conversation: try Inbox_V1_Conversation(serializedBytes: Array(row.3.readableBytesView)),
+                    before: try row.4.map { try Inbox_V1_Conversation(serializedBytes: Array($0.readableBytesView)) },
+                    message: try row.5.map { try Inbox_V1_Message(serializedBytes: Array($0.readableBytesView)) },
+                    occurredAt: row.6))
         }
-        return page
+        return (page, waiting)
     }
 }

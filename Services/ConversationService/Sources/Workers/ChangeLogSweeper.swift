@@ -68,13 +68,23 @@ struct ChangeLogSweeper: Service {
             var locked = false
             for try await value in lock.decode(Bool.self) { locked = value }
             guard locked else { return nil }
+            // Each organisation's floor moves to the newest change removed: a watch resuming
+            // before it may have missed something (RESET).
             let rows = try await connection.query(
                 """
                 WITH gone AS (
-                    DELETE FROM changes WHERE (organization_id, seq) IN (
-                        SELECT organization_id, seq FROM changes WHERE occurred_at < \(cutoff)
+                    DELETE FROM changes WHERE (organization_id, tx, seq) IN (
+                        SELECT organization_id, tx, seq FROM changes WHERE occurred_at < \(cutoff)
                         ORDER BY occurred_at LIMIT \(self.batchSize))
-                    RETURNING 1)
+                    RETURNING organization_id, tx, seq),
+                newest AS (
+                    SELECT DISTINCT ON (organization_id) organization_id, tx, seq FROM gone
+                    ORDER BY organization_id, tx DESC, seq DESC),
+                floors AS (
+                    INSERT INTO change_floors (organization_id, tx, seq)
+                    SELECT organization_id, tx, seq FROM newest
+                    ON CONFLICT (organization_id) DO UPDATE SET tx = excluded.tx, seq = excluded.seq
+                        WHERE (change_floors.tx, change_floors.seq) < (excluded.tx, excluded.seq))
                 SELECT count(*) FROM gone
                 """,
                 logger: self.logger)

@@ -275,5 +275,41 @@ enum ConversationMigrations {
                 ALTER TABLE conversations ADD COLUMN business_connection_id text;
                 """
         ),
+        Migration(
+            version: 6,
+            name: "the change log numbered without serialising an organisation's writers",
+            sql: """
+                -- Until now every transaction that wrote the change log took its organisation's
+                -- change_counters row and held it until its commit: one organisation's writers
+                -- (ingest batches, replies, delivery statuses, assignee updates) committed one at a
+                -- time. Now a change is numbered from one sequence (no lock) and carries its
+                -- transaction's id. Readers take changes in (tx, seq) order, and only those whose
+                -- transaction is older than every running one (pg_snapshot_xmin): those are all
+                -- committed or gone, so no change can later appear before a cursor that passed it.
+                -- The rows written before keep their numbers, with tx 0 (before every new one).
+                CREATE SEQUENCE change_seq;
+                -- (PERFORM: the migration runs as one PL/pgSQL block.)
+                PERFORM setval('change_seq', greatest(last, 1), last > 0)
+                FROM (SELECT greatest(coalesce((SELECT max(seq) FROM changes), 0),
+                    coalesce((SELECT max(value) FROM change_counters), 0)) AS last) AS numbered;
+                ALTER TABLE changes ADD COLUMN tx xid8 NOT NULL DEFAULT '0';
+                ALTER TABLE changes ALTER COLUMN tx SET DEFAULT pg_current_xact_id();
+                ALTER TABLE changes ALTER COLUMN seq SET DEFAULT nextval('change_seq');
+                ALTER TABLE changes DROP CONSTRAINT changes_pkey;
+                ALTER TABLE changes ADD PRIMARY KEY (organization_id, tx, seq);
+                -- Per organisation, the newest change the retention sweep removed: a resume point
+                -- before it may have missed something (RESET); one at or after it has not.
+                CREATE TABLE change_floors (
+                    organization_id text PRIMARY KEY,
+                    tx xid8 NOT NULL,
+                    seq bigint NOT NULL
+                );
+                INSERT INTO change_floors (organization_id, tx, seq)
+                SELECT c.organization_id, '0',
+                    coalesce((SELECT min(seq) FROM changes WHERE organization_id = c.organization_id) - 1, c.value)
+                FROM change_counters c;
+                DROP TABLE change_counters;
+                """
+        ),
     ]
 }
