@@ -327,6 +327,10 @@ struct ReplyTests {
                             && $0.agentID == "agent-1"
                     }
                 })
+            // Both replies fall in one 5-minute bucket: reported once (the second queued nothing).
+            try await Task.sleep(for: .milliseconds(300))
+            let reported = h.peers.activity.filter { $0.kind == .teamReply }.count
+            #expect(reported == 1)
         }
     }
 

@@ -42,6 +42,8 @@ extension PostgresConnection: Queryable {
 struct ConversationRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// Shared by the copies of this repository (a class): the activity buckets queued already.
+    let activityBuckets = ActivityBuckets()
 
     /// Runs `body` in a transaction. A deadlock or serialization failure (two batches touching the
     /// same conversations in different orders) rolls back and runs `body` again, up to 3 times; a

@@ -3,6 +3,7 @@ import InboxKit
 import NIOCore
 import PostgresNIO
 import SwiftProtobuf
+import Synchronization
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -52,8 +53,14 @@ extension ConversationRepository {
         on connection: PostgresConnection
     ) async throws {
         let bucket = Int(time.timeIntervalSince1970 / 300)
+        let subject = "\(kind.rawValue):\(bucket)"
+        // Every reply of the organisation in these 5 minutes names the same row: each one
+        // inserting it would wait on the conflict check for another reply's uncommitted insert.
+        // This replica queues it once per bucket. (A reply rolled back after queuing it leaves the
+        // bucket unreported by this replica: the next one reports; the inactivity rule counts days.)
+        guard self.activityBuckets.first("\(organizationID) \(kind.rawValue)", bucket: bucket) else { return }
         try await self.enqueueFollowUp(
-            .activity, organizationID: organizationID, subject: "\(kind.rawValue):\(bucket)",
+            .activity, organizationID: organizationID, subject: subject,
             payload: Inbox_V1_RecordActivityRequest.with {
                 $0.organizationID = organizationID
                 $0.kind = kind
@@ -95,6 +102,21 @@ extension FollowUpKind {
         case .release: return (.route, "\(conversation):\(count)")
         case .route: return count > 0 ? (.release, "\(conversation):\(count - 1)") : nil
         case .autoReply, .activity: return nil
+        }
+    }
+}
+
+/// The activity buckets this replica has queued (``ConversationRepository/enqueueActivity``):
+/// per organisation and kind, the latest bucket only.
+final class ActivityBuckets: Sendable {
+    private let queued = Mutex<[String: Int]>([:])
+
+    /// True the first time `key` is seen in `bucket` (and remembers it).
+    func first(_ key: String, bucket: Int) -> Bool {
+        self.queued.withLock { queued in
+            if let seen = queued[key], seen >= bucket { return false }
+            queued[key] = bucket
+            return true
         }
     }
 }
