@@ -80,7 +80,9 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     // Latency samples and percentiles, shared by the benchmark executables.
-    .target(name: "BenchSupport", path: "Benchmarks/BenchSupport", swiftSettings: swiftSettings),
+    .target(
+        name: "BenchSupport", dependencies: ["InboxKit", grpcCore], path: "Benchmarks/BenchSupport",
+        swiftSettings: swiftSettings),
     .executableTarget(
         name: "policy-bench",
         dependencies: [
@@ -114,7 +116,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "gateway-bench",
         dependencies: [
-            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, crypto, argumentParser,
+            "InboxKit", "InboxAPI", "BenchSupport", grpcCore, grpcHTTP2, crypto, argumentParser,
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
         path: "Benchmarks/GatewayBench",

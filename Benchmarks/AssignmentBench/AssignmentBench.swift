@@ -39,11 +39,6 @@ struct Options {
     }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// The outcomes of routed items.
 struct Tally: Sendable {
     var assigned = 0

@@ -12,6 +12,7 @@
 //       IngestEvents events/s in batches of 100 and 500, ListConversations p50/p99 (unfiltered, by
 //       status, by assignee, two text queries), WatchConversations delivery latency
 //   (TOKEN_SIGNING_KEY in the environment, as the services have it)
+import BenchSupport
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -27,7 +28,7 @@ struct ConversationBench {
             guard let key = ProcessInfo.processInfo.environment["TOKEN_SIGNING_KEY"] else {
                 throw BenchError("TOKEN_SIGNING_KEY is required")
             }
-            let tokens = await BenchTokens(signingKey: key)
+            let tokens = await BenchTokens(signingKey: key, subject: "conversation-bench")
             switch arguments.first ?? "" {
             case "organizations":
                 try await Self.createOrganizations(OrganizationOptions(arguments.dropFirst()), tokens: tokens)
@@ -209,25 +210,5 @@ struct MeasureOptions {
             }
         }
         guard !self.organization.isEmpty else { throw BenchError("--organization is required") }
-    }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Bearer tokens signed with the services' own key.
-struct BenchTokens: Sendable {
-    let authority: TokenAuthority
-
-    init(signingKey: String) async {
-        self.authority = await TokenAuthority(signingKey: signingKey)
-    }
-
-    func metadata(_ role: Caller.Role, organization: String? = nil, agent: String? = nil) async throws -> Metadata {
-        let caller = Caller(
-            role: role, organizationID: organization, agentID: agent, subject: agent ?? "conversation-bench")
-        return ["authorization": "Bearer \(try await self.authority.mint(caller, lifetime: .seconds(3600)))"]
     }
 }

@@ -16,6 +16,7 @@
 //       GetChannelHealth of every channel of the organisation: accepted and pending events, relay lag
 //   (TOKEN_SIGNING_KEY in the environment, as the services have it)
 import ArgumentParser
+import BenchSupport
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -67,7 +68,7 @@ struct Setup: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let tokens = try await BenchTokens.fromEnvironment()
+        let tokens = try await BenchTokens.fromEnvironment(subject: "gateway-bench")
         let policyAddress = HostAndPort(self.policy)!
         let gatewayAddress = HostAndPort(self.gateway)!
         let operatorToken = try await tokens.metadata(.operator)
@@ -136,7 +137,7 @@ struct Health: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let tokens = try await BenchTokens.fromEnvironment()
+        let tokens = try await BenchTokens.fromEnvironment(subject: "gateway-bench")
         let address = HostAndPort(self.gateway)!
         let adminToken = try await tokens.metadata(.admin, organization: self.organization, agent: "bench-admin")
         let lines: [String] = try await withGRPCClient(
@@ -183,29 +184,5 @@ struct Health: AsyncParsableCommand {
             return lines
         }
         for line in lines { print(line) }
-    }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Bearer tokens signed with the services' own key (TOKEN_SIGNING_KEY, HS256), as conversation-bench
-/// mints them.
-struct BenchTokens: Sendable {
-    let authority: TokenAuthority
-
-    static func fromEnvironment() async throws -> BenchTokens {
-        guard let key = ProcessInfo.processInfo.environment["TOKEN_SIGNING_KEY"], !key.isEmpty else {
-            throw BenchError("TOKEN_SIGNING_KEY is required")
-        }
-        let authority = await TokenAuthority(signingKey: key)
-        return BenchTokens(authority: authority)
-    }
-
-    func metadata(_ role: Caller.Role, organization: String? = nil, agent: String? = nil) async throws -> Metadata {
-        let caller = Caller(role: role, organizationID: organization, agentID: agent, subject: agent ?? "gateway-bench")
-        return ["authorization": "Bearer \(try await self.authority.mint(caller, lifetime: .seconds(3600)))"]
     }
 }

@@ -35,11 +35,6 @@ struct Options {
     }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Latencies of one phase, in microseconds.
 struct Samples: Sendable {
     var latencies: [Double] = []

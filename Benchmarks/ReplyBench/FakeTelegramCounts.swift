@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BenchSupport
 import PlatformJSON
 
 /// What the fake Telegram received, read from platform-fakes' `GET /requests`

@@ -67,7 +67,7 @@ struct Measure: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let tokens = try await BenchTokens.fromEnvironment()
+        let tokens = try await BenchTokens.fromEnvironment(subject: "reply-bench")
         guard let address = HostAndPort(self.conversation) else { throw BenchError("--conversation must be host:port") }
         let conversationIDs = try String(contentsOfFile: self.conversationsFile, encoding: .utf8)
             .split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }

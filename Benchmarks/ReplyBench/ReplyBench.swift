@@ -33,30 +33,6 @@ struct ReplyBench: AsyncParsableCommand {
     )
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Bearer tokens signed with the services' own key (TOKEN_SIGNING_KEY, HS256), as the other
-/// benchmarks mint them.
-struct BenchTokens: Sendable {
-    let authority: TokenAuthority
-
-    static func fromEnvironment() async throws -> BenchTokens {
-        guard let key = ProcessInfo.processInfo.environment["TOKEN_SIGNING_KEY"], !key.isEmpty else {
-            throw BenchError("TOKEN_SIGNING_KEY is required")
-        }
-        let authority = await TokenAuthority(signingKey: key)
-        return BenchTokens(authority: authority)
-    }
-
-    func metadata(_ role: Caller.Role, organization: String? = nil, agent: String? = nil) async throws -> Metadata {
-        let caller = Caller(role: role, organizationID: organization, agentID: agent, subject: agent ?? "reply-bench")
-        return ["authorization": "Bearer \(try await self.authority.mint(caller, lifetime: .seconds(3600)))"]
-    }
-}
-
 /// Latencies in microseconds, and the calls that failed (with the first error, so a broken phase
 /// says why).
 struct Samples: Sendable {

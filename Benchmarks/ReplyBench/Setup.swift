@@ -73,7 +73,7 @@ struct Setup: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let tokens = try await BenchTokens.fromEnvironment()
+        let tokens = try await BenchTokens.fromEnvironment(subject: "reply-bench")
         guard let policyAddress = HostAndPort(self.policy), let gatewayAddress = HostAndPort(self.gateway),
             let conversationAddress = HostAndPort(self.conversation)
         else { throw BenchError("the addresses must be host:port") }

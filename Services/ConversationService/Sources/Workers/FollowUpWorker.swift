@@ -154,39 +154,39 @@ struct FollowUpWorker: Service {
     /// One ReleaseConversations call for every due resolution (releasing one twice changes
     /// nothing; a conversation assignment-service never assigned is a no-op there, not an error).
     private func release(_ due: [DueFollowUp]) async -> [FollowUpOutcome] {
-        let requests = due.map { try? Inbox_V1_ConversationToRelease(serializedBytes: $0.payload) }
-        let conversations = requests.compactMap { $0 }
-        guard !conversations.isEmpty else { return requests.map { _ in .unreadable } }
-        let response: Inbox_V1_ReleaseConversationsResponse
-        do {
-            response = try await self.peers.assignment.releaseConversations(
-                .with { $0.conversations = conversations }, options: Self.callOptions)
-        } catch {
-            return requests.map { $0 == nil ? .unreadable : .retry(Self.describe(error)) }
+        await self.batched(due, as: Inbox_V1_ConversationToRelease.self) { conversations in
+            try await self.peers.assignment.releaseConversations(
+                .with { $0.conversations = conversations }, options: Self.callOptions
+            ).results.map { (failed: $0.outcome == .failed, retryable: $0.retryable, message: $0.error.message) }
         }
-        return Self.outcomes(
-            requests.map { $0 != nil },
-            response.results.map { (failed: $0.outcome == .failed, retryable: $0.retryable, message: $0.error.message) }
-        )
     }
 
     /// One RouteConversation call for every due conversation (a retried route key is answered
     /// with the first decision, so a repeat never assigns twice).
     private func route(_ due: [DueFollowUp]) async -> [FollowUpOutcome] {
-        let requests = due.map { try? Inbox_V1_ConversationToRoute(serializedBytes: $0.payload) }
-        let conversations = requests.compactMap { $0 }
-        guard !conversations.isEmpty else { return requests.map { _ in .unreadable } }
-        let response: Inbox_V1_RouteConversationResponse
+        await self.batched(due, as: Inbox_V1_ConversationToRoute.self) { conversations in
+            try await self.peers.assignment.routeConversation(
+                .with { $0.conversations = conversations }, options: Self.callOptions
+            ).results.map { (failed: $0.outcome == .failed, retryable: $0.retryable, message: $0.error.message) }
+        }
+    }
+
+    /// The rows' payloads as `Item`s, sent in one `call` that answers one result per item: a
+    /// payload that does not read is unreadable; a failed call retries every readable row.
+    private func batched<Item: SwiftProtobuf.Message>(
+        _ due: [DueFollowUp], as type: Item.Type,
+        call: ([Item]) async throws -> [(failed: Bool, retryable: Bool, message: String)]
+    ) async -> [FollowUpOutcome] {
+        let requests = due.map { try? Item(serializedBytes: $0.payload) }
+        let items = requests.compactMap { $0 }
+        guard !items.isEmpty else { return requests.map { _ in .unreadable } }
+        let results: [(failed: Bool, retryable: Bool, message: String)]
         do {
-            response = try await self.peers.assignment.routeConversation(
-                .with { $0.conversations = conversations }, options: Self.callOptions)
+            results = try await call(items)
         } catch {
             return requests.map { $0 == nil ? .unreadable : .retry(Self.describe(error)) }
         }
-        return Self.outcomes(
-            requests.map { $0 != nil },
-            response.results.map { (failed: $0.outcome == .failed, retryable: $0.retryable, message: $0.error.message) }
-        )
+        return Self.outcomes(requests.map { $0 != nil }, results)
     }
 
     /// Each row's outcome from a batched answer of one result per readable row, in order: done
