@@ -12,6 +12,7 @@
 extension RoutingExplanation {
     var jsonText: String {
         var out = "{\"candidates\":["
+        out.reserveCapacity(256 + self.summary.utf8.count + self.candidates.count * 192)
         for (index, candidate) in self.candidates.enumerated() {
             if index > 0 { out += "," }
             out += "{\"agentID\":"
@@ -37,6 +38,13 @@ extension RoutingExplanation {
     /// `value` as a JSON string: quotes, backslashes and control characters escaped.
     static func appendString(_ value: String, to out: inout String) {
         out += "\""
+        // Most texts (ids, notes) need no escape: appended whole.
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        else {
+            out += value
+            out += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
