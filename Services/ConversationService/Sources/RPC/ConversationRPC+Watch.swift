@@ -258,17 +258,19 @@ struct WatchSelection: Sendable {
 extension ConversationRepository {
     /// Where a watch starts. No resume point: after the organisation's last change that a reader
     /// may take now (its transaction older than every running one; a change committed but still
-    /// waiting is delivered, not skipped: the start waits up to 200 ms for such a change first). A resume point at or after the newest change the
+    /// waiting is delivered, not skipped: the start waits up to 2 s for such a change first). A resume point at or after the newest change the
     /// retention removed (`change_floors`), and not beyond the last number given: from there.
     /// Otherwise `reset`, from the last change now.
     func watchStart(after resume: WatchCursor?, organizationID: String) async throws -> (
         cursor: WatchCursor, reset: Bool
     ) {
         var start = try await self.logEnds(organizationID: organizationID)
-        // A change committed just now may still wait for an older transaction (milliseconds):
-        // starting after it, rather than before, spares the watch a replay of it.
-        for _ in 0..<40 where start.waiting {
-            try await Task.sleep(for: .milliseconds(5))
+        // A change committed just now may still wait for an older transaction (usually
+        // milliseconds; as long as the longest write transaction of the cluster at worst): starting
+        // after it, rather than before, spares the watch a replay of it. Past 2 s the watch starts
+        // before it and delivers it.
+        for _ in 0..<200 where start.waiting {
+            try await Task.sleep(for: .milliseconds(10))
             start = try await self.logEnds(organizationID: organizationID)
         }
         guard let resume else { return (start.current, false) }

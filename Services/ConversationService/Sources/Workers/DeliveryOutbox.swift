@@ -28,6 +28,9 @@ import SwiftProtobuf
 struct DeliveryOutbox: Service {
     /// Rows claimed per round.
     static let batchSize = 100
+    /// DeliverMessage calls in flight at once in a round: one after the other, a round's pace was
+    /// one call and one delete at a time (about 100 replies/s, whatever the gateway could take).
+    static let concurrentCalls = 16
     /// How long a claim keeps other replicas off a row: enough for a round of hand-offs; a replica
     /// that dies mid-round leaves its rows to the others after it.
     static let claimDuration: TimeInterval = 120
@@ -94,21 +97,34 @@ struct DeliveryOutbox: Service {
                 "delivery outbox could not claim rows", metadata: ["error": "\(String(reflecting: error))"])
             return 0
         }
-        for (index, handOff) in claimed.enumerated() {
-            guard !Task.isCancelled else {
-                // Shutting down: what is left comes due at once for the next run or another replica.
-                await self.release(claimed[index...])
-                break
-            }
-            let answer = await self.send(handOff)
-            do {
-                try await self.settle(handOff, answer: answer)
-            } catch {
-                self.logger.warning(
-                    "delivery outbox could not settle a hand-off; it comes due again after its claim",
-                    metadata: ["message": "\(handOff.messageID.text)", "error": "\(String(reflecting: error))"])
+        let answers = await self.send(claimed)
+        var accepted: [HandOff] = []
+        var unsent: [HandOff] = []
+        for (handOff, answer) in zip(claimed, answers) {
+            switch answer {
+            case .accepted?: accepted.append(handOff)
+            case nil: unsent.append(handOff)
+            case let answer?:
+                do {
+                    try await self.settle(handOff, answer: answer)
+                } catch {
+                    self.logger.warning(
+                        "delivery outbox could not settle a hand-off; it comes due again after its claim",
+                        metadata: ["message": "\(handOff.messageID.text)", "error": "\(String(reflecting: error))"])
+                }
             }
         }
+        do {
+            try await self.remove(accepted)
+        } catch {
+            // The gateway has them (its idempotency key): handing them off again after the claim
+            // sends nothing twice.
+            self.logger.warning(
+                "delivery outbox could not remove accepted hand-offs; they come due again after their claim",
+                metadata: ["count": "\(accepted.count)", "error": "\(String(reflecting: error))"])
+        }
+        // Shutting down: what was not sent comes due at once for the next run or another replica.
+        await self.release(unsent[...])
         return claimed.count
     }
 
@@ -129,6 +145,27 @@ struct DeliveryOutbox: Service {
             claimed.append(HandOff(organizationID: row.0, messageID: row.1, request: request, attempts: row.3))
         }
         return claimed
+    }
+
+    /// Hands the claimed rows to the gateway, `concurrentCalls` at a time; one answer per row, in
+    /// order (nil: not sent, because the service is shutting down).
+    func send(_ claimed: [HandOff]) async -> [Answer?] {
+        await withTaskGroup(of: (Int, Answer).self) { group in
+            var answers = [Answer?](repeating: nil, count: claimed.count)
+            var next = 0
+            func start() {
+                guard next < claimed.count, !Task.isCancelled else { return }
+                let index = next
+                next += 1
+                group.addTask { (index, await self.send(claimed[index])) }
+            }
+            for _ in 0..<Self.concurrentCalls { start() }
+            for await (index, answer) in group {
+                answers[index] = answer
+                start()
+            }
+            return answers
+        }
     }
 
     /// Calls the gateway once.
@@ -167,6 +204,17 @@ struct DeliveryOutbox: Service {
         default:
             return .retry(Self.describe(error))
         }
+    }
+
+    /// Deletes the hand-offs the gateway accepted, in one statement.
+    private func remove(_ accepted: [HandOff]) async throws {
+        guard !accepted.isEmpty else { return }
+        try await self.repository.client.query(
+            """
+            DELETE FROM delivery_outbox WHERE (organization_id, message_id) IN (
+                SELECT * FROM unnest(\(accepted.map(\.organizationID))::text[], \(accepted.map(\.messageID))::uuid[]))
+            """,
+            logger: self.logger)
     }
 
     private func settle(_ handOff: HandOff, answer: Answer) async throws {
