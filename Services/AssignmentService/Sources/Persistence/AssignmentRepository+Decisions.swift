@@ -181,8 +181,9 @@ extension AssignmentRepository {
     /// or repeated in the batch, answers its conversation's current assignment unchanged. The
     /// claimed conversations' rows are created when missing and locked; those already assigned or
     /// queued are unchanged. Then the agents of every team involved are read, those who can take
-    /// work locked in one statement (``routingAgents(ofTeams:on:)``), and the conversations are allocated most urgent first (escalated, then sooner
-    /// `respond_by`, then the batch's order) against those agents as each decision leaves them.
+    /// work locked in one statement (``routingAgents(ofTeams:on:)``), and the conversations are
+    /// allocated most urgent first (escalated, then sooner `respond_by`, then the batch's order)
+    /// against those agents as each decision leaves them.
     func route(
         _ items: [ConversationToRoute], rules: [String: [RoutingRule]], escalation: Escalation, now: Date
     ) async throws -> [RouteDecision] {
@@ -309,7 +310,7 @@ extension AssignmentRepository {
     {
         try await self.transaction { connection in
             let team = AgentPool.TeamKey(organizationID: organizationID, teamID: teamID)
-            var pool = AgentPool(try await self.lockAgents(ofTeams: [team], on: connection))
+            var pool = AgentPool(try await self.routingAgents(ofTeams: [team], on: connection))
             let slots = min(limit, pool.freeSlots(team))
             guard slots > 0 else { return 0 }
             let rows = try await connection.query(

@@ -207,32 +207,7 @@ extension AssignmentRepository {
         for try await _ in rows.decode(String.self) {}
     }
 
-    /// Locks every agent of these teams in ONE statement, in (organisation, id) order — the order
-    /// of every other path that locks agents — so routing into a team takes turns across
-    /// replicas and nobody's capacity is counted twice. One row per team membership.
-    func lockAgents(ofTeams teams: [AgentPool.TeamKey], on connection: PostgresConnection) async throws
-        -> [(organizationID: String, teamID: UUID, agent: RoutingAgent)]
-    {
-        guard !teams.isEmpty else { return [] }
-        let rows = try await connection.query(
-            """
-            SELECT a.organization_id, m.team_id, \(unescaped: Self.routingAgentColumns) FROM agents a
-            JOIN team_members m ON m.organization_id = a.organization_id AND m.agent_id = a.id
-            WHERE (m.organization_id, m.team_id) IN (
-                SELECT * FROM unnest(\(teams.map(\.organizationID))::text[], \(teams.map(\.teamID))::uuid[]))
-            ORDER BY a.organization_id, a.id FOR UPDATE OF a
-            """,
-            logger: self.logger
-        )
-        var result: [(organizationID: String, teamID: UUID, agent: RoutingAgent)] = []
-        for try await row in rows.decode((String, UUID, String, String, Int, String, Int, Int, Int).self) {
-            let agent = try Self.routingAgent((row.2, row.3, row.4, row.5, row.6, row.7, row.8))
-            result.append((organizationID: row.0, teamID: row.1, agent: agent))
-        }
-        return result
-    }
-
-    /// The agents of these teams for a routing batch, of which only those that can take work now
+    /// The agents of these teams for a routing batch or a queue drain, of which only those that can take work now
     /// (online, with free capacity) are locked, in (organisation, id) order, and read again as
     /// locked. The others are read without a lock: they explain the decision (availability and
     /// load of every candidate) but take nothing, so batches routing into teams where nobody can

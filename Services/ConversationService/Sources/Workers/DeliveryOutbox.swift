@@ -124,7 +124,7 @@ struct DeliveryOutbox: Service {
                 metadata: ["count": "\(accepted.count)", "error": "\(String(reflecting: error))"])
         }
         // Shutting down: what was not sent comes due at once for the next run or another replica.
-        await self.release(unsent[...])
+        await self.release(unsent)
         return claimed.count
     }
 
@@ -220,12 +220,7 @@ struct DeliveryOutbox: Service {
     private func settle(_ handOff: HandOff, answer: Answer) async throws {
         switch answer {
         case .accepted:
-            try await self.repository.client.query(
-                """
-                DELETE FROM delivery_outbox
-                WHERE organization_id = \(handOff.organizationID) AND message_id = \(handOff.messageID)
-                """,
-                logger: self.logger)
+            try await self.remove([handOff])
         case .retry(let error):
             let attempts = handOff.attempts + 1
             let delay = Self.retryDelay(attempts: attempts, settings: self.settings)
@@ -263,7 +258,7 @@ struct DeliveryOutbox: Service {
     }
 
     /// Makes claimed rows due again now (best effort: otherwise their claim expires).
-    private func release(_ handOffs: ArraySlice<HandOff>) async {
+    private func release(_ handOffs: [HandOff]) async {
         for handOff in handOffs {
             _ = try? await self.repository.client.query(
                 """
