@@ -25,6 +25,50 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Inbox_V1_OutsideHours: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// The same as OUTSIDE_HOURS_OFFLINE_MESSAGE.
+  case unspecified // = 0
+
+  /// The widget shows the offline message and still takes messages (they wait in the inbox).
+  case offlineMessage // = 1
+
+  /// The widget shows no launcher at all.
+  case hide // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .offlineMessage
+    case 2: self = .hide
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .offlineMessage: return 1
+    case .hide: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Inbox_V1_OutsideHours] = [
+    .unspecified,
+    .offlineMessage,
+    .hide,
+  ]
+
+}
+
 /// The class of a channel's latest error, for alerting and for what to do about it.
 public nonisolated enum Inbox_V1_ChannelErrorReason: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
@@ -323,106 +367,220 @@ public nonisolated struct Inbox_V1_ChecklistItem: Sendable {
   public init() {}
 }
 
-public nonisolated struct Inbox_V1_Channel: Sendable {
+public nonisolated struct Inbox_V1_Channel: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: String = String()
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
-  public var organizationID: String = String()
+  public var organizationID: String {
+    get {_storage._organizationID}
+    set {_uniqueStorage()._organizationID = newValue}
+  }
 
-  public var platform: Inbox_V1_Platform = .unspecified
+  public var platform: Inbox_V1_Platform {
+    get {_storage._platform}
+    set {_uniqueStorage()._platform = newValue}
+  }
 
   /// The platform's id of the account: page id, IG user id, phone number id, X user id,
   /// LinkedIn organisation URN, TikTok business id, bot username, phone number, WeChat gh_ id.
-  public var externalAccountID: String = String()
+  public var externalAccountID: String {
+    get {_storage._externalAccountID}
+    set {_uniqueStorage()._externalAccountID = newValue}
+  }
 
-  public var displayName: String = String()
+  public var displayName: String {
+    get {_storage._displayName}
+    set {_uniqueStorage()._displayName = newValue}
+  }
 
-  public var status: Inbox_V1_ChannelStatus = .unspecified
+  public var status: Inbox_V1_ChannelStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
 
   /// Where the platform must send webhooks (relative to the gateway's public base URL).
-  public var webhookPath: String = String()
+  public var webhookPath: String {
+    get {_storage._webhookPath}
+    set {_uniqueStorage()._webhookPath = newValue}
+  }
 
   /// Non-secret settings: API version, Instagram flavour, LinkedIn-Version, sender number...
-  public var settings: Dictionary<String,String> = [:]
+  public var settings: Dictionary<String,String> {
+    get {_storage._settings}
+    set {_uniqueStorage()._settings = newValue}
+  }
 
-  public var checklist: [Inbox_V1_ChecklistItem] = []
+  public var checklist: [Inbox_V1_ChecklistItem] {
+    get {_storage._checklist}
+    set {_uniqueStorage()._checklist = newValue}
+  }
 
   /// Which credential fields are set (their values are never returned).
-  public var configuredCredentials: [String] = []
+  public var configuredCredentials: [String] {
+    get {_storage._configuredCredentials}
+    set {_uniqueStorage()._configuredCredentials = newValue}
+  }
 
   public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAt = newValue}
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
   }
   /// Returns true if `createdAt` has been explicitly set.
-  public var hasCreatedAt: Bool {self._createdAt != nil}
+  public var hasCreatedAt: Bool {_storage._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
-  public mutating func clearCreatedAt() {self._createdAt = nil}
+  public mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
 
   public var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_updatedAt = newValue}
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
   }
   /// Returns true if `updatedAt` has been explicitly set.
-  public var hasUpdatedAt: Bool {self._updatedAt != nil}
+  public var hasUpdatedAt: Bool {_storage._updatedAt != nil}
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearUpdatedAt() {self._updatedAt = nil}
+  public mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
 
   /// When the channel's access token expires (`ChannelCredentials.access_token_expires_at`, moved
   /// on by the gateway's own X token renewals); unset: it does not expire, or it is not known.
   public var tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_tokenExpiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_tokenExpiresAt = newValue}
+    get {_storage._tokenExpiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._tokenExpiresAt = newValue}
   }
   /// Returns true if `tokenExpiresAt` has been explicitly set.
-  public var hasTokenExpiresAt: Bool {self._tokenExpiresAt != nil}
+  public var hasTokenExpiresAt: Bool {_storage._tokenExpiresAt != nil}
   /// Clears the value of `tokenExpiresAt`. Subsequent reads from it will return its default value.
-  public mutating func clearTokenExpiresAt() {self._tokenExpiresAt = nil}
+  public mutating func clearTokenExpiresAt() {_uniqueStorage()._tokenExpiresAt = nil}
+
+  /// Web chat only: the widget's settings, as connected.
+  public var webChat: Inbox_V1_WebChatSettings {
+    get {_storage._webChat ?? Inbox_V1_WebChatSettings()}
+    set {_uniqueStorage()._webChat = newValue}
+  }
+  /// Returns true if `webChat` has been explicitly set.
+  public var hasWebChat: Bool {_storage._webChat != nil}
+  /// Clears the value of `webChat`. Subsequent reads from it will return its default value.
+  public mutating func clearWebChat() {_uniqueStorage()._webChat = nil}
+
+  /// Web chat only: the snippet the business pastes into its website's pages, e.g.
+  /// `<script src="https://inbox.example.com/chat/<channel-id>/widget.js" async></script>`.
+  public var webChatSnippet: String {
+    get {_storage._webChatSnippet}
+    set {_uniqueStorage()._webChatSnippet = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Inbox_V1_ConnectChannelRequest: Sendable {
+/// Our own web-chat widget's settings (PLATFORM_WEB_CHAT). The widget and its visitor API are
+/// served by the gateway's HTTP port under `/chat/` (README "Web chat").
+public nonisolated struct Inbox_V1_WebChatSettings: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var platform: Inbox_V1_Platform = .unspecified
+  /// The websites allowed to embed the widget, as origins (`https://www.example.com`,
+  /// `http://localhost:3000`): scheme, host and an optional port, nothing else. At least one.
+  /// Requests from other origins are refused (CORS and the WebSocket's Origin check).
+  public var allowedOrigins: [String] = []
 
-  public var externalAccountID: String = String()
+  /// Shown at the top of a new conversation ("Hi! How can we help?"); at most 500 characters.
+  public var greeting: String = String()
 
-  public var displayName: String = String()
+  /// Shown outside business hours ("We are away; leave a message."); at most 500 characters.
+  public var offlineMessage: String = String()
 
-  public var credentials: Inbox_V1_ChannelCredentials {
-    get {_credentials ?? Inbox_V1_ChannelCredentials()}
-    set {_credentials = newValue}
+  /// When someone is there to answer (the schedule auto-replies use); unset or no windows: always.
+  public var businessHours: Inbox_V1_BusinessHours {
+    get {_businessHours ?? Inbox_V1_BusinessHours()}
+    set {_businessHours = newValue}
   }
-  /// Returns true if `credentials` has been explicitly set.
-  public var hasCredentials: Bool {self._credentials != nil}
-  /// Clears the value of `credentials`. Subsequent reads from it will return its default value.
-  public mutating func clearCredentials() {self._credentials = nil}
+  /// Returns true if `businessHours` has been explicitly set.
+  public var hasBusinessHours: Bool {self._businessHours != nil}
+  /// Clears the value of `businessHours`. Subsequent reads from it will return its default value.
+  public mutating func clearBusinessHours() {self._businessHours = nil}
 
-  public var settings: Dictionary<String,String> = [:]
-
-  /// Instagram: whether message requests are enabled (the seed's prerequisite for DMs).
-  public var instagramMessageRequestsEnabled: Bool = false
-
-  public var idempotencyKey: String = String()
+  /// What the widget does outside business hours.
+  public var outsideHours: Inbox_V1_OutsideHours = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _credentials: Inbox_V1_ChannelCredentials? = nil
+  fileprivate var _businessHours: Inbox_V1_BusinessHours? = nil
+}
+
+public nonisolated struct Inbox_V1_ConnectChannelRequest: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var platform: Inbox_V1_Platform {
+    get {_storage._platform}
+    set {_uniqueStorage()._platform = newValue}
+  }
+
+  public var externalAccountID: String {
+    get {_storage._externalAccountID}
+    set {_uniqueStorage()._externalAccountID = newValue}
+  }
+
+  public var displayName: String {
+    get {_storage._displayName}
+    set {_uniqueStorage()._displayName = newValue}
+  }
+
+  public var credentials: Inbox_V1_ChannelCredentials {
+    get {_storage._credentials ?? Inbox_V1_ChannelCredentials()}
+    set {_uniqueStorage()._credentials = newValue}
+  }
+  /// Returns true if `credentials` has been explicitly set.
+  public var hasCredentials: Bool {_storage._credentials != nil}
+  /// Clears the value of `credentials`. Subsequent reads from it will return its default value.
+  public mutating func clearCredentials() {_uniqueStorage()._credentials = nil}
+
+  public var settings: Dictionary<String,String> {
+    get {_storage._settings}
+    set {_uniqueStorage()._settings = newValue}
+  }
+
+  /// Instagram: whether message requests are enabled (the seed's prerequisite for DMs).
+  public var instagramMessageRequestsEnabled: Bool {
+    get {_storage._instagramMessageRequestsEnabled}
+    set {_uniqueStorage()._instagramMessageRequestsEnabled = newValue}
+  }
+
+  public var idempotencyKey: String {
+    get {_storage._idempotencyKey}
+    set {_uniqueStorage()._idempotencyKey = newValue}
+  }
+
+  /// Required for PLATFORM_WEB_CHAT (and only for it). A web-chat channel needs no credentials:
+  /// the gateway makes the key that signs its visitor tokens (rotated with
+  /// RotateChannelCredentials' `signing_secret`, which ends every visitor's session), and
+  /// `external_account_id` may be left empty (the channel's id is used).
+  public var webChat: Inbox_V1_WebChatSettings {
+    get {_storage._webChat ?? Inbox_V1_WebChatSettings()}
+    set {_uniqueStorage()._webChat = newValue}
+  }
+  /// Returns true if `webChat` has been explicitly set.
+  public var hasWebChat: Bool {_storage._webChat != nil}
+  /// Clears the value of `webChat`. Subsequent reads from it will return its default value.
+  public mutating func clearWebChat() {_uniqueStorage()._webChat = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Inbox_V1_RotateChannelCredentialsRequest: Sendable {
@@ -1096,6 +1254,10 @@ public nonisolated struct Inbox_V1_ReconcileChannelResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "inbox.v1"
 
+nonisolated extension Inbox_V1_OutsideHours: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OUTSIDE_HOURS_UNSPECIFIED\0\u{1}OUTSIDE_HOURS_OFFLINE_MESSAGE\0\u{1}OUTSIDE_HOURS_HIDE\0")
+}
+
 nonisolated extension Inbox_V1_ChannelErrorReason: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_ERROR_REASON_UNSPECIFIED\0\u{1}CHANNEL_ERROR_REASON_TOKEN_INVALID\0\u{1}CHANNEL_ERROR_REASON_PERMISSION_MISSING\0\u{1}CHANNEL_ERROR_REASON_SUBSCRIPTION_REVOKED\0\u{1}CHANNEL_ERROR_REASON_BAD_SIGNATURE\0\u{1}CHANNEL_ERROR_REASON_RATE_LIMITED\0\u{1}CHANNEL_ERROR_REASON_PLATFORM_UNAVAILABLE\0\u{1}CHANNEL_ERROR_REASON_UNPARSED_EVENTS\0\u{1}CHANNEL_ERROR_REASON_CONFIGURATION\0")
 }
@@ -1219,7 +1381,175 @@ nonisolated extension Inbox_V1_ChecklistItem: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Channel"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}platform\0\u{3}external_account_id\0\u{3}display_name\0\u{1}status\0\u{3}webhook_path\0\u{1}settings\0\u{1}checklist\0\u{3}configured_credentials\0\u{3}created_at\0\u{3}updated_at\0\u{3}token_expires_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}organization_id\0\u{1}platform\0\u{3}external_account_id\0\u{3}display_name\0\u{1}status\0\u{3}webhook_path\0\u{1}settings\0\u{1}checklist\0\u{3}configured_credentials\0\u{3}created_at\0\u{3}updated_at\0\u{3}token_expires_at\0\u{3}web_chat\0\u{3}web_chat_snippet\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _organizationID: String = String()
+    var _platform: Inbox_V1_Platform = .unspecified
+    var _externalAccountID: String = String()
+    var _displayName: String = String()
+    var _status: Inbox_V1_ChannelStatus = .unspecified
+    var _webhookPath: String = String()
+    var _settings: Dictionary<String,String> = [:]
+    var _checklist: [Inbox_V1_ChecklistItem] = []
+    var _configuredCredentials: [String] = []
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _tokenExpiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _webChat: Inbox_V1_WebChatSettings? = nil
+    var _webChatSnippet: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _organizationID = source._organizationID
+      _platform = source._platform
+      _externalAccountID = source._externalAccountID
+      _displayName = source._displayName
+      _status = source._status
+      _webhookPath = source._webhookPath
+      _settings = source._settings
+      _checklist = source._checklist
+      _configuredCredentials = source._configuredCredentials
+      _createdAt = source._createdAt
+      _updatedAt = source._updatedAt
+      _tokenExpiresAt = source._tokenExpiresAt
+      _webChat = source._webChat
+      _webChatSnippet = source._webChatSnippet
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._organizationID) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._platform) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._externalAccountID) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._displayName) }()
+        case 6: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._webhookPath) }()
+        case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._settings) }()
+        case 9: try { try decoder.decodeRepeatedMessageField(value: &_storage._checklist) }()
+        case 10: try { try decoder.decodeRepeatedStringField(value: &_storage._configuredCredentials) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._tokenExpiresAt) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._webChat) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._webChatSnippet) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._organizationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._organizationID, fieldNumber: 2)
+      }
+      if _storage._platform != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._platform, fieldNumber: 3)
+      }
+      if !_storage._externalAccountID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._externalAccountID, fieldNumber: 4)
+      }
+      if !_storage._displayName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._displayName, fieldNumber: 5)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 6)
+      }
+      if !_storage._webhookPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._webhookPath, fieldNumber: 7)
+      }
+      if !_storage._settings.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._settings, fieldNumber: 8)
+      }
+      if !_storage._checklist.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._checklist, fieldNumber: 9)
+      }
+      if !_storage._configuredCredentials.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._configuredCredentials, fieldNumber: 10)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._tokenExpiresAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      try { if let v = _storage._webChat {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+      if !_storage._webChatSnippet.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._webChatSnippet, fieldNumber: 15)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Inbox_V1_Channel, rhs: Inbox_V1_Channel) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._organizationID != rhs_storage._organizationID {return false}
+        if _storage._platform != rhs_storage._platform {return false}
+        if _storage._externalAccountID != rhs_storage._externalAccountID {return false}
+        if _storage._displayName != rhs_storage._displayName {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._webhookPath != rhs_storage._webhookPath {return false}
+        if _storage._settings != rhs_storage._settings {return false}
+        if _storage._checklist != rhs_storage._checklist {return false}
+        if _storage._configuredCredentials != rhs_storage._configuredCredentials {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._tokenExpiresAt != rhs_storage._tokenExpiresAt {return false}
+        if _storage._webChat != rhs_storage._webChat {return false}
+        if _storage._webChatSnippet != rhs_storage._webChatSnippet {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Inbox_V1_WebChatSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WebChatSettings"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}allowed_origins\0\u{1}greeting\0\u{3}offline_message\0\u{3}business_hours\0\u{3}outside_hours\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1227,19 +1557,11 @@ nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._Me
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.organizationID) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.platform) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.externalAccountID) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
-      case 6: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.webhookPath) }()
-      case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.settings) }()
-      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.checklist) }()
-      case 10: try { try decoder.decodeRepeatedStringField(value: &self.configuredCredentials) }()
-      case 11: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
-      case 12: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
-      case 13: try { try decoder.decodeSingularMessageField(value: &self._tokenExpiresAt) }()
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.allowedOrigins) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.greeting) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.offlineMessage) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._businessHours) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.outsideHours) }()
       default: break
       }
     }
@@ -1250,62 +1572,30 @@ nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._Me
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    if !self.allowedOrigins.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.allowedOrigins, fieldNumber: 1)
     }
-    if !self.organizationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.organizationID, fieldNumber: 2)
+    if !self.greeting.isEmpty {
+      try visitor.visitSingularStringField(value: self.greeting, fieldNumber: 2)
     }
-    if self.platform != .unspecified {
-      try visitor.visitSingularEnumField(value: self.platform, fieldNumber: 3)
+    if !self.offlineMessage.isEmpty {
+      try visitor.visitSingularStringField(value: self.offlineMessage, fieldNumber: 3)
     }
-    if !self.externalAccountID.isEmpty {
-      try visitor.visitSingularStringField(value: self.externalAccountID, fieldNumber: 4)
-    }
-    if !self.displayName.isEmpty {
-      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 5)
-    }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 6)
-    }
-    if !self.webhookPath.isEmpty {
-      try visitor.visitSingularStringField(value: self.webhookPath, fieldNumber: 7)
-    }
-    if !self.settings.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.settings, fieldNumber: 8)
-    }
-    if !self.checklist.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.checklist, fieldNumber: 9)
-    }
-    if !self.configuredCredentials.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.configuredCredentials, fieldNumber: 10)
-    }
-    try { if let v = self._createdAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    try { if let v = self._businessHours {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
-    try { if let v = self._updatedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    } }()
-    try { if let v = self._tokenExpiresAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    } }()
+    if self.outsideHours != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outsideHours, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Inbox_V1_Channel, rhs: Inbox_V1_Channel) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.organizationID != rhs.organizationID {return false}
-    if lhs.platform != rhs.platform {return false}
-    if lhs.externalAccountID != rhs.externalAccountID {return false}
-    if lhs.displayName != rhs.displayName {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.webhookPath != rhs.webhookPath {return false}
-    if lhs.settings != rhs.settings {return false}
-    if lhs.checklist != rhs.checklist {return false}
-    if lhs.configuredCredentials != rhs.configuredCredentials {return false}
-    if lhs._createdAt != rhs._createdAt {return false}
-    if lhs._updatedAt != rhs._updatedAt {return false}
-    if lhs._tokenExpiresAt != rhs._tokenExpiresAt {return false}
+  public static func ==(lhs: Inbox_V1_WebChatSettings, rhs: Inbox_V1_WebChatSettings) -> Bool {
+    if lhs.allowedOrigins != rhs.allowedOrigins {return false}
+    if lhs.greeting != rhs.greeting {return false}
+    if lhs.offlineMessage != rhs.offlineMessage {return false}
+    if lhs._businessHours != rhs._businessHours {return false}
+    if lhs.outsideHours != rhs.outsideHours {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1313,63 +1603,118 @@ nonisolated extension Inbox_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Inbox_V1_ConnectChannelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConnectChannelRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}platform\0\u{3}external_account_id\0\u{3}display_name\0\u{1}credentials\0\u{1}settings\0\u{3}instagram_message_requests_enabled\0\u{3}idempotency_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}platform\0\u{3}external_account_id\0\u{3}display_name\0\u{1}credentials\0\u{1}settings\0\u{3}instagram_message_requests_enabled\0\u{3}idempotency_key\0\u{3}web_chat\0")
+
+  fileprivate class _StorageClass {
+    var _platform: Inbox_V1_Platform = .unspecified
+    var _externalAccountID: String = String()
+    var _displayName: String = String()
+    var _credentials: Inbox_V1_ChannelCredentials? = nil
+    var _settings: Dictionary<String,String> = [:]
+    var _instagramMessageRequestsEnabled: Bool = false
+    var _idempotencyKey: String = String()
+    var _webChat: Inbox_V1_WebChatSettings? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _platform = source._platform
+      _externalAccountID = source._externalAccountID
+      _displayName = source._displayName
+      _credentials = source._credentials
+      _settings = source._settings
+      _instagramMessageRequestsEnabled = source._instagramMessageRequestsEnabled
+      _idempotencyKey = source._idempotencyKey
+      _webChat = source._webChat
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularEnumField(value: &self.platform) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.externalAccountID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._credentials) }()
-      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.settings) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.instagramMessageRequestsEnabled) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularEnumField(value: &_storage._platform) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._externalAccountID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._displayName) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._credentials) }()
+        case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._settings) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._instagramMessageRequestsEnabled) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._idempotencyKey) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._webChat) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.platform != .unspecified {
-      try visitor.visitSingularEnumField(value: self.platform, fieldNumber: 1)
-    }
-    if !self.externalAccountID.isEmpty {
-      try visitor.visitSingularStringField(value: self.externalAccountID, fieldNumber: 2)
-    }
-    if !self.displayName.isEmpty {
-      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 3)
-    }
-    try { if let v = self._credentials {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if !self.settings.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.settings, fieldNumber: 5)
-    }
-    if self.instagramMessageRequestsEnabled != false {
-      try visitor.visitSingularBoolField(value: self.instagramMessageRequestsEnabled, fieldNumber: 6)
-    }
-    if !self.idempotencyKey.isEmpty {
-      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 7)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._platform != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._platform, fieldNumber: 1)
+      }
+      if !_storage._externalAccountID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._externalAccountID, fieldNumber: 2)
+      }
+      if !_storage._displayName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._displayName, fieldNumber: 3)
+      }
+      try { if let v = _storage._credentials {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if !_storage._settings.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._settings, fieldNumber: 5)
+      }
+      if _storage._instagramMessageRequestsEnabled != false {
+        try visitor.visitSingularBoolField(value: _storage._instagramMessageRequestsEnabled, fieldNumber: 6)
+      }
+      if !_storage._idempotencyKey.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._idempotencyKey, fieldNumber: 7)
+      }
+      try { if let v = _storage._webChat {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Inbox_V1_ConnectChannelRequest, rhs: Inbox_V1_ConnectChannelRequest) -> Bool {
-    if lhs.platform != rhs.platform {return false}
-    if lhs.externalAccountID != rhs.externalAccountID {return false}
-    if lhs.displayName != rhs.displayName {return false}
-    if lhs._credentials != rhs._credentials {return false}
-    if lhs.settings != rhs.settings {return false}
-    if lhs.instagramMessageRequestsEnabled != rhs.instagramMessageRequestsEnabled {return false}
-    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._platform != rhs_storage._platform {return false}
+        if _storage._externalAccountID != rhs_storage._externalAccountID {return false}
+        if _storage._displayName != rhs_storage._displayName {return false}
+        if _storage._credentials != rhs_storage._credentials {return false}
+        if _storage._settings != rhs_storage._settings {return false}
+        if _storage._instagramMessageRequestsEnabled != rhs_storage._instagramMessageRequestsEnabled {return false}
+        if _storage._idempotencyKey != rhs_storage._idempotencyKey {return false}
+        if _storage._webChat != rhs_storage._webChat {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
