@@ -18,12 +18,14 @@ let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let cryptoExtras = Target.Dependency.product(name: "_CryptoExtras", package: "swift-crypto")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let webSocket = Target.Dependency.product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")
+let webSocketClient = Target.Dependency.product(name: "HummingbirdWSClient", package: "hummingbird-websocket")
 
 /// The four services share one shape: a library with all logic, and a small executable.
 let services: [(name: String, product: String, extra: [Target.Dependency])] = [
     (
         "ChannelGateway", "channel-gateway",
-        ["PlatformJSON", "InboxRules", hummingbird, asyncHTTPClient, crypto, cryptoExtras, metrics]
+        ["PlatformJSON", "InboxRules", hummingbird, webSocket, asyncHTTPClient, crypto, cryptoExtras, metrics]
     ),
     ("ConversationService", "conversation-service", ["InboxRules"]),
     ("AssignmentService", "assignment-service", []),
@@ -165,6 +167,8 @@ for service in services {
             name: service.name,
             dependencies: ["InboxKit", "InboxAPI", grpcCore, postgres, logging, lifecycle] + service.extra,
             path: "Services/\(service.name)/Sources",
+            // The web-chat widget, its stylesheet and demo page, served by the gateway as they are.
+            resources: service.name == "ChannelGateway" ? [.copy("WebChat/Assets")] : nil,
             swiftSettings: swiftSettings
         )
     )
@@ -181,7 +185,7 @@ for service in services {
             name: "\(service.name)Tests",
             dependencies: [.target(name: service.name), "InboxKit", "InboxAPI", "TestSupport", grpcCore, postgres]
                 + (service.name == "ChannelGateway"
-                    ? ["PlatformJSON", asyncHTTPClient, crypto, cryptoExtras, grpcHTTP2] : []),
+                    ? ["PlatformJSON", asyncHTTPClient, crypto, cryptoExtras, grpcHTTP2, webSocketClient] : []),
             swiftSettings: swiftSettings
         )
     )
@@ -207,6 +211,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),

@@ -22,7 +22,7 @@ public struct ChannelGatewayApp: Sendable {
 
     public func run(logger: Logger) async throws {
         let runtime = try await ServiceRuntime(configuration: self.configuration.service, logger: logger)
-        let parts = Self.assemble(
+        let parts = try Self.assemble(
             configuration: self.configuration, database: runtime.database, peers: GatewayPeers(runtime.peers),
             plans: PolicyPlanCheck(policy: runtime.peers.policy), health: runtime.health, logger: logger,
             now: self.now)
@@ -36,7 +36,8 @@ public struct ChannelGatewayApp: Sendable {
     static func assemble(
         configuration: GatewayConfiguration, database: PostgresClient, peers: GatewayPeers, plans: any PlanCheck,
         health: HealthStatus, logger: Logger, now: @escaping @Sendable () -> Date
-    ) -> GatewayParts {
+    ) throws -> GatewayParts {
+        let assets = try WebChatAssets.load()
         let settings = configuration.inbound
         let channels = ChannelRepository(client: database, logger: logger)
         let box = ChannelSecretsBox(current: configuration.secretsKey, previous: configuration.previousSecretsKeys)
@@ -54,6 +55,11 @@ public struct ChannelGatewayApp: Sendable {
         let endpoint = WebhookEndpoint(
             directory: directory, apps: configuration.platformApps, committer: committer, counters: counters,
             channels: channels, publicBaseURL: configuration.publicBaseURL, logger: logger, now: now)
+        let transcript = WebChatTranscript(client: database, logger: logger)
+        let hub = WebChatHub(client: database, logger: logger)
+        let webChat = WebChatAPI(
+            directory: directory, transcript: transcript, hub: hub, committer: committer,
+            limits: configuration.webChat, publicBaseURL: configuration.publicBaseURL, logger: logger, now: now)
         let platformHTTP = PlatformHTTPClient(client: HTTPClient.shared)
         let pollers = ChannelPollerRepository(client: database, logger: logger)
         let poller = ChannelPoller(
@@ -73,13 +79,15 @@ public struct ChannelGatewayApp: Sendable {
         let sendHTTP = PlatformHTTPClient(client: HTTPClient.shared, timeout: configuration.outbound.sendTimeout)
         let sender = OutboundSender(
             http: sendHTTP, adapters: OutboundAdapters(endpoints: configuration.outboundEndpoints),
-            weChatTokens: WeChatAccessTokenCache(store: PostgresWeChatTokenStore(client: database, logger: logger)))
+            weChatTokens: WeChatAccessTokenCache(store: PostgresWeChatTokenStore(client: database, logger: logger)),
+            webChat: WebChatReplies(transcript: transcript, hub: hub, logger: logger, now: now))
         let tokens = XTokenRefresher(
             channels: channels, box: box, http: sendHTTP,
             adapter: XOutboundAdapter(endpoints: configuration.outboundEndpoints),
             operatorClient: configuration.xOAuthClient, logger: logger, now: now)
         var background: [any Service] = [
             counters,
+            hub,
             InboundRelay(
                 log: log, deliveries: deliveries, peers: peers, settings: settings, signal: relaySignal,
                 logger: logger, now: now),
@@ -108,14 +116,17 @@ public struct ChannelGatewayApp: Sendable {
         if configuration.pollers.enabled { background.append(poller) }
         background += [
             committer,
-            WebhookHTTPServer.make(configuration: configuration, health: health, endpoint: endpoint, logger: logger),
+            WebhookHTTPServer.make(
+                configuration: configuration, health: health, endpoint: endpoint, webChat: webChat, assets: assets,
+                logger: logger),
         ]
-        return GatewayParts(rpc: rpc, endpoint: endpoint, background: background)
+        return GatewayParts(rpc: rpc, endpoint: endpoint, webChat: webChat, background: background)
     }
 }
 
 struct GatewayParts: Sendable {
     let rpc: GatewayRPC
     let endpoint: WebhookEndpoint
+    let webChat: WebChatAPI
     let background: [any Service]
 }

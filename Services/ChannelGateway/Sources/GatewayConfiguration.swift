@@ -39,6 +39,8 @@ public struct GatewayConfiguration: Sendable {
     /// the consumer key and secret that sign webhooks. A channel that sets `app_id` (and
     /// `app_secret`) renews with its own organisation's X app instead. Nil: only such channels renew.
     public var xOAuthClient: XOAuthClient? = nil
+    /// The web-chat visitor API's limits (``WebChatLimits/load(from:)``).
+    public var webChat = WebChatLimits()
 
     public init(
         service: ServiceConfiguration, httpHost: String = "0.0.0.0", httpPort: Int = 8080, maxBodyBytes: Int = 1 << 20,
@@ -101,6 +103,7 @@ public struct GatewayConfiguration: Sendable {
         )
         configuration.xOAuthClient = try Self.xOAuthClient(from: environment)
         configuration.outbound = try Self.outboundSettings(from: environment)
+        configuration.webChat = try WebChatLimits.load(from: environment)
         return configuration
     }
 
@@ -171,4 +174,46 @@ public struct InboundSettings: Sendable {
     public var counterFlushInterval: Duration = .seconds(1)
 
     public init() {}
+}
+
+/// The web-chat visitor API's limits. Sizes are fixed; lifetimes and rates are the operator's.
+public struct WebChatLimits: Sendable {
+    /// `WEBCHAT_TOKEN_TTL_SECONDS` (default 30 days): how long a visitor token works. Each session
+    /// start with a valid one renews it, so a visitor who comes back within that time resumes.
+    public var tokenTTL: Duration = .seconds(30 * 86_400)
+    /// Request bodies over this are 413.
+    public var maxBodyBytes = 16 * 1024
+    /// A visitor's message: 1 to this many characters.
+    public var maxMessageCharacters = 4_000
+    /// `WEBCHAT_VISITOR_BURST` (10) and `WEBCHAT_VISITOR_PER_MINUTE` (30): one visitor's sends.
+    public var visitorBurst = 10
+    public var visitorPerMinute = 30
+    /// `WEBCHAT_IP_BURST` (60) and `WEBCHAT_IP_PER_MINUTE` (300): every request from one address.
+    public var ipBurst = 60
+    public var ipPerMinute = 300
+    /// `WEBCHAT_TRUST_FORWARDED_FOR` (false): take the client's address from the first
+    /// `X-Forwarded-For` entry (behind a proxy that sets it), not the connection's peer.
+    public var trustForwardedFor = false
+    /// The longest a long-poll waits.
+    public var maxLongPoll: Duration = .seconds(25)
+
+    public init() {}
+
+    static func load(from environment: Environment) throws -> WebChatLimits {
+        var limits = WebChatLimits()
+        limits.tokenTTL = .seconds(
+            try environment.integer("WEBCHAT_TOKEN_TTL_SECONDS", default: 30 * 86_400, range: 60...(400 * 86_400)))
+        limits.visitorBurst = try environment.integer("WEBCHAT_VISITOR_BURST", default: 10, range: 1...10_000)
+        limits.visitorPerMinute = try environment.integer("WEBCHAT_VISITOR_PER_MINUTE", default: 30, range: 1...100_000)
+        limits.ipBurst = try environment.integer("WEBCHAT_IP_BURST", default: 60, range: 1...1_000_000)
+        limits.ipPerMinute = try environment.integer("WEBCHAT_IP_PER_MINUTE", default: 300, range: 1...10_000_000)
+        switch environment.optionalString("WEBCHAT_TRUST_FORWARDED_FOR")?.lowercased() {
+        case nil, "false", "0", "no": limits.trustForwardedFor = false
+        case "true", "1", "yes": limits.trustForwardedFor = true
+        case let other?:
+            throw ConfigurationError(
+                variable: "WEBCHAT_TRUST_FORWARDED_FOR", problem: "must be true or false, got '\(other)'")
+        }
+        return limits
+    }
 }

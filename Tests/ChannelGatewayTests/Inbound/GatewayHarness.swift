@@ -193,7 +193,7 @@ struct GatewayHarness {
             configuration.xOAuthClient = xOAuthClient
             let health = HealthStatus(services: [])
             health.setAll(.serving)
-            let parts = ChannelGatewayApp.assemble(
+            let parts = try ChannelGatewayApp.assemble(
                 configuration: configuration, database: postgres,
                 peers: GatewayPeers(
                     policy: Inbox_V1_PolicyService.Client(wrapping: peerClient),

@@ -103,6 +103,9 @@ struct OutboundFake: Sendable {
         case .telegram: fake = try await TelegramBotAPIFake.start(botToken: c.telegramBotToken)
         case .twilio: fake = try await TwilioAPIFake.start(accountSID: c.twilioAccountSID, authToken: c.twilioAuthToken)
         case .wechat: fake = try await WeChatAPIFake.start(appID: c.weChatAppID, appSecret: c.weChatAppSecret)
+        case .webChat:
+            // No platform API: web-chat replies go into the visitor's transcript (WebChatTests).
+            throw OutboundFakeUnavailable(platform: platform)
         }
         var endpoints = OutboundEndpoints()
         for api in OutboundAdapters.apis where api.platform == platform {
@@ -169,8 +172,15 @@ struct OutboundFake: Sendable {
                 .wechat, "gh_866835093fea",
                 Self.makeCredentials(verify: "wechat-token", appID: c.weChatAppID, appSecret: c.weChatAppSecret), [:]
             )
+        case .webChat:
+            return (.webChat, "", Inbox_V1_ChannelCredentials(), [:])
         }
     }
+}
+
+/// Web chat has no platform API to fake.
+struct OutboundFakeUnavailable: Error {
+    let platform: Platform
 }
 
 extension GatewayHarness {

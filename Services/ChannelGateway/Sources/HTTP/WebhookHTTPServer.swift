@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdWebSocket
 import InboxKit
 import Logging
 import NIOCore
@@ -10,11 +11,17 @@ import NIOCore
 ///
 /// A body over `WEBHOOK_MAX_BODY_BYTES` is refused with 413 from its `Content-Length` before any
 /// of it is read, or, without one (chunked), as soon as the bytes read pass the limit.
+///
+/// The same port serves the web chat (``WebChatHTTP``): the widget's files, its visitor API and
+/// the visitors' WebSockets (HTTP/1.1 with the WebSocket upgrade).
 enum WebhookHTTPServer {
     static func make(
-        configuration: GatewayConfiguration, health: HealthStatus, endpoint: WebhookEndpoint, logger: Logger
+        configuration: GatewayConfiguration, health: HealthStatus, endpoint: WebhookEndpoint, webChat: WebChatAPI,
+        assets: WebChatAssets, logger: Logger
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: GatewayRequestContext.self)
+        WebChatHTTP.register(on: router, api: webChat, assets: assets)
+        let socket = WebChatSocket(api: webChat)
         router.get("/healthz") { _, _ -> Response in
             let serving = health.status(of: "") == .serving
             return Response(
@@ -40,6 +47,9 @@ enum WebhookHTTPServer {
         }
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade { request, channel, logger in
+                socket.shouldUpgrade(request, channel: channel, logger: logger)
+            },
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
                 serverName: "channel-gateway"

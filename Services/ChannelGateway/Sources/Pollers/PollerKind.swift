@@ -25,7 +25,7 @@ enum PollerKind: String, Sendable, Hashable, CaseIterable {
         case .facebook: self = .messengerConversations
         case .instagram: self = .instagramConversations
         case .tiktok: self = .tiktokComments
-        case .whatsapp, .x, .telegram, .twilio, .wechat: return nil
+        case .whatsapp, .x, .telegram, .twilio, .wechat, .webChat: return nil
         }
     }
 

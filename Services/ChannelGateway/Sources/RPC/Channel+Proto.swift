@@ -59,6 +59,7 @@ extension Platform {
         case .telegram: .telegram
         case .twilio: .twilioSms
         case .wechat: .wechat
+        case .webChat: .webChat
         }
     }
 
@@ -73,8 +74,7 @@ extension Platform {
         case .telegram: self = .telegram
         case .twilioSms: self = .twilio
         case .wechat: self = .wechat
-        case .webChat:
-            throw .invalidArgument("\(field): the web-chat channel is not available yet", field: field)
+        case .webChat: self = .webChat
         default: throw .invalidArgument("\(field) must name a platform", field: field)
         }
     }

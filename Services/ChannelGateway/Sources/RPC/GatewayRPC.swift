@@ -29,7 +29,25 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         try caller.require(.admin, .operator)
         let organization = try caller.organization(requested: "")
         let platform = try Platform(proto: request.platform, field: "platform")
-        let account = request.externalAccountID.trimmingCharacters(in: .whitespaces)
+        let id = UUID()
+        var account = request.externalAccountID.trimmingCharacters(in: .whitespaces)
+        var settings = request.settings
+        var secrets = ChannelSecrets(proto: request.credentials)
+        if platform == .webChat {
+            guard request.hasWebChat else {
+                throw DomainError.invalidArgument(
+                    "web_chat (allowed origins, greeting, ...) is required for a web-chat channel", field: "web_chat")
+            }
+            let widget = try WebChatSettings(proto: request.webChat, field: "web_chat")
+            settings = settings.filter { !$0.key.hasPrefix(WebChatSettings.keyPrefix) }
+                .merging(widget.settingsEntries) { _, ours in ours }
+            // The widget has no account on any platform: the channel's own id names it.
+            if account.isEmpty { account = id.text }
+            // The key that signs the channel's visitor tokens.
+            if secrets.signingSecret.isEmpty { secrets.signingSecret = VisitorToken.newKey() }
+        } else if request.hasWebChat {
+            throw DomainError.invalidArgument("web_chat is only for PLATFORM_WEB_CHAT", field: "web_chat")
+        }
         guard (1...200).contains(account.count) else {
             throw DomainError.invalidArgument(
                 "external_account_id must be 1 to 200 characters", field: "external_account_id")
@@ -37,7 +55,6 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         guard request.displayName.count <= 200 else {
             throw DomainError.invalidArgument("display_name must be at most 200 characters", field: "display_name")
         }
-        let secrets = ChannelSecrets(proto: request.credentials)
         for field in ChannelSecrets.required(for: platform) where secrets[field].isEmpty {
             throw DomainError.invalidArgument(
                 "credentials.\(field) is required for \(platform.rawValue)", field: "credentials.\(field)")
@@ -49,8 +66,8 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         }
         let now = self.now()
         let channel = ChannelAccount(
-            id: UUID(), organizationID: organization, platform: platform, externalAccountID: account,
-            displayName: request.displayName, status: .active, settings: request.settings,
+            id: id, organizationID: organization, platform: platform, externalAccountID: account,
+            displayName: request.displayName, status: .active, settings: settings,
             instagramMessageRequestsEnabled: request.instagramMessageRequestsEnabled,
             configuredCredentials: secrets.configured, createdAt: now, updatedAt: now,
             tokenExpiresAt: request.credentials.accessTokenExpiry)
@@ -74,12 +91,24 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
         } catch {
             // The maintenance round routes them later; the connection itself is done.
         }
-        return stored.proto
+        return self.present(stored)
+    }
+
+    /// A channel as the RPCs return it; a web-chat channel with its snippet, which names the
+    /// gateway's public base URL.
+    func present(_ channel: ChannelAccount) -> Inbox_V1_Channel {
+        var proto = channel.proto
+        if channel.platform == .webChat {
+            proto.webChat = WebChatSettings(settings: channel.settings).proto
+            proto.webChatSnippet = WebChatSettings.snippet(
+                channelID: channel.id, publicBaseURL: self.outbound.publicBaseURL)
+        }
+        return proto
     }
 
     func getChannel(request: Inbox_V1_GetChannelRequest, context: ServerContext) async throws -> Inbox_V1_Channel {
         let organization = try Caller.authenticated().organization(requested: "")
-        return try await self.channel(request.channelID, organization).proto
+        return self.present(try await self.channel(request.channelID, organization))
     }
 
     func listChannels(request: Inbox_V1_ListChannelsRequest, context: ServerContext) async throws
@@ -95,7 +124,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
             organizationID: organization, platforms: platforms, includeDisconnected: request.includeDisconnected,
             after: try ChannelPageToken.decode(request.pageToken), limit: size + 1)
         return .with {
-            $0.channels = page.prefix(size).map(\.proto)
+            $0.channels = page.prefix(size).map(self.present)
             if page.count > size, let last = page.prefix(size).last { $0.nextPageToken = ChannelPageToken.encode(last) }
         }
     }
@@ -111,7 +140,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
             throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
         }
         self.inbound.directory.invalidate()
-        return channel.proto
+        return self.present(channel)
     }
 
     func rotateChannelCredentials(request: Inbox_V1_RotateChannelCredentialsRequest, context: ServerContext)
@@ -160,7 +189,7 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
             throw DomainError.notFound("channel \(request.channelID) not found", resource: "channel")
         }
         self.inbound.directory.invalidate()
-        return rotated.proto
+        return self.present(rotated)
     }
 
     func channel(_ id: String, _ organization: String) async throws -> ChannelAccount {

@@ -86,39 +86,3 @@ extension AutoReplyRule {
         }
     }
 }
-
-extension BusinessHours {
-    var proto: Inbox_V1_BusinessHours {
-        .with {
-            $0.timeZone = self.timeZone
-            $0.windows = self.windows.map { window in
-                .with {
-                    $0.weekday = Inbox_V1_Weekday(rawValue: window.weekday) ?? .unspecified
-                    $0.start = BusinessHours.text(window.start)
-                    $0.end = BusinessHours.text(window.end)
-                }
-            }
-        }
-    }
-
-    init(proto: Inbox_V1_BusinessHours, field: String) throws(DomainError) {
-        var windows: [Window] = []
-        for (index, window) in proto.windows.enumerated() {
-            let path = "\(field).windows[\(index)]"
-            guard (1...7).contains(window.weekday.rawValue) else {
-                throw .invalidArgument("\(path).weekday must name a day", field: "\(path).weekday")
-            }
-            guard let start = BusinessHours.minutes(window.start), start < 1440 else {
-                throw .invalidArgument("\(path).start must be HH:MM", field: "\(path).start")
-            }
-            guard let end = BusinessHours.minutes(window.end) else {
-                throw .invalidArgument("\(path).end must be HH:MM (up to 24:00)", field: "\(path).end")
-            }
-            windows.append(Window(weekday: window.weekday.rawValue, start: start, end: end))
-        }
-        self.init(timeZone: proto.timeZone, windows: windows)
-        if let problem = self.problem {
-            throw .invalidArgument("\(field): \(problem)", field: field)
-        }
-    }
-}

@@ -44,11 +44,27 @@ struct ChannelAccount: Sendable, Hashable {
         switch self.platform {
         case .facebook, .instagram, .whatsapp, .x, .linkedin, .tiktok: "/webhooks/\(self.platform.rawValue)"
         case .telegram, .twilio, .wechat: "/webhooks/\(self.platform.rawValue)/\(self.id.uuidString.lowercased())"
+        // No webhooks: the widget calls the visitor API under this path.
+        case .webChat: "/chat/v1/\(self.id.uuidString.lowercased())"
         }
     }
 
     /// What must be set on the platform's side before events flow.
     var checklist: [ChecklistItem] {
+        if self.platform == .webChat {
+            return [
+                ChecklistItem(
+                    key: "snippet",
+                    description:
+                        "Paste the snippet (web_chat_snippet) into the pages of your website, before </body>.",
+                    satisfied: false),
+                ChecklistItem(
+                    key: "allowed_origins",
+                    description:
+                        "Serve those pages from an allowed origin (\(WebChatSettings(settings: self.settings).allowedOrigins.joined(separator: ", "))); the widget is refused elsewhere.",
+                    satisfied: false),
+            ]
+        }
         var items = [
             ChecklistItem(
                 key: "callback_url",
@@ -113,6 +129,8 @@ struct ChannelAccount: Sendable, Hashable {
                     key: "server_config",
                     description: "Enable server configuration with the token (and EncodingAESKey for safe mode).",
                     satisfied: false))
+        case .webChat:
+            break
         }
         return items
     }
@@ -188,6 +206,8 @@ struct ChannelSecrets: Sendable, Hashable, Codable {
         case .telegram: ["access_token", "verify_token"]
         case .twilio: ["signing_secret", "app_id"]
         case .wechat: ["verify_token", "app_id", "app_secret"]
+        // The key that signs visitor tokens is the gateway's own (made at connect).
+        case .webChat: []
         }
     }
 }

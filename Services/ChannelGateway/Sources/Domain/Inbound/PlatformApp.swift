@@ -51,6 +51,8 @@ enum WebhookSecretsMapping {
             return WeChatWebhookSecrets(
                 token: value(verifyToken), encodingAESKey: value(encodingAESKey), appID: value(appID),
                 allowPlaintext: settings["allow_plaintext"] == "true")
+        case .webChat:
+            return WebChatSecrets(tokenKey: value(signingSecret))
         }
     }
 }

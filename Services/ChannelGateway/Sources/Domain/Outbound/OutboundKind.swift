@@ -29,6 +29,9 @@ public enum OutboundKind: Sendable, Hashable {
     case twilioMessage(TwilioAddressing)
     /// WeChat customer-service text message (`msgtype: text`) to an OpenID, within 48 h.
     case weChatText(openID: String)
+    /// Our web chat: a message into the visitor's transcript (``WebChatTranscript``), which their
+    /// open widgets receive live.
+    case webChatMessage(visitorID: String)
 }
 
 /// Whom a Meta private reply goes to.

@@ -20,6 +20,7 @@
 /// | Telegram | bot token = `access_token` |
 /// | Twilio | Account SID = `app_id`, Auth Token = `signing_secret` (the webhook key, the same secret) |
 /// | WeChat | AppID = `app_id`, AppSecret = `app_secret` (the sender exchanges them for a token) |
+/// | Web chat | none: a reply is written into the visitor's transcript, not sent to an API |
 ///
 /// Instagram is connected one of two ways and the channel says which in its settings:
 /// `instagram_login = "true"` is Instagram API with Instagram Login (graph.instagram.com) with the
@@ -56,6 +57,8 @@ extension ChannelSecrets {
             return TwilioCredentials(accountSID: self.appID, authToken: self.signingSecret)
         case .wechat:
             return WeChatCredentials.app(appID: self.appID, appSecret: self.appSecret)
+        case .webChat:
+            return WebChatCredentials(channelID: account.id)
         }
     }
 
@@ -74,6 +77,7 @@ extension ChannelSecrets {
         case .facebook, .instagram, .whatsapp, .x, .linkedin, .tiktok, .telegram: ["access_token"]
         case .twilio: ["app_id", "signing_secret"]
         case .wechat: ["app_id", "app_secret"]
+        case .webChat: []
         }
     }
 

@@ -14,17 +14,34 @@ public struct OutboundSender: Sendable {
     private let http: PlatformHTTPClient
     private let adapters: OutboundAdapters
     private let weChatTokens: WeChatAccessTokenCache
+    /// Where web-chat replies go (nil: web chat cannot send, as in tests of the platform adapters).
+    private let webChat: WebChatReplies?
 
     public init(http: PlatformHTTPClient, adapters: OutboundAdapters, weChatTokens: WeChatAccessTokenCache) {
+        self.init(http: http, adapters: adapters, weChatTokens: weChatTokens, webChat: nil)
+    }
+
+    init(
+        http: PlatformHTTPClient, adapters: OutboundAdapters, weChatTokens: WeChatAccessTokenCache,
+        webChat: WebChatReplies?
+    ) {
         self.http = http
         self.adapters = adapters
         self.weChatTokens = weChatTokens
+        self.webChat = webChat
     }
 
     /// Sends `message` on `platform` with the channel's `credentials`.
     public func send(
         _ message: OutboundMessage, on platform: Platform, credentials: any ChannelCredentials
     ) async throws(OutboundBuildError) -> OutboundOutcome {
+        if platform == .webChat, let webChat {
+            guard case .webChatMessage(let visitorID) = message.kind else {
+                throw .unsupportedKind(platform: platform, kind: message.kind)
+            }
+            guard let channel = credentials as? WebChatCredentials else { throw .wrongCredentials(platform: platform) }
+            return await webChat.deliver(message, visitorID: visitorID, channelID: channel.channelID)
+        }
         guard let adapter = adapters[platform] else { throw .noAdapter(platform) }
         guard case .app(let appID, let appSecret)? = credentials as? WeChatCredentials,
             let weChat = adapter as? WeChatOutboundAdapter

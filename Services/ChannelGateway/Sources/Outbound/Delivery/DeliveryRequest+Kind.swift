@@ -115,6 +115,10 @@ extension Inbox_V1_DeliverMessageRequest {
                     actor: Self.organizationURN(channel.externalAccountID), object: post,
                     parentComment: Self.first(self.parentCommentID)))
 
+        case (.webChat, .directMessage):
+            return .webChatMessage(
+                visitorID: try Self.required(self.recipientID, field: "recipient_id", platform: platform))
+
         case (.tiktok, .publicReply):
             return .tiktokCommentReply(
                 videoID: try Self.required(self.parentPostID, field: "parent_post_id", platform: platform),

@@ -18,11 +18,14 @@
 /// - Twilio: none; `Messages.json` takes no key (`I-Twilio-Idempotency-Token` is on Twilio's own
 ///   webhook retries to us, not on its API).
 /// - WeChat: none; `message/custom/send` takes no key.
+/// - Web chat (ours): the transcript's message id is a digest of the key (``WebChatReplies``),
+///   so writing again finds what was written.
 ///
-/// So today every maybe-sent is final. A platform that gains a key (sent by its adapter from
-/// ``OutboundMessage/idempotencyKey``) joins ``resendable``, and its lost answers are retried.
+/// So every maybe-sent of a social platform is final. A platform that gains a key (sent by its
+/// adapter from ``OutboundMessage/idempotencyKey``) joins ``resendable``, and its lost answers
+/// are retried.
 enum PlatformIdempotency {
-    static let resendable: Set<Platform> = []
+    static let resendable: Set<Platform> = [.webChat]
 
     static func resendIsSafe(on platform: Platform) -> Bool {
         self.resendable.contains(platform)

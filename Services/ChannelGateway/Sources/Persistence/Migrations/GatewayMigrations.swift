@@ -285,5 +285,49 @@ enum GatewayMigrations {
                 ALTER TABLE delivery_status_outbox ADD COLUMN moved_to_thread_key text NOT NULL DEFAULT '';
                 """
         ),
+        Migration(
+            version: 9,
+            name: "web chat: visitors' transcripts",
+            sql: """
+                -- What a web-chat visitor sees: their messages and the team's, in order. The inbound
+                -- log and outbound deliveries stay the record of what reached the inbox and what was
+                -- sent; this is the widget's side (history, live stream, receipts).
+                --
+                -- One row per visitor numbers their transcript: `last_seq` orders messages, and
+                -- `last_version` counts every change (a new message or a new state), the cursor a
+                -- stream resumes from. Both move under this row's lock in the statement that makes
+                -- the change, so one visitor's changes commit in version order and a reader that has
+                -- seen version n never finds a change below n appear later.
+                CREATE TABLE webchat_visitors (
+                    channel_id uuid NOT NULL REFERENCES channels (id),
+                    visitor_id text NOT NULL,
+                    last_seq bigint NOT NULL DEFAULT 0,
+                    last_version bigint NOT NULL DEFAULT 0,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (channel_id, visitor_id)
+                );
+                CREATE TABLE webchat_messages (
+                    channel_id uuid NOT NULL,
+                    visitor_id text NOT NULL,
+                    -- The message's id, also its platform message id in the inbox: a visitor's
+                    -- message is 'v-' + a digest of (visitor, client id), so a resend maps to it; a
+                    -- team reply 'a-' + a digest of its delivery's idempotency key (a retried send
+                    -- finds what it wrote).
+                    id text NOT NULL,
+                    seq bigint NOT NULL,
+                    version bigint NOT NULL,
+                    direction text NOT NULL CHECK (direction IN ('visitor', 'agent')),
+                    client_id text,
+                    text text NOT NULL,
+                    author text,
+                    state text NOT NULL CHECK (state IN ('sent', 'delivered', 'read')),
+                    created_at timestamptz NOT NULL,
+                    PRIMARY KEY (channel_id, id),
+                    FOREIGN KEY (channel_id, visitor_id) REFERENCES webchat_visitors (channel_id, visitor_id)
+                );
+                CREATE UNIQUE INDEX webchat_messages_seq ON webchat_messages (channel_id, visitor_id, seq);
+                CREATE INDEX webchat_messages_version ON webchat_messages (channel_id, visitor_id, version);
+                """
+        ),
     ]
 }
