@@ -18,6 +18,7 @@ let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let cryptoExtras = Target.Dependency.product(name: "_CryptoExtras", package: "swift-crypto")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let webSocketClient = Target.Dependency.product(name: "HummingbirdWSClient", package: "hummingbird-websocket")
 
 /// The four services share one shape: a library with all logic, and a small executable.
 let services: [(name: String, product: String, extra: [Target.Dependency])] = [
@@ -135,6 +136,17 @@ var targets: [Target] = [
         path: "Benchmarks/ReplyBench",
         swiftSettings: swiftSettings
     ),
+    // The web chat's benchmark (Benchmarks/run-webchat-bench): the visitor API through
+    // AsyncHTTPClient, the visitors' WebSockets through HummingbirdWSClient.
+    .executableTarget(
+        name: "webchat-bench",
+        dependencies: [
+            "InboxKit", "InboxAPI", "BenchSupport", "PlatformJSON", grpcCore, grpcHTTP2, argumentParser,
+            asyncHTTPClient, webSocketClient, logging, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/WebChatBench",
+        swiftSettings: swiftSettings
+    ),
     .executableTarget(
         name: "webhook-bench",
         dependencies: ["ChannelGateway", crypto, cryptoExtras],
@@ -199,6 +211,7 @@ let package = Package(
         .executable(name: "conversation-bench", targets: ["conversation-bench"]),
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
         .executable(name: "reply-bench", targets: ["reply-bench"]),
+        .executable(name: "webchat-bench", targets: ["webchat-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
@@ -207,6 +220,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
