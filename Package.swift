@@ -137,6 +137,17 @@ var targets: [Target] = [
         path: "Benchmarks/ReplyBench",
         swiftSettings: swiftSettings
     ),
+    // The web chat's benchmark (Benchmarks/run-webchat-bench): the visitor API through
+    // AsyncHTTPClient, the visitors' WebSockets through HummingbirdWSClient.
+    .executableTarget(
+        name: "webchat-bench",
+        dependencies: [
+            "InboxKit", "InboxAPI", "BenchSupport", "PlatformJSON", grpcCore, grpcHTTP2, argumentParser,
+            asyncHTTPClient, webSocketClient, logging, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Benchmarks/WebChatBench",
+        swiftSettings: swiftSettings
+    ),
     .executableTarget(
         name: "webhook-bench",
         dependencies: ["ChannelGateway", crypto, cryptoExtras],
@@ -203,6 +214,7 @@ let package = Package(
         .executable(name: "conversation-bench", targets: ["conversation-bench"]),
         .executable(name: "gateway-bench", targets: ["gateway-bench"]),
         .executable(name: "reply-bench", targets: ["reply-bench"]),
+        .executable(name: "webchat-bench", targets: ["webchat-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),

@@ -114,7 +114,11 @@ struct WebChatAPI: Sendable {
         }
         var reply = await self.route(call, channel: channel)
         if let origin {
-            reply.headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+            // The widget reads Retry-After of a 429, which a cross-origin page sees only when exposed.
+            reply.headers += [
+                ("Access-Control-Allow-Origin", origin), ("Access-Control-Expose-Headers", "Retry-After"),
+                ("Vary", "Origin"),
+            ]
         }
         return reply
     }
