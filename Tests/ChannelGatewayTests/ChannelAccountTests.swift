@@ -231,11 +231,20 @@ struct ChannelAccountTests {
             noAccount.externalAccountID = ""
             var noSecret = Self.messenger
             noSecret.credentials.signingSecret = ""
+            // A web-chat channel needs its widget's settings, only it takes them, and its origins
+            // are origins.
             var webChat = Self.messenger
             webChat.platform = .webChat
+            var settingsOnMessenger = Self.messenger
+            settingsOnMessenger.webChat.allowedOrigins = ["https://shop.example"]
+            var badOrigin = webChat
+            badOrigin.webChat.allowedOrigins = ["https://shop.example/path"]
+            var noOrigin = webChat
+            noOrigin.webChat.greeting = "Hello"
             for (request, field) in [
                 (noPlatform, "platform"), (noAccount, "external_account_id"), (noSecret, "credentials.signing_secret"),
-                (webChat, "platform"),
+                (webChat, "web_chat"), (settingsOnMessenger, "web_chat"), (badOrigin, "web_chat.allowed_origins"),
+                (noOrigin, "web_chat.allowed_origins"),
             ] {
                 let error = await refusal { _ = try await client.connectChannel(request, metadata: admin) }
                 #expect(error?.code == .invalidArgument, "\(field)")

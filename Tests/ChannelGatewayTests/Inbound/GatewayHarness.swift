@@ -154,7 +154,8 @@ struct GatewayHarness {
     static func with<T: Sendable>(
         settings: InboundSettings = Self.fastSettings, maxBodyBytes: Int = 1 << 20,
         outbound: OutboundSettings = Self.fastOutbound, outboundEndpoints: OutboundEndpoints = .production,
-        xOAuthClient: XOAuthClient? = nil, _ body: (GatewayHarness) async throws -> T
+        xOAuthClient: XOAuthClient? = nil, webChat: WebChatLimits = WebChatLimits(),
+        _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         try await withTestDatabase { database in
             try await withPostgresClient(database.url(for: .channelGateway), schema: "gateway", maxConnections: 20) {
@@ -163,7 +164,7 @@ struct GatewayHarness {
                     .migrate(postgres, logger: Logger(label: "migrations"))
                 return try await Self.run(
                     database: postgres, settings: settings, maxBodyBytes: maxBodyBytes, outbound: outbound,
-                    outboundEndpoints: outboundEndpoints, xOAuthClient: xOAuthClient, body)
+                    outboundEndpoints: outboundEndpoints, xOAuthClient: xOAuthClient, webChat: webChat, body)
             }
         }
     }
@@ -174,7 +175,8 @@ struct GatewayHarness {
         database postgres: PostgresClient, peers: GatewayPeerStandIns = GatewayPeerStandIns(),
         settings: InboundSettings = Self.fastSettings, maxBodyBytes: Int = 1 << 20,
         outbound: OutboundSettings = Self.fastOutbound, outboundEndpoints: OutboundEndpoints = .production,
-        xOAuthClient: XOAuthClient? = nil, _ body: (GatewayHarness) async throws -> T
+        xOAuthClient: XOAuthClient? = nil, webChat: WebChatLimits = WebChatLimits(),
+        _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         let standIns: [any RegistrableRPCService] = [
             GatewayPolicyStandIn(state: peers), GatewayConversationStandIn(state: peers),
@@ -191,6 +193,7 @@ struct GatewayHarness {
                 pollers: Self.noPollers)
             configuration.outbound = outbound
             configuration.xOAuthClient = xOAuthClient
+            configuration.webChat = webChat
             let health = HealthStatus(services: [])
             health.setAll(.serving)
             let parts = try ChannelGatewayApp.assemble(

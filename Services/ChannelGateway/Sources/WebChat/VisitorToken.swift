@@ -62,18 +62,18 @@ struct VisitorToken: Sendable, Hashable {
         }
         let body = String(text[..<dot])
         let signature = text[text.index(after: dot)...]
-        guard let given = Base64URL.decode(signature),
+        guard let json = Base64URL.decode(body.dropFirst(Self.prefix.count)),
+            let payload = try? JSONDecoder().decode(Payload.self, from: Data(json)),
+            let channel = UUID(uuidString: payload.c), let given = Base64URL.decode(signature),
             let expected = Base64URL.decode(Self.signature(of: body, key: key))
         else { return .failure(.malformed) }
+        // Which channel it names is said before the signature is checked (with this channel's
+        // key it could only fail): a widget pasted with another chat's id gets the clearer error.
+        guard channel == channelID else { return .failure(.otherChannel) }
         // Constant time, like every signature check of the gateway.
         guard given.count == expected.count, zip(given, expected).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
             return .failure(.badSignature)
         }
-        guard let json = Base64URL.decode(body.dropFirst(Self.prefix.count)),
-            let payload = try? JSONDecoder().decode(Payload.self, from: Data(json)),
-            let channel = UUID(uuidString: payload.c)
-        else { return .failure(.malformed) }
-        guard channel == channelID else { return .failure(.otherChannel) }
         let expires = Date(timeIntervalSince1970: TimeInterval(payload.e))
         guard expires > now else { return .failure(.expired) }
         return .success(VisitorToken(channelID: channel, visitorID: payload.v, name: payload.n, expiresAt: expires))

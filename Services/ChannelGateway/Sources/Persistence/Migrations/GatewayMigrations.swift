@@ -287,8 +287,16 @@ enum GatewayMigrations {
         ),
         Migration(
             version: 9,
-            name: "web chat: visitors' transcripts",
+            name: "web chat: the platform, and visitors' transcripts",
             sql: """
+                -- Web chat is a platform of its own: its channels and their replies.
+                ALTER TABLE channels DROP CONSTRAINT channels_platform, ADD CONSTRAINT channels_platform
+                    CHECK (platform IN ('facebook', 'instagram', 'whatsapp', 'x', 'linkedin', 'tiktok', 'telegram',
+                        'twilio', 'wechat', 'web_chat'));
+                ALTER TABLE outbound_deliveries DROP CONSTRAINT outbound_deliveries_platform,
+                    ADD CONSTRAINT outbound_deliveries_platform CHECK (platform IN ('facebook', 'instagram',
+                        'whatsapp', 'x', 'linkedin', 'tiktok', 'telegram', 'twilio', 'wechat', 'web_chat'));
+
                 -- What a web-chat visitor sees: their messages and the team's, in order. The inbound
                 -- log and outbound deliveries stay the record of what reached the inbox and what was
                 -- sent; this is the widget's side (history, live stream, receipts).
