@@ -62,7 +62,10 @@ var targets: [Target] = [
     .target(name: "PlatformJSON", path: "Shared/PlatformJSON", swiftSettings: swiftSettings),
     .executableTarget(
         name: "inboxctl",
-        dependencies: ["InboxKit", "InboxAPI", grpcCore, grpcHTTP2, argumentParser],
+        dependencies: [
+            "InboxKit", "InboxAPI", grpcCore, grpcHTTP2, grpcProtobuf, argumentParser,
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
         path: "Shared/InboxCtl",
         swiftSettings: swiftSettings
     ),

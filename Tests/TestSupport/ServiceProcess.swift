@@ -24,7 +24,8 @@ public final class ServiceProcess: @unchecked Sendable {
         return directory
     }
 
-    public init(product: String, environment: [String: String]) throws {
+    /// Starts `product` with `arguments` (the services take none; `inboxctl` its command line).
+    public init(product: String, arguments: [String] = [], environment: [String: String]) throws {
         self.product = product
         self.logURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(product)-\(UUID().uuidString).log")
@@ -32,6 +33,7 @@ public final class ServiceProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: self.logURL)
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: try Self.binDirectory()).appendingPathComponent(product)
+        self.process.arguments = arguments
         var inherited = ProcessInfo.processInfo.environment.filter { key, _ in ["PATH", "HOME", "LANG"].contains(key) }
         inherited["LOG_LEVEL"] = "info"
         // A free metrics port unless the test names one: tests run side by side, and a fixed
