@@ -296,6 +296,24 @@ struct WebChatTests {
         }
     }
 
+    @Test func rotatingTheChannelsKeyEndsEverySession() async throws {
+        try await GatewayHarness.with { h in
+            let channel = try await Self.connect(h)
+            let (visitor, _) = try await WebChatVisitor.start(h, channelID: channel.id)
+            #expect(try await visitor.send("before the rotation").status == 200)
+            // No credentials given: the gateway makes a new key.
+            let rotated = try await h.client.rotateChannelCredentials(
+                .with { $0.channelID = channel.id }, metadata: GatewayHarness.admin())
+            #expect(rotated.configuredCredentials == ["signing_secret"])
+            try await Task.sleep(for: .milliseconds(300))  // the channel cache (200 ms in tests)
+            let refused = try await visitor.send("after the rotation")
+            #expect(refused.status == 401)
+            let (next, answer) = try await WebChatVisitor.start(h, channelID: channel.id, previous: visitor.token)
+            #expect(answer.json["resumed"] as? Bool == false)
+            #expect(try await next.send("a new session").status == 200)
+        }
+    }
+
     @Test func outsideBusinessHoursTheSessionSaysOffline() async throws {
         try await GatewayHarness.with { h in
             // A one-minute window a week away from now (in UTC): closed now.

@@ -181,6 +181,9 @@ struct GatewayRPC: Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
             throw DomainError.invalidArgument(
                 "credentials.\(field) is required for \(channel.platform.rawValue)", field: "credentials.\(field)")
         }
+        // A web-chat channel always has a key for its visitor tokens: rotating without one makes a
+        // new key (every visitor's next start is a new session).
+        if channel.platform == .webChat, secrets.signingSecret.isEmpty { secrets.signingSecret = VisitorToken.newKey() }
         guard
             let rotated = try await self.channels.rotate(
                 channel.id, organizationID: organization, sealed: try self.secrets.seal(secrets),
