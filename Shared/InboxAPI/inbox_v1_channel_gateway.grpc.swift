@@ -181,6 +181,19 @@ public enum Inbox_V1_ChannelGatewayService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "NotifyTyping" metadata.
+        public enum NotifyTyping: Sendable {
+            /// Request type for "NotifyTyping".
+            public typealias Input = Inbox_V1_NotifyTypingRequest
+            /// Response type for "NotifyTyping".
+            public typealias Output = Inbox_V1_NotifyTypingResponse
+            /// Descriptor for "NotifyTyping".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.ChannelGatewayService"),
+                method: "NotifyTyping",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "inbox.v1.ChannelGatewayService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ConnectChannel.descriptor,
@@ -194,7 +207,8 @@ public enum Inbox_V1_ChannelGatewayService: Sendable {
             ListInboundEvents.descriptor,
             ReplayInboundEvents.descriptor,
             ReleaseHeldEvents.descriptor,
-            ReconcileChannel.descriptor
+            ReconcileChannel.descriptor,
+            NotifyTyping.descriptor
         ]
     }
 }
@@ -418,6 +432,26 @@ extension Inbox_V1_ChannelGatewayService {
             request: GRPCCore.StreamingServerRequest<Inbox_V1_ReconcileChannelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReconcileChannelResponse>
+
+        /// Handle the "NotifyTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent is typing (conversation-service's SetTyping): a web-chat channel shows it on the
+        /// > visitor's open widgets, on every gateway replica; other platforms: nothing, `shown` false.
+        /// > Services only.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_NotifyTypingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_NotifyTypingResponse` messages.
+        func notifyTyping(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_NotifyTypingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_NotifyTypingResponse>
     }
 
     /// Service protocol for the "inbox.v1.ChannelGatewayService" service.
@@ -625,6 +659,26 @@ extension Inbox_V1_ChannelGatewayService {
             request: GRPCCore.ServerRequest<Inbox_V1_ReconcileChannelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReconcileChannelResponse>
+
+        /// Handle the "NotifyTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent is typing (conversation-service's SetTyping): a web-chat channel shows it on the
+        /// > visitor's open widgets, on every gateway replica; other platforms: nothing, `shown` false.
+        /// > Services only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_NotifyTypingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_NotifyTypingResponse` message.
+        func notifyTyping(
+            request: GRPCCore.ServerRequest<Inbox_V1_NotifyTypingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_NotifyTypingResponse>
     }
 
     /// Simple service protocol for the "inbox.v1.ChannelGatewayService" service.
@@ -830,6 +884,26 @@ extension Inbox_V1_ChannelGatewayService {
             request: Inbox_V1_ReconcileChannelRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_ReconcileChannelResponse
+
+        /// Handle the "NotifyTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent is typing (conversation-service's SetTyping): a web-chat channel shows it on the
+        /// > visitor's open widgets, on every gateway replica; other platforms: nothing, `shown` false.
+        /// > Services only.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_NotifyTypingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_NotifyTypingResponse` to respond with.
+        func notifyTyping(
+            request: Inbox_V1_NotifyTypingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_NotifyTypingResponse
     }
 }
 
@@ -969,6 +1043,17 @@ extension Inbox_V1_ChannelGatewayService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Inbox_V1_ChannelGatewayService.Method.NotifyTyping.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_NotifyTypingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_NotifyTypingResponse>(),
+            handler: { request, context in
+                try await self.notifyTyping(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1101,6 +1186,17 @@ extension Inbox_V1_ChannelGatewayService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_ReconcileChannelResponse> {
         let response = try await self.reconcileChannel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func notifyTyping(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_NotifyTypingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_NotifyTypingResponse> {
+        let response = try await self.notifyTyping(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1260,6 +1356,19 @@ extension Inbox_V1_ChannelGatewayService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_ReconcileChannelResponse> {
         return GRPCCore.ServerResponse<Inbox_V1_ReconcileChannelResponse>(
             message: try await self.reconcileChannel(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func notifyTyping(
+        request: GRPCCore.ServerRequest<Inbox_V1_NotifyTypingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_NotifyTypingResponse> {
+        return GRPCCore.ServerResponse<Inbox_V1_NotifyTypingResponse>(
+            message: try await self.notifyTyping(
                 request: request.message,
                 context: context
             ),
@@ -1533,6 +1642,31 @@ extension Inbox_V1_ChannelGatewayService {
             deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_ReconcileChannelResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_ReconcileChannelResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "NotifyTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent is typing (conversation-service's SetTyping): a web-chat channel shows it on the
+        /// > visitor's open widgets, on every gateway replica; other platforms: nothing, `shown` false.
+        /// > Services only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_NotifyTypingRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_NotifyTypingRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_NotifyTypingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func notifyTyping<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_NotifyTypingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_NotifyTypingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_NotifyTypingResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_NotifyTypingResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1941,6 +2075,42 @@ extension Inbox_V1_ChannelGatewayService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "NotifyTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An agent is typing (conversation-service's SetTyping): a web-chat channel shows it on the
+        /// > visitor's open widgets, on every gateway replica; other platforms: nothing, `shown` false.
+        /// > Services only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_NotifyTypingRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_NotifyTypingRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_NotifyTypingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func notifyTyping<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_NotifyTypingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_NotifyTypingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_NotifyTypingResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_NotifyTypingResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_ChannelGatewayService.Method.NotifyTyping.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2272,6 +2442,37 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_ReconcileChannelRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_ReconcileChannelResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "NotifyTyping" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An agent is typing (conversation-service's SetTyping): a web-chat channel shows it on the
+    /// > visitor's open widgets, on every gateway replica; other platforms: nothing, `shown` false.
+    /// > Services only.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_NotifyTypingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func notifyTyping<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_NotifyTypingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_NotifyTypingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.notifyTyping(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_NotifyTypingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_NotifyTypingResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2653,6 +2854,41 @@ extension Inbox_V1_ChannelGatewayService.ClientProtocol {
             metadata: metadata
         )
         return try await self.reconcileChannel(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "NotifyTyping" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An agent is typing (conversation-service's SetTyping): a web-chat channel shows it on the
+    /// > visitor's open widgets, on every gateway replica; other platforms: nothing, `shown` false.
+    /// > Services only.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func notifyTyping<Result>(
+        _ message: Inbox_V1_NotifyTypingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_NotifyTypingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_NotifyTypingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.notifyTyping(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -166,6 +166,19 @@ public enum Inbox_V1_ConversationService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetTyping" metadata.
+        public enum SetTyping: Sendable {
+            /// Request type for "SetTyping".
+            public typealias Input = Inbox_V1_SetTypingRequest
+            /// Response type for "SetTyping".
+            public typealias Output = Inbox_V1_SetTypingResponse
+            /// Descriptor for "SetTyping".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inbox.v1.ConversationService"),
+                method: "SetTyping",
+                type: .unary
+            )
+        }
         /// Namespace for "GetContact" metadata.
         public enum GetContact: Sendable {
             /// Request type for "GetContact".
@@ -205,6 +218,7 @@ public enum Inbox_V1_ConversationService: Sendable {
             RecordDeliveryStatus.descriptor,
             SetAssignee.descriptor,
             MarkConversationRead.descriptor,
+            SetTyping.descriptor,
             GetContact.descriptor,
             ListContacts.descriptor
         ]
@@ -416,6 +430,27 @@ extension Inbox_V1_ConversationService {
             request: GRPCCore.StreamingServerRequest<Inbox_V1_MarkConversationReadRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Conversation>
+
+        /// Handle the "SetTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Shows the customer that an agent is typing in the conversation, or stopped, where the platform
+        /// > can show it: web chat (the widget's "is typing" line, on every open widget of the visitor).
+        /// > Elsewhere nothing is sent and `shown` is false. An indicator lasts until the next call or
+        /// > 10 s: an agent UI calls again every few seconds while the agent types. Admins and agents.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inbox_V1_SetTypingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inbox_V1_SetTypingResponse` messages.
+        func setTyping(
+            request: GRPCCore.StreamingServerRequest<Inbox_V1_SetTypingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_SetTypingResponse>
 
         /// Handle the "GetContact" method.
         ///
@@ -638,6 +673,27 @@ extension Inbox_V1_ConversationService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Conversation>
 
+        /// Handle the "SetTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Shows the customer that an agent is typing in the conversation, or stopped, where the platform
+        /// > can show it: web chat (the widget's "is typing" line, on every open widget of the visitor).
+        /// > Elsewhere nothing is sent and `shown` is false. An indicator lasts until the next call or
+        /// > 10 s: an agent UI calls again every few seconds while the agent types. Admins and agents.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_SetTypingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inbox_V1_SetTypingResponse` message.
+        func setTyping(
+            request: GRPCCore.ServerRequest<Inbox_V1_SetTypingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inbox_V1_SetTypingResponse>
+
         /// Handle the "GetContact" method.
         ///
         /// - Parameters:
@@ -858,6 +914,27 @@ extension Inbox_V1_ConversationService {
             context: GRPCCore.ServerContext
         ) async throws -> Inbox_V1_Conversation
 
+        /// Handle the "SetTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Shows the customer that an agent is typing in the conversation, or stopped, where the platform
+        /// > can show it: web chat (the widget's "is typing" line, on every open widget of the visitor).
+        /// > Elsewhere nothing is sent and `shown` is false. An indicator lasts until the next call or
+        /// > 10 s: an agent UI calls again every few seconds while the agent types. Admins and agents.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inbox_V1_SetTypingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inbox_V1_SetTypingResponse` to respond with.
+        func setTyping(
+            request: Inbox_V1_SetTypingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inbox_V1_SetTypingResponse
+
         /// Handle the "GetContact" method.
         ///
         /// - Parameters:
@@ -1014,6 +1091,17 @@ extension Inbox_V1_ConversationService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Inbox_V1_ConversationService.Method.SetTyping.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_SetTypingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_SetTypingResponse>(),
+            handler: { request, context in
+                try await self.setTyping(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Inbox_V1_ConversationService.Method.GetContact.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_GetContactRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_Contact>(),
@@ -1156,6 +1244,17 @@ extension Inbox_V1_ConversationService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_Conversation> {
         let response = try await self.markConversationRead(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func setTyping(
+        request: GRPCCore.StreamingServerRequest<Inbox_V1_SetTypingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inbox_V1_SetTypingResponse> {
+        let response = try await self.setTyping(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1328,6 +1427,19 @@ extension Inbox_V1_ConversationService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inbox_V1_Conversation> {
         return GRPCCore.ServerResponse<Inbox_V1_Conversation>(
             message: try await self.markConversationRead(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func setTyping(
+        request: GRPCCore.ServerRequest<Inbox_V1_SetTypingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inbox_V1_SetTypingResponse> {
+        return GRPCCore.ServerResponse<Inbox_V1_SetTypingResponse>(
+            message: try await self.setTyping(
                 request: request.message,
                 context: context
             ),
@@ -1608,6 +1720,32 @@ extension Inbox_V1_ConversationService {
             deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_Conversation>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_Conversation>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Shows the customer that an agent is typing in the conversation, or stopped, where the platform
+        /// > can show it: web chat (the widget's "is typing" line, on every open widget of the visitor).
+        /// > Elsewhere nothing is sent and `shown` is false. An indicator lasts until the next call or
+        /// > 10 s: an agent UI calls again every few seconds while the agent types. Admins and agents.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_SetTypingRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_SetTypingRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_SetTypingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setTyping<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_SetTypingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_SetTypingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_SetTypingResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetTypingResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "GetContact" method.
@@ -2023,6 +2161,43 @@ extension Inbox_V1_ConversationService {
             )
         }
 
+        /// Call the "SetTyping" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Shows the customer that an agent is typing in the conversation, or stopped, where the platform
+        /// > can show it: web chat (the widget's "is typing" line, on every open widget of the visitor).
+        /// > Elsewhere nothing is sent and `shown` is false. An indicator lasts until the next call or
+        /// > 10 s: an agent UI calls again every few seconds while the agent types. Admins and agents.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inbox_V1_SetTypingRequest` message.
+        ///   - serializer: A serializer for `Inbox_V1_SetTypingRequest` messages.
+        ///   - deserializer: A deserializer for `Inbox_V1_SetTypingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func setTyping<Result>(
+            request: GRPCCore.ClientRequest<Inbox_V1_SetTypingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Inbox_V1_SetTypingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Inbox_V1_SetTypingResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetTypingResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Inbox_V1_ConversationService.Method.SetTyping.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "GetContact" method.
         ///
         /// - Parameters:
@@ -2386,6 +2561,38 @@ extension Inbox_V1_ConversationService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_MarkConversationReadRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_Conversation>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetTyping" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Shows the customer that an agent is typing in the conversation, or stopped, where the platform
+    /// > can show it: web chat (the widget's "is typing" line, on every open widget of the visitor).
+    /// > Elsewhere nothing is sent and `shown` is false. An indicator lasts until the next call or
+    /// > 10 s: an agent UI calls again every few seconds while the agent types. Admins and agents.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Inbox_V1_SetTypingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setTyping<Result>(
+        request: GRPCCore.ClientRequest<Inbox_V1_SetTypingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetTypingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setTyping(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Inbox_V1_SetTypingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inbox_V1_SetTypingResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2786,6 +2993,42 @@ extension Inbox_V1_ConversationService.ClientProtocol {
             metadata: metadata
         )
         return try await self.markConversationRead(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetTyping" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Shows the customer that an agent is typing in the conversation, or stopped, where the platform
+    /// > can show it: web chat (the widget's "is typing" line, on every open widget of the visitor).
+    /// > Elsewhere nothing is sent and `shown` is false. An indicator lasts until the next call or
+    /// > 10 s: an agent UI calls again every few seconds while the agent types. Admins and agents.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setTyping<Result>(
+        _ message: Inbox_V1_SetTypingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inbox_V1_SetTypingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Inbox_V1_SetTypingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setTyping(
             request: request,
             options: options,
             onResponse: handleResponse

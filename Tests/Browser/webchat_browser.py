@@ -6,6 +6,7 @@ script reads):
 
     1. opens the demo page, opens the chat, sends "Hello from a real browser", waits until the
        widget shows it as sent                               -> SENT <visitor id>
+   1b. <- TYPING?  (the test calls SetTyping) the widget shows "… is typing" -> TYPING_SHOWN <text>
     2. <- REPLYING <text>  (the test is about to call SendReply with that text; it is hostile
        HTML) waits until the widget shows an agent message whose text is exactly that
                                                              -> SEEN_REPLY <ms since REPLYING>
@@ -178,6 +179,17 @@ def run(driver, stdin: Stdin, demo_url: str) -> None:
         raise Failure("the message field was not emptied after sending")
     visitor = visitor_id(driver)
     say(f"SENT {visitor}")
+
+    # 1b. The agent types: the widget says so.
+    line = stdin.line()
+    if line != "TYPING?":
+        raise Failure(f"expected TYPING?, got {line!r}")
+    started = time.monotonic()
+    while "is typing" not in (driver.find_element(By.ID, "inbox-chat-typing").text or ""):
+        if time.monotonic() - started > 5:
+            raise Failure("the agent's typing indicator did not appear within 5 s")
+        time.sleep(0.02)
+    say(f"TYPING_SHOWN {driver.find_element(By.ID, 'inbox-chat-typing').text}")
 
     # 2. The agent's reply appears live, as text.
     line = stdin.line()

@@ -24,6 +24,8 @@ final class PeerStandIns: Sendable {
         var assignmentLog: [String] = []
         var candidates: [Inbox_V1_AutoReplyCandidate] = []
         var deliveries: [Inbox_V1_DeliverMessageRequest] = []
+        /// The gateway's NotifyTyping calls.
+        var typing: [Inbox_V1_NotifyTypingRequest] = []
         var policyCalls: [String] = []
         /// The next N calls of each peer fail with UNAVAILABLE.
         var failRouting = 0

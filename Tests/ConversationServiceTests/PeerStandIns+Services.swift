@@ -279,4 +279,11 @@ struct ChannelGatewayStandIn: Inbox_V1_ChannelGatewayService.SimpleServiceProtoc
         throw RPCError(code: .unimplemented, message: "stand-in: reconcileChannel")
     }
 
+    func notifyTyping(request: Inbox_V1_NotifyTypingRequest, context: ServerContext) async throws
+        -> Inbox_V1_NotifyTypingResponse
+    {
+        self.state.with { $0.typing.append(request) }
+        return .with { $0.shown = true }
+    }
+
 }

@@ -12,7 +12,8 @@ import Testing
 /// deploy/local/test, which installs all three). The script drives the page; this test owns the
 /// inbox side and speaks to the script one line at a time (see the script's docstring):
 ///
-/// the page sends a message → the test finds it with ListConversations → replies with SendReply
+/// the page sends a message → the test finds it with ListConversations → SetTyping shows "… is
+/// typing" → replies with SendReply
 /// (a hostile HTML text) → the page shows it within 1 s, as text → a second tab of the same
 /// visitor sees both → a reload resumes the conversation → the reply is READ in the inbox.
 /// Screenshots of the widget (desktop and phone-sized) go to `INBOX_SCREENSHOT_DIR`
@@ -96,6 +97,19 @@ struct WebChatBrowserTests {
             #expect(found.platform == .webChat)
             #expect(found.threadKey == visitorID)
             #expect(found.preview.contains("Hello from a real browser"))
+
+            // 1b. The agent types; the page says so.
+            try browser.say("TYPING?")
+            let typing = try await stack.withClient(.conversationService) { client in
+                try await Inbox_V1_ConversationService.Client(wrapping: client).setTyping(
+                    .with {
+                        $0.conversationID = found.id
+                        $0.typing = true
+                    }, metadata: agent)
+            }
+            #expect(typing.shown)
+            let shown = try await browser.expect("TYPING_SHOWN")
+            #expect(shown == "TYPING_SHOWN Web shop <support> is typing\u{2026}")
 
             // 2. The agent replies; the page shows it within 1 s, as text.
             try browser.say("REPLYING \(Self.replyText)")

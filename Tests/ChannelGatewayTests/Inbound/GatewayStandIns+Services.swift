@@ -167,6 +167,12 @@ struct GatewayConversationStandIn: Inbox_V1_ConversationService.SimpleServicePro
         throw RPCError(code: .unimplemented, message: "stand-in: markConversationRead")
     }
 
+    func setTyping(request: Inbox_V1_SetTypingRequest, context: ServerContext) async throws
+        -> Inbox_V1_SetTypingResponse
+    {
+        throw RPCError(code: .unimplemented, message: "stand-in: setTyping")
+    }
+
     func getContact(request: Inbox_V1_GetContactRequest, context: ServerContext) async throws -> Inbox_V1_Contact {
         throw RPCError(code: .unimplemented, message: "stand-in: getContact")
     }

@@ -2,6 +2,7 @@ import Foundation
 import InboxAPI
 import InboxKit
 import Logging
+import TestSupport
 import Testing
 
 @testable import ChannelGateway
@@ -74,7 +75,9 @@ struct WebChatStreamTests {
             #expect(inInbox)
             let states = h.peers.received.filter { $0.deliveryStatus.platformMessageID == sent.platformMessageID }
                 .map(\.deliveryStatus.state)
-            #expect(states == [.delivered, .read])
+            // Two receipts, two events: the relay may hand them over in either order (the inbox
+            // moves forward only, so READ stays READ).
+            #expect(Set(states) == [.delivered, .read])
             let deliveryRead = try await h.eventually { try await h.delivery(delivery.id).state == .read }
             #expect(deliveryRead)
             // A repeated receipt moves nothing.
@@ -92,6 +95,64 @@ struct WebChatStreamTests {
             try await first.send(["type": "ping"])
             let pong = await first.wait { $0.contains { $0["type"] as? String == "pong" } }
             #expect(pong)
+        }
+    }
+
+    @Test func anAgentTypingReachesTheVisitorsStreams() async throws {
+        try await GatewayHarness.with { h in
+            let channel = try await WebChatTests.connect(h)
+            let (visitor, _) = try await WebChatVisitor.start(h, channelID: channel.id)
+            let stream = WebChatStream(url: visitor.streamURL())
+            defer { stream.close() }
+            _ = await stream.wait { $0.contains { $0["type"] as? String == "ready" } }
+            let token = try await GatewayHarness.serviceToken()
+            let shown = try await h.client.notifyTyping(
+                .with {
+                    $0.organizationID = channel.organizationID
+                    $0.channelID = channel.id
+                    $0.threadKey = visitor.visitorID
+                    $0.typing = true
+                    $0.authorName = "Ana"
+                }, metadata: token)
+            #expect(shown.shown)
+            let typing = await stream.wait { frames in
+                frames.contains { $0["type"] as? String == "typing" && $0["typing"] as? Bool == true }
+            }
+            #expect(typing)
+            #expect(stream.frames.last?["author"] as? String == "Ana")
+            _ = try await h.client.notifyTyping(
+                .with {
+                    $0.organizationID = channel.organizationID
+                    $0.channelID = channel.id
+                    $0.threadKey = visitor.visitorID
+                    $0.typing = false
+                }, metadata: token)
+            let stopped = await stream.wait { frames in
+                frames.contains { $0["type"] as? String == "typing" && $0["typing"] as? Bool == false }
+            }
+            #expect(stopped)
+            // Without an author the channel's name is shown.
+            #expect(stream.frames.last?["author"] as? String == "Acme Support")
+            // An agent's token may not call it; another organisation's channel is not found.
+            let agent = try await TestTokens.metadata(.agent, organization: GatewayHarness.organization)
+            let refused = await refusal {
+                _ = try await h.client.notifyTyping(
+                    .with {
+                        $0.organizationID = channel.organizationID
+                        $0.channelID = channel.id
+                        $0.threadKey = visitor.visitorID
+                    }, metadata: agent)
+            }
+            #expect(refused?.code == .permissionDenied)
+            let foreign = await refusal {
+                _ = try await h.client.notifyTyping(
+                    .with {
+                        $0.organizationID = "org-other"
+                        $0.channelID = channel.id
+                        $0.threadKey = visitor.visitorID
+                    }, metadata: token)
+            }
+            #expect(foreign?.code == .notFound)
         }
     }
 
@@ -144,7 +205,9 @@ struct WebChatStreamTests {
             for (url, code) in cases {
                 let stream = WebChatStream(url: url)
                 defer { stream.close() }
-                let refused = await stream.wait { $0.contains { $0["type"] as? String == "error" } }
+                let refused = await stream.wait(timeout: .seconds(20)) {
+                    $0.contains { $0["type"] as? String == "error" }
+                }
                 #expect(refused, "\(code)")
                 #expect(stream.frames.first?["code"] as? String == code)
                 #expect(stream.messages.isEmpty)

@@ -22,15 +22,36 @@ final class WebChatHub: Service, Sendable {
         var visitorID: String
     }
 
-    /// One open stream's wake-up.
+    /// An agent's typing indicator, as the stream shows it.
+    struct Typing: Sendable, Hashable {
+        var typing: Bool
+        /// Empty: the channel's display name.
+        var author: String
+    }
+
+    /// One open stream's wake-up, and the typing indicator waiting to be sent (the latest wins).
     final class Subscription: Sendable {
         let key: Key
         let id: UInt64
         let signal = WorkSignal()
+        private let typing = Mutex<Typing?>(nil)
 
         init(key: Key, id: UInt64) {
             self.key = key
             self.id = id
+        }
+
+        func offer(_ typing: Typing) {
+            self.typing.withLock { $0 = typing }
+            self.signal.wake()
+        }
+
+        /// The indicator to send, once.
+        func takeTyping() -> Typing? {
+            self.typing.withLock { value in
+                defer { value = nil }
+                return value
+            }
         }
     }
 
@@ -115,9 +136,17 @@ final class WebChatHub: Service, Sendable {
         }
     }
 
+    /// `<channel> <visitor>` (the transcript changed) or `<channel> <visitor> typing <0|1> <author>`.
     private func handle(_ payload: String) {
-        let parts = payload.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, let channel = UUID(uuidString: String(parts[0])) else { return }
-        self.wake(channelID: channel, visitorID: String(parts[1]))
+        let parts = payload.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: false)
+        guard parts.count >= 2, let channel = UUID(uuidString: String(parts[0])) else { return }
+        let key = Key(channelID: channel, visitorID: String(parts[1]))
+        guard parts.count >= 4, parts[2] == "typing" else {
+            self.wake(channelID: channel, visitorID: key.visitorID)
+            return
+        }
+        let typing = Typing(typing: parts[3] == "1", author: parts.count > 4 ? String(parts[4]) : "")
+        let subscriptions = self.state.withLock { $0.subscribers[key].map { Array($0.values) } ?? [] }
+        for subscription in subscriptions { subscription.offer(typing) }
     }
 }

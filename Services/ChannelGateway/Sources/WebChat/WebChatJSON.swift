@@ -79,16 +79,19 @@ enum WebChatJSON {
         var updated: Int
     }
 
-    /// A stream frame: `message`, `ready`, `pong`, or `error` (`code` and `reason`) before a close.
+    /// A stream frame: `message`, `ready`, `typing` (`typing`, `author`), `pong`, or `error` (`code` and
+    /// `reason`) before a close.
     struct Frame: Encodable {
         var type: String
         var message: Message? = nil
         var version: Int64? = nil
         var code: String? = nil
         var text: String? = nil
+        var typing: Bool? = nil
+        var author: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case type, message, version, code
+            case type, message, version, code, typing, author
             case text = "reason"
         }
 
@@ -99,6 +102,8 @@ enum WebChatJSON {
             try container.encodeIfPresent(self.version, forKey: .version)
             try container.encodeIfPresent(self.code, forKey: .code)
             try container.encodeIfPresent(self.text, forKey: .text)
+            try container.encodeIfPresent(self.typing, forKey: .typing)
+            try container.encodeIfPresent(self.author, forKey: .author)
         }
     }
 

@@ -22,7 +22,8 @@ import NIOCore
 /// Then: the changes after `after` (the backlog), `ready` with the version reached, and each
 /// change as it commits — the stream wakes on ``WebChatHub`` and reads its changes after its own
 /// cursor, so a burst is sent once, in version order, and a missed wake costs at most
-/// ``WebChatHub/idleRecheck``. The visitor's `ping` gets `pong`, `receipt` frames act as
+/// ``WebChatHub/idleRecheck``. An agent typing is a `typing` frame (`typing`, `author`), after
+/// the changes of the same wake-up (not on the long-poll). The visitor's `ping` gets `pong`, `receipt` frames act as
 /// `POST /receipts`. The server pings every 30 s (the library's auto-ping) so a dead peer closes.
 struct WebChatSocket: Sendable {
     let api: WebChatAPI
@@ -124,6 +125,13 @@ struct WebChatSocket: Sendable {
                     try await Self.send(outbound, WebChatJSON.Frame(type: "ready", version: cursor))
                     ready = true
                 }
+                if let typing = subscription.takeTyping() {
+                    try await Self.send(
+                        outbound,
+                        WebChatJSON.Frame(
+                            type: "typing", typing: typing.typing,
+                            author: typing.author.isEmpty ? channel.account.displayName : typing.author))
+                }
                 await subscription.signal.wait(timeout: WebChatHub.idleRecheck)
             }
         } catch {
@@ -177,6 +185,11 @@ struct WebChatSocket: Sendable {
     private static func refuse(_ outbound: WebSocketOutboundWriter, _ status: Int, _ code: String, _ reason: String)
         async
     {
+        // A refusal is decided without a database round trip, so its frames would leave in the same
+        // TCP segment as the 101 response; HummingbirdWSClient (the tests' and the bench's client)
+        // then loses them and waits for the close timeout. A browser reads them either way; the
+        // pause costs a refused client 50 ms.
+        try? await Task.sleep(for: .milliseconds(50))
         try? await Self.send(outbound, WebChatJSON.Frame(type: "error", code: code, text: reason))
         try? await outbound.close(.unknown(UInt16(4000 + status)), reason: code)
     }

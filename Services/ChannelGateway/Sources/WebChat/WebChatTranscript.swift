@@ -169,6 +169,15 @@ struct WebChatTranscript: Sendable {
         return 0
     }
 
+    /// Tells the visitor's open streams, on every replica, that an agent is typing (or stopped):
+    /// `NOTIFY webchat '<channel> <visitor> typing <0|1> <author>'`. Nothing is stored: an
+    /// indicator is only worth something while it is true.
+    func notifyTyping(channelID: UUID, visitorID: String, typing: Bool, author: String) async throws {
+        let payload = "\(channelID.text) \(visitorID) typing \(typing ? 1 : 0) \(author)"
+        try await self.client.query(
+            "SELECT pg_notify(\(Self.notifyChannel), \(payload))::text", logger: self.logger)
+    }
+
     /// The visitor's team messages among `ids`.
     func agentMessages(channelID: UUID, visitorID: String, ids: [String]) async throws -> [WebChatMessage] {
         let rows = try await self.client.query(

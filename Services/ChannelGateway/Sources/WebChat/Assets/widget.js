@@ -280,6 +280,8 @@
     const greeting = h("div", { id: "inbox-chat-greeting" });
     const more = h("button", { id: "inbox-chat-more", type: "button", hidden: "" }, "Show earlier messages");
     log.append(greeting, more);
+    // "Ana is typing…" while an agent types (a `typing` frame); hidden otherwise.
+    const typing = h("div", { id: "inbox-chat-typing", role: "status", "aria-live": "polite" });
     const error = h("div", { id: "inbox-chat-error", role: "alert" });
     const form = h("form", { id: "inbox-chat-form", novalidate: "" });
     const label = h("label", { class: "inbox-chat-sr-only", for: "inbox-chat-input" }, "Your message");
@@ -287,10 +289,10 @@
     input.setAttribute("autocomplete", "off");
     const send = h("button", { id: "inbox-chat-send", type: "submit" }, "Send");
     form.append(label, input, send);
-    panel.append(header, offline, status, log, error, form);
+    panel.append(header, offline, status, log, typing, error, form);
     root.append(panel, launcher);
     document.body.appendChild(root);
-    Object.assign(ui, { root, launcher, badge, panel, title, offline, status, log, greeting, more, error, input });
+    Object.assign(ui, { root, launcher, badge, panel, title, offline, status, log, greeting, more, typing, error, input });
 
     launcher.addEventListener("click", () => (state.open ? closePanel() : openPanel()));
     close.addEventListener("click", closePanel);
@@ -620,8 +622,19 @@
   let pollRun = 0; // a loop asleep in its backoff when polling stopped must not run beside a new one
   let pollAbort = null;
 
+  let typingTimer = null;
+  /** Shows or hides the agent's typing line; it hides by itself after 10 s (the inbox sends the
+   *  indicator again while the agent types) and when the agent's message arrives. */
+  function showTyping(on, author) {
+    clearTimeout(typingTimer);
+    if (!ui.typing) return;
+    ui.typing.textContent = on ? `${author || "The team"} is typing\u2026` : "";
+    if (on) typingTimer = setTimeout(() => showTyping(false), 10000);
+  }
+
   function applyLive(m) {
     if (!validMessage(m)) return;
+    if (m.direction === "agent") showTyping(false);
     upsert(m, true);
     if (versionOf(m) > state.cursor) state.cursor = versionOf(m);
     scheduleReceipts();
@@ -662,6 +675,8 @@
       scheduleReceipts();
     } else if (frame.type === "message") {
       applyLive(frame.message);
+    } else if (frame.type === "typing") {
+      showTyping(frame.typing === true, typeof frame.author === "string" ? frame.author : "");
     }
   }
 
