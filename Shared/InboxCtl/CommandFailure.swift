@@ -69,7 +69,8 @@ extension CommandFailure {
             return (
                 "could not reach \(at): \(message)",
                 "is \(name) running at \(address)? Start the stack with deploy/local/up, or give its address with "
-                    + "--\(name)-addr or \(service.addressVariable)"
+                    + "--\(name)-addr or \(service.addressVariable). With TLS between the services, give --tls-ca (and "
+                    + "--tls-cert and --tls-key for mutual TLS), or the GRPC_TLS_* variables"
             )
         case .deadlineExceeded:
             return (

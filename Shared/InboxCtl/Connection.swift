@@ -4,10 +4,11 @@ import GRPCNIOTransportHTTP2
 import InboxAPI
 import InboxKit
 
-/// The options every command that calls a service shares: where the services are, the caller's
-/// token, the output form. The root command declares this group and so does each such command;
-/// ArgumentParser parses it once (the root's) and hands the commands that value, so the options go
-/// anywhere on the line: `inboxctl --json org list` is `inboxctl org list --json`.
+/// The options every command that calls a service shares: where the services are and how to
+/// secure the connection, the caller's token, the output form. The root command declares this
+/// group and so does each such command; ArgumentParser parses it once (the root's) and hands the
+/// commands that value, so the options go anywhere on the line: `inboxctl --json org list` is
+/// `inboxctl org list --json`.
 struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print the API's messages as JSON (one object per line) instead of tables.")
     var json = false
@@ -46,6 +47,35 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long to wait for each answer.", valueName: "seconds"))
     var timeout: Int = 30
 
+    @Option(
+        name: .customLong("tls-ca"),
+        help: ArgumentHelp(
+            "Connect with TLS, trusting this PEM CA bundle (default: $GRPC_TLS_CA).", valueName: "path"))
+    var tlsCertificateAuthority: String?
+
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp(
+            "The PEM certificate chain to present for mutual TLS, with --tls-key (default: $GRPC_TLS_CERT).",
+            valueName: "path"))
+    var tlsCertificate: String?
+
+    @Option(
+        name: .customLong("tls-key"),
+        help: ArgumentHelp("The PEM private key of --tls-cert (default: $GRPC_TLS_KEY).", valueName: "path"))
+    var tlsKey: String?
+
+    @Option(
+        name: .customLong("tls-server-name"),
+        help: ArgumentHelp(
+            "The name the services' certificates carry, when not the host of their addresses (default: "
+                + "$GRPC_TLS_SERVER_NAME).",
+            valueName: "name"))
+    var tlsServerName: String?
+
+    @Flag(name: .customLong("tls"), help: "Connect with TLS, trusting the system's roots (no other --tls-* needed).")
+    var tls = false
+
     func validate() throws {
         for service in InboxService.allCases {
             if let text = self.address(of: service), HostAndPort(text) == nil {
@@ -55,6 +85,21 @@ struct GlobalOptions: ParsableArguments {
         guard (1...3600).contains(self.timeout) else {
             throw ValidationError("--timeout must be from 1 to 3600 seconds")
         }
+    }
+
+    /// TLS from the `--tls-*` options, else the `GRPC_TLS_*` variables the services read; nil:
+    /// plaintext, as `deploy/local/up` runs the services. Without a certificate of its own the
+    /// client still verifies the servers (against `--tls-ca`, else the system's roots).
+    func clientTLS(environment: Environment) throws -> GRPCClientTLS? {
+        try GRPCClientTLS.load(
+            from: environment,
+            options: [
+                "GRPC_TLS_CA": ("--tls-ca", self.tlsCertificateAuthority),
+                "GRPC_TLS_CERT": ("--tls-cert", self.tlsCertificate),
+                "GRPC_TLS_KEY": ("--tls-key", self.tlsKey),
+                "GRPC_TLS_SERVER_NAME": ("--tls-server-name", self.tlsServerName),
+            ],
+            enabled: self.tls)
     }
 
     /// The address given on the command line for `service`, if any.
@@ -69,12 +114,14 @@ struct GlobalOptions: ParsableArguments {
 }
 
 /// How a command reaches the services: each one's address (its `--<service>-addr` option, else
-/// the `*_ADDR` variable the services themselves read, else 127.0.0.1 and its default port), the
-/// caller's bearer token (`--token`, else `INBOX_TOKEN`) and the deadline of each call.
+/// the `*_ADDR` variable the services themselves read, else 127.0.0.1 and its default port),
+/// plaintext or TLS (``GlobalOptions/clientTLS(environment:)``), the caller's bearer token
+/// (`--token`, else `INBOX_TOKEN`) and the deadline of each call.
 struct Connection: Sendable {
     typealias Transport = HTTP2ClientTransport.Posix
 
     let addresses: [InboxService: HostAndPort]
+    let tls: GRPCClientTLS?
     let token: String?
     let timeout: Duration
 
@@ -92,6 +139,7 @@ struct Connection: Sendable {
             }
         }
         self.addresses = addresses
+        self.tls = try options.clientTLS(environment: environment)
         self.token = options.token ?? environment.optionalString("INBOX_TOKEN")
         self.timeout = .seconds(options.timeout)
     }
@@ -116,17 +164,14 @@ struct Connection: Sendable {
         return options
     }
 
-    /// Runs `body` with a client of `service` (plaintext HTTP/2, as the services listen); an RPC
+    /// Runs `body` with a client of `service` (plaintext HTTP/2, or TLS as ``tls`` says); an RPC
     /// error becomes the ``CommandFailure`` that explains it.
     func call<Result: Sendable>(
         _ service: InboxService, _ body: (GRPCClient<Transport>) async throws -> Result
     ) async throws -> Result {
         let address = self.address(of: service)
         do {
-            return try await withGRPCClient(
-                transport: .http2NIOPosix(
-                    target: .dns(host: address.host, port: address.port), transportSecurity: .plaintext)
-            ) { client in
+            return try await withGRPCClient(transport: .http2NIOPosix(address: address, tls: self.tls)) { client in
                 try await body(client)
             }
         } catch let error as RPCError {

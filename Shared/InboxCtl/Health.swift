@@ -10,14 +10,19 @@ struct CheckHealth: AsyncParsableCommand {
         commandName: "health",
         abstract: "Ask a service's grpc.health.v1 Check; exit 0 when SERVING.",
         discussion: """
-            Needs no token. `inboxctl channel health <id>` is a channel's health.
+            Needs no token. `inboxctl channel health <id>` is a channel's health. With TLS between the services, \
+            the --tls-* options (or the GRPC_TLS_* variables, as in a service's own container) apply; a \
+            certificate without an IP SAN for 127.0.0.1 needs --tls-server-name.
 
             Examples:
               inboxctl health --addr 127.0.0.1:50052
               inboxctl health --addr 127.0.0.1:50051 --service liveness
               inboxctl health --addr 127.0.0.1:50054 --wait 60
+              inboxctl health --addr 127.0.0.1:50054 --tls-ca ca.pem --tls-cert ops.pem --tls-key ops-key.pem
             """
     )
+
+    @OptionGroup var global: GlobalOptions
 
     @Option(help: "host:port of the service's gRPC listener.")
     var addr: String
@@ -32,11 +37,9 @@ struct CheckHealth: AsyncParsableCommand {
         guard let address = HostAndPort(self.addr) else {
             throw ValidationError("--addr must be host:port")
         }
+        let tls = try self.global.clientTLS(environment: .process)
         let deadline = ContinuousClock.now + .seconds(self.wait)
-        let status = try await withGRPCClient(
-            transport: .http2NIOPosix(
-                target: .dns(host: address.host, port: address.port), transportSecurity: .plaintext)
-        ) { client in
+        let status = try await withGRPCClient(transport: .http2NIOPosix(address: address, tls: tls)) { client in
             let health = Grpc_Health_V1_Health.Client(wrapping: client)
             var options = CallOptions.defaults
             options.timeout = .seconds(2)

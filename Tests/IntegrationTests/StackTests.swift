@@ -232,16 +232,26 @@ struct Stack {
     let metricsPorts: [InboxService: Int]
     let httpPort: Int
     let processes: [InboxService: ServiceProcess]
+    /// How the test's clients (health polls included) connect: plaintext unless the services were
+    /// started with `GRPC_TLS_*` (TLSStackTests).
+    var tls: GRPCClientTLS? = nil
 
     func withClient<T: Sendable>(
         _ service: InboxService,
         _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
     ) async throws -> T {
+        try await self.withClient(service, tls: self.tls, body)
+    }
+
+    /// A client of `service` secured by `tls` instead of the stack's own choice (a client the
+    /// services should refuse).
+    func withClient<T: Sendable>(
+        _ service: InboxService,
+        tls: GRPCClientTLS?,
+        _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+    ) async throws -> T {
         try await withGRPCClient(
-            transport: .http2NIOPosix(
-                target: .ipv4(address: "127.0.0.1", port: self.ports[service]!),
-                transportSecurity: .plaintext
-            ),
+            transport: .http2NIOPosix(address: HostAndPort(host: "127.0.0.1", port: self.ports[service]!), tls: tls),
             handleClient: body
         )
     }

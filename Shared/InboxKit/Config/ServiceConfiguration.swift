@@ -24,6 +24,9 @@ public struct ServiceConfiguration: Sendable {
     /// `SHUTDOWN_GRACE_SECONDS` (default 10): the bound on the graceful part of a shutdown (after
     /// the drain delay); what still runs then (a long-lived stream) is cancelled.
     public var shutdownGrace: Duration
+    /// `GRPC_TLS_CERT`, `GRPC_TLS_KEY`, `GRPC_TLS_CA` (and `GRPC_TLS_SERVER_NAME`): TLS, or mutual
+    /// TLS, for the gRPC server and the peer clients (``GRPCTLSSettings``); nil: plaintext h2c.
+    public var tls: GRPCTLSSettings?
 
     public init(
         service: InboxService,
@@ -36,7 +39,8 @@ public struct ServiceConfiguration: Sendable {
         databaseMaxConnections: Int = 10,
         metricsPort: Int? = nil,
         shutdownDrain: Duration = .zero,
-        shutdownGrace: Duration = .seconds(10)
+        shutdownGrace: Duration = .seconds(10),
+        tls: GRPCTLSSettings? = nil
     ) {
         self.service = service
         self.database = database
@@ -49,6 +53,7 @@ public struct ServiceConfiguration: Sendable {
         self.metricsPort = metricsPort ?? service.defaultMetricsPort
         self.shutdownDrain = shutdownDrain
         self.shutdownGrace = shutdownGrace
+        self.tls = tls
     }
 
     /// The smallest signing key accepted: HS256 wants at least 256 bits.
@@ -75,7 +80,8 @@ public struct ServiceConfiguration: Sendable {
             databaseMaxConnections: try environment.integer("DATABASE_MAX_CONNECTIONS", default: 10, range: 1...500),
             metricsPort: try environment.port("METRICS_PORT", default: service.defaultMetricsPort),
             shutdownDrain: .seconds(try environment.integer("SHUTDOWN_DRAIN_SECONDS", default: 0, range: 0...300)),
-            shutdownGrace: .seconds(try environment.integer("SHUTDOWN_GRACE_SECONDS", default: 10, range: 1...600))
+            shutdownGrace: .seconds(try environment.integer("SHUTDOWN_GRACE_SECONDS", default: 10, range: 1...600)),
+            tls: try GRPCTLSSettings.load(from: environment)
         )
     }
 }
@@ -86,11 +92,11 @@ extension ServiceConfiguration {
         service: InboxService, database: DatabaseURL, grpcHost: String = "0.0.0.0", grpcPort: Int? = nil,
         logLevel: Logger.Level = .info, tokenSigningKey: String, peers: [InboxService: HostAndPort] = [:],
         databaseMaxConnections: Int = 10, metricsPort: Int? = nil, shutdownDrain: Duration = .zero,
-        shutdownGrace: Duration = .seconds(10)
+        shutdownGrace: Duration = .seconds(10), tls: GRPCTLSSettings? = nil
     ) {
         self.init(
             service: service, database: database, grpcHost: grpcHost, grpcPort: grpcPort, logLevel: logLevel,
             tokenKeys: .hmac(tokenSigningKey), peers: peers, databaseMaxConnections: databaseMaxConnections,
-            metricsPort: metricsPort, shutdownDrain: shutdownDrain, shutdownGrace: shutdownGrace)
+            metricsPort: metricsPort, shutdownDrain: shutdownDrain, shutdownGrace: shutdownGrace, tls: tls)
     }
 }

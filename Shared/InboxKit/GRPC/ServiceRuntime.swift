@@ -31,7 +31,8 @@ public struct ServiceRuntime: Sendable {
         self.health = HealthStatus(services: [configuration.service.grpcServiceName])
         self.peers = try PeerClients(
             addresses: configuration.peers,
-            tokens: ServiceTokenSource(authority: self.authority, service: configuration.service)
+            tokens: ServiceTokenSource(authority: self.authority, service: configuration.service),
+            tls: configuration.tls?.client
         )
     }
 
@@ -69,7 +70,7 @@ public struct ServiceRuntime: Sendable {
         let server = GRPCServer(
             transport: .http2NIOPosix(
                 address: Self.socketAddress(host: self.configuration.grpcHost, port: self.configuration.grpcPort),
-                transportSecurity: .plaintext,
+                transportSecurity: self.configuration.tls?.serverSecurity ?? .plaintext,
                 config: .defaults { config in
                     // Clients reconnect (and re-resolve DNS) at least this often, so replicas
                     // an autoscaler adds take traffic from long-lived HTTP/2 connections too.
@@ -102,6 +103,7 @@ public struct ServiceRuntime: Sendable {
             "starting",
             metadata: [
                 "grpc": "\(self.configuration.grpcHost):\(self.configuration.grpcPort)",
+                "grpc-tls": "\(self.configuration.tls.map { $0.isMutual ? "mutual" : "server" } ?? "off")",
                 "metrics": "\(self.configuration.grpcHost):\(self.configuration.metricsPort)",
                 "database": "\(self.configuration.database)",
             ]
