@@ -45,14 +45,14 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 extension CommandFailure {
     /// The explanation of an RPC's error, naming the service and address that answered (or did not).
-    init(_ error: RPCError, service: InboxService, address: HostAndPort) {
+    init(_ error: RPCError, service: InboxService, address: PeerAddress) {
         let facts = ErrorFacts(error)
         let (problem, remedy) = Self.explain(error, facts, service: service, address: address)
         let tag = ([Self.name(of: error.code)] + (facts.reason.isEmpty ? [] : [facts.reason])).joined(separator: " ")
         self.init("\(problem) [\(tag)]", remedy: remedy ?? facts.catalogueAction)
     }
 
-    private static func explain(_ error: RPCError, _ facts: ErrorFacts, service: InboxService, address: HostAndPort)
+    private static func explain(_ error: RPCError, _ facts: ErrorFacts, service: InboxService, address: PeerAddress)
         -> (problem: String, remedy: String?)
     {
         let name = service.rawValue

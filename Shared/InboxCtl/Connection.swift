@@ -19,29 +19,33 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .customLong("channel-gateway-addr"),
         help: ArgumentHelp(
-            "channel-gateway's gRPC address (default: $CHANNEL_GATEWAY_ADDR, else 127.0.0.1:50051).",
-            valueName: "host:port"))
+            "channel-gateway's gRPC address, or its replicas' separated by commas (default: "
+                + "$CHANNEL_GATEWAY_ADDR, else 127.0.0.1:50051).",
+            valueName: "host:port[,host:port...]"))
     var channelGatewayAddress: String?
 
     @Option(
         name: .customLong("conversation-service-addr"),
         help: ArgumentHelp(
-            "conversation-service's gRPC address (default: $CONVERSATION_SERVICE_ADDR, else 127.0.0.1:50052).",
-            valueName: "host:port"))
+            "conversation-service's gRPC address, or its replicas' separated by commas (default: "
+                + "$CONVERSATION_SERVICE_ADDR, else 127.0.0.1:50052).",
+            valueName: "host:port[,host:port...]"))
     var conversationServiceAddress: String?
 
     @Option(
         name: .customLong("assignment-service-addr"),
         help: ArgumentHelp(
-            "assignment-service's gRPC address (default: $ASSIGNMENT_SERVICE_ADDR, else 127.0.0.1:50053).",
-            valueName: "host:port"))
+            "assignment-service's gRPC address, or its replicas' separated by commas (default: "
+                + "$ASSIGNMENT_SERVICE_ADDR, else 127.0.0.1:50053).",
+            valueName: "host:port[,host:port...]"))
     var assignmentServiceAddress: String?
 
     @Option(
         name: .customLong("policy-service-addr"),
         help: ArgumentHelp(
-            "policy-service's gRPC address (default: $POLICY_SERVICE_ADDR, else 127.0.0.1:50054).",
-            valueName: "host:port"))
+            "policy-service's gRPC address, or its replicas' separated by commas (default: "
+                + "$POLICY_SERVICE_ADDR, else 127.0.0.1:50054).",
+            valueName: "host:port[,host:port...]"))
     var policyServiceAddress: String?
 
     @Option(help: ArgumentHelp("How long to wait for each answer.", valueName: "seconds"))
@@ -78,8 +82,8 @@ struct GlobalOptions: ParsableArguments {
 
     func validate() throws {
         for service in InboxService.allCases {
-            if let text = self.address(of: service), HostAndPort(text) == nil {
-                throw ValidationError("--\(service.rawValue)-addr must be host:port, got '\(text)'")
+            if let text = self.address(of: service), PeerAddress(text) == nil {
+                throw ValidationError("--\(service.rawValue)-addr must be \(PeerAddress.syntax), got '\(text)'")
             }
         }
         guard (1...3600).contains(self.timeout) else {
@@ -114,28 +118,29 @@ struct GlobalOptions: ParsableArguments {
 }
 
 /// How a command reaches the services: each one's address (its `--<service>-addr` option, else
-/// the `*_ADDR` variable the services themselves read, else 127.0.0.1 and its default port),
-/// plaintext or TLS (``GlobalOptions/clientTLS(environment:)``), the caller's bearer token
-/// (`--token`, else `INBOX_TOKEN`) and the deadline of each call.
+/// the `*_ADDR` variable the services themselves read, else 127.0.0.1 and its default port; a
+/// list of replicas or a name with several records is balanced round-robin, as the services
+/// balance their own calls), plaintext or TLS (``GlobalOptions/clientTLS(environment:)``), the
+/// caller's bearer token (`--token`, else `INBOX_TOKEN`) and the deadline of each call.
 struct Connection: Sendable {
     typealias Transport = HTTP2ClientTransport.Posix
 
-    let addresses: [InboxService: HostAndPort]
+    let addresses: [InboxService: PeerAddress]
     let tls: GRPCClientTLS?
     let token: String?
     let timeout: Duration
 
     init(_ options: GlobalOptions, environment: Environment = .process) throws {
-        var addresses: [InboxService: HostAndPort] = [:]
+        var addresses: [InboxService: PeerAddress] = [:]
         for service in InboxService.allCases {
             if let given = options.address(of: service) {
-                guard let address = HostAndPort(given) else {
-                    throw ValidationError("--\(service.rawValue)-addr must be host:port, got '\(given)'")
+                guard let address = PeerAddress(given) else {
+                    throw ValidationError("--\(service.rawValue)-addr must be \(PeerAddress.syntax), got '\(given)'")
                 }
                 addresses[service] = address
             } else {
-                addresses[service] = try environment.address(
-                    service.addressVariable, default: HostAndPort(host: "127.0.0.1", port: service.defaultGRPCPort))
+                addresses[service] = try environment.peerAddress(
+                    service.addressVariable, default: Self.defaultAddress(of: service))
             }
         }
         self.addresses = addresses
@@ -144,8 +149,12 @@ struct Connection: Sendable {
         self.timeout = .seconds(options.timeout)
     }
 
-    func address(of service: InboxService) -> HostAndPort {
-        self.addresses[service] ?? HostAndPort(host: "127.0.0.1", port: service.defaultGRPCPort)
+    func address(of service: InboxService) -> PeerAddress {
+        self.addresses[service] ?? Self.defaultAddress(of: service)
+    }
+
+    static func defaultAddress(of service: InboxService) -> PeerAddress {
+        PeerAddress(HostAndPort(host: "127.0.0.1", port: service.defaultGRPCPort))
     }
 
     /// `authorization: Bearer <token>`, or the failure that says how to get a token. Commands ask
@@ -171,7 +180,7 @@ struct Connection: Sendable {
     ) async throws -> Result {
         let address = self.address(of: service)
         do {
-            return try await withGRPCClient(transport: .http2NIOPosix(address: address, tls: self.tls)) { client in
+            return try await withGRPCClient(transport: address.transport(tls: self.tls)) { client in
                 try await body(client)
             }
         } catch let error as RPCError {

@@ -36,9 +36,9 @@ struct ConfigurationTests {
         #expect(configuration.database.username == "inbox_policy")
         #expect(configuration.database.password == "secret")
         #expect(configuration.database.database == "inbox")
-        #expect(configuration.peers[.policyService] == HostAndPort(host: "127.0.0.1", port: 50054))
-        #expect(configuration.peers[.channelGateway] == HostAndPort(host: "127.0.0.1", port: 50051))
-        #expect(configuration.peers[.assignmentService] == HostAndPort(host: "127.0.0.1", port: 50053))
+        #expect(configuration.peers[.policyService] == PeerAddress(HostAndPort(host: "127.0.0.1", port: 50054)))
+        #expect(configuration.peers[.channelGateway] == PeerAddress(HostAndPort(host: "127.0.0.1", port: 50051)))
+        #expect(configuration.peers[.assignmentService] == PeerAddress(HostAndPort(host: "127.0.0.1", port: 50053)))
         #expect(try self.load(.policyService, [:]).peers.isEmpty)
         #expect(try self.load(.channelGateway, [:]).grpcPort == 50051)
     }
@@ -46,11 +46,18 @@ struct ConfigurationTests {
     @Test func overridesAreRead() throws {
         let configuration = try self.load(
             .assignmentService,
-            ["GRPC_PORT": "6000", "LOG_LEVEL": "DEBUG", "POLICY_SERVICE_ADDR": "policy:7000"]
+            [
+                "GRPC_PORT": "6000", "LOG_LEVEL": "DEBUG", "POLICY_SERVICE_ADDR": "policy:7000",
+                "CONVERSATION_SERVICE_ADDR": "10.0.0.5:50052,10.0.0.6:50052",
+            ]
         )
         #expect(configuration.grpcPort == 6000)
         #expect(configuration.logLevel == .debug)
-        #expect(configuration.peers[.policyService] == HostAndPort(host: "policy", port: 7000))
+        #expect(configuration.peers[.policyService] == PeerAddress(HostAndPort(host: "policy", port: 7000)))
+        #expect(
+            configuration.peers[.conversationService]?.entries == [
+                HostAndPort(host: "10.0.0.5", port: 50052), HostAndPort(host: "10.0.0.6", port: 50052),
+            ])
     }
 
     @Test(
@@ -69,6 +76,8 @@ struct ConfigurationTests {
             ("LOG_LEVEL", "loud"),
             ("POLICY_SERVICE_ADDR", "policy"),
             ("CHANNEL_GATEWAY_ADDR", "gw:port"),
+            ("CHANNEL_GATEWAY_ADDR", "127.0.0.1:50051,"),
+            ("ASSIGNMENT_SERVICE_ADDR", "127.0.0.1:50053,assignment"),
             ("DATABASE_MAX_CONNECTIONS", "0"),
         ] as [(String, String?)]
     )

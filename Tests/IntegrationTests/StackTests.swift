@@ -18,30 +18,53 @@ struct StackTests {
     func startStack(
         _ database: TestDatabase, grpcHost: String = "127.0.0.1", extra: [InboxService: [String: String]] = [:]
     ) throws -> Stack {
-        var ports: [InboxService: Int] = [:]
-        var metricsPorts: [InboxService: Int] = [:]
-        for service in InboxService.allCases {
-            ports[service] = try freePort()
-            metricsPorts[service] = try freePort()
+        try self.startStacks(1, database, grpcHost: grpcHost, extra: extra)[0]
+    }
+
+    /// Starts `count` sets of the four services against one `database`, each set on its own free
+    /// ports, every process's `*_ADDR` listing that service in every set (so calls between
+    /// services, the relay included, are balanced round-robin across the sets): `count` replicas
+    /// of each service, as a Kubernetes Deployment runs them.
+    func startStacks(
+        _ count: Int, _ database: TestDatabase, grpcHost: String = "127.0.0.1",
+        extra: [InboxService: [String: String]] = [:]
+    ) throws -> [Stack] {
+        var sets: [(ports: [InboxService: Int], metricsPorts: [InboxService: Int], httpPort: Int)] = []
+        for _ in 0..<count {
+            var ports: [InboxService: Int] = [:]
+            var metricsPorts: [InboxService: Int] = [:]
+            for service in InboxService.allCases {
+                ports[service] = try freePort()
+                metricsPorts[service] = try freePort()
+            }
+            let httpPort = try freePort()
+            sets.append((ports: ports, metricsPorts: metricsPorts, httpPort: httpPort))
         }
-        let httpPort = try freePort()
-        var processes: [InboxService: ServiceProcess] = [:]
-        for service in InboxService.allCases {
-            var environment = [
-                "DATABASE_URL": Self.url(database.url(for: service)),
-                "GRPC_HOST": grpcHost,
-                "GRPC_PORT": "\(ports[service]!)",
-                "METRICS_PORT": "\(metricsPorts[service]!)",
-                "TOKEN_SIGNING_KEY": TestTokens.signingKey,
-                "CHANNEL_SECRETS_KEY": "test:\(Data(repeating: 1, count: 32).base64EncodedString())",
-                "HTTP_HOST": "127.0.0.1",
-                "HTTP_PORT": "\(httpPort)",
-            ]
-            for peer in InboxService.allCases { environment[peer.addressVariable] = "127.0.0.1:\(ports[peer]!)" }
-            environment.merge(extra[service] ?? [:]) { _, new in new }
-            processes[service] = try ServiceProcess(product: service.rawValue, environment: environment)
+        var addresses: [InboxService: String] = [:]
+        for peer in InboxService.allCases {
+            addresses[peer] = sets.map { "127.0.0.1:\($0.ports[peer]!)" }.joined(separator: ",")
         }
-        return Stack(ports: ports, metricsPorts: metricsPorts, httpPort: httpPort, processes: processes)
+        return try sets.map { instance -> Stack in
+            var processes: [InboxService: ServiceProcess] = [:]
+            for service in InboxService.allCases {
+                var environment = [
+                    "DATABASE_URL": Self.url(database.url(for: service)),
+                    "GRPC_HOST": grpcHost,
+                    "GRPC_PORT": "\(instance.ports[service]!)",
+                    "METRICS_PORT": "\(instance.metricsPorts[service]!)",
+                    "TOKEN_SIGNING_KEY": TestTokens.signingKey,
+                    "CHANNEL_SECRETS_KEY": "test:\(Data(repeating: 1, count: 32).base64EncodedString())",
+                    "HTTP_HOST": "127.0.0.1",
+                    "HTTP_PORT": "\(instance.httpPort)",
+                ]
+                for peer in InboxService.allCases { environment[peer.addressVariable] = addresses[peer] }
+                environment.merge(extra[service] ?? [:]) { _, new in new }
+                processes[service] = try ServiceProcess(product: service.rawValue, environment: environment)
+            }
+            return Stack(
+                ports: instance.ports, metricsPorts: instance.metricsPorts, httpPort: instance.httpPort,
+                processes: processes)
+        }
     }
 
     static func url(_ url: DatabaseURL) -> String {

@@ -97,6 +97,15 @@ public struct Environment: Sendable {
         return address
     }
 
+    /// A peer service's address (``PeerAddress``): `host:port`, or several separated by commas.
+    public func peerAddress(_ name: String, default defaultValue: PeerAddress) throws -> PeerAddress {
+        guard let raw = self.optionalString(name) else { return defaultValue }
+        guard let address = PeerAddress(raw) else {
+            throw ConfigurationError(variable: name, problem: "must be \(PeerAddress.syntax), got '\(raw)'")
+        }
+        return address
+    }
+
     public func logLevel(_ name: String = "LOG_LEVEL", default defaultValue: Logger.Level = .info) throws
         -> Logger.Level
     {

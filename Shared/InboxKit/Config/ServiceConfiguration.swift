@@ -12,8 +12,9 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// The keys that verify bearer tokens and sign this service's own (``TokenKeys``).
     public var tokenKeys: TokenKeys
-    /// `*_ADDR` of the services this one calls (default 127.0.0.1 and their default ports).
-    public var peers: [InboxService: HostAndPort]
+    /// `*_ADDR` of the services this one calls (default 127.0.0.1 and their default ports); each
+    /// may list several replicas or name a DNS name with several records (``PeerAddress``).
+    public var peers: [InboxService: PeerAddress]
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
     public var databaseMaxConnections: Int
     /// `METRICS_PORT` (default 9091-9094): Prometheus text at `GET /metrics` on `GRPC_HOST`.
@@ -35,7 +36,7 @@ public struct ServiceConfiguration: Sendable {
         grpcPort: Int? = nil,
         logLevel: Logger.Level = .info,
         tokenKeys: TokenKeys,
-        peers: [InboxService: HostAndPort] = [:],
+        peers: [InboxService: PeerAddress] = [:],
         databaseMaxConnections: Int = 10,
         metricsPort: Int? = nil,
         shutdownDrain: Duration = .zero,
@@ -62,11 +63,11 @@ public struct ServiceConfiguration: Sendable {
     public static func load(_ service: InboxService, from environment: Environment) throws -> ServiceConfiguration {
         let database = try DatabaseURL(parsing: environment.string("DATABASE_URL"))
         let keys = try TokenKeys.load(from: environment, needsServiceKey: true)
-        var peers: [InboxService: HostAndPort] = [:]
+        var peers: [InboxService: PeerAddress] = [:]
         for peer in service.peers {
-            peers[peer] = try environment.address(
+            peers[peer] = try environment.peerAddress(
                 peer.addressVariable,
-                default: HostAndPort(host: "127.0.0.1", port: peer.defaultGRPCPort)
+                default: PeerAddress(HostAndPort(host: "127.0.0.1", port: peer.defaultGRPCPort))
             )
         }
         return ServiceConfiguration(
@@ -90,7 +91,7 @@ extension ServiceConfiguration {
     /// A configuration whose tokens are HS256 with `tokenSigningKey` (local runs and tests).
     public init(
         service: InboxService, database: DatabaseURL, grpcHost: String = "0.0.0.0", grpcPort: Int? = nil,
-        logLevel: Logger.Level = .info, tokenSigningKey: String, peers: [InboxService: HostAndPort] = [:],
+        logLevel: Logger.Level = .info, tokenSigningKey: String, peers: [InboxService: PeerAddress] = [:],
         databaseMaxConnections: Int = 10, metricsPort: Int? = nil, shutdownDrain: Duration = .zero,
         shutdownGrace: Duration = .seconds(10), tls: GRPCTLSSettings? = nil
     ) {

@@ -3,21 +3,21 @@ public import GRPCNIOTransportHTTP2
 public import InboxAPI
 public import ServiceLifecycle
 
-/// gRPC clients for the services this process calls (the `*_ADDR` variables), each presenting
-/// the process's service token, over TLS when the service has `GRPC_TLS_*` settings; their errors
-/// are marked as a peer's (``PeerErrorInterceptor``). Their connections run as lifecycle services.
+/// gRPC clients for the services this process calls (the `*_ADDR` variables, ``PeerAddress``),
+/// each presenting the process's service token, over TLS when the service has `GRPC_TLS_*`
+/// settings; their errors are marked as a peer's (``PeerErrorInterceptor``). Their connections run
+/// as lifecycle services.
 public struct PeerClients: Sendable {
     public typealias Transport = HTTP2ClientTransport.Posix
     let clients: [InboxService: GRPCClient<Transport>]
 
-    public init(addresses: [InboxService: HostAndPort], tokens: ServiceTokenSource, tls: GRPCClientTLS? = nil) throws {
+    public init(addresses: [InboxService: PeerAddress], tokens: ServiceTokenSource, tls: GRPCClientTLS? = nil) throws {
         var clients: [InboxService: GRPCClient<Transport>] = [:]
         for (service, address) in addresses {
-            // Every address the name resolves to (a headless Kubernetes Service gives one per
-            // pod), balanced round-robin; the servers' connection max-age makes clients
-            // reconnect and re-resolve, so new replicas take traffic.
-            let transport = try HTTP2ClientTransport.Posix.http2NIOPosix(
-                address: address, tls: tls, serviceConfig: ServiceConfig(loadBalancingConfig: [.roundRobin]))
+            // Every address the entries name (several replicas listed, or a headless Kubernetes
+            // Service's name: one per pod), balanced round-robin; the servers' connection
+            // max-age makes clients reconnect and re-resolve, so new replicas take traffic.
+            let transport = try address.transport(tls: tls)
             clients[service] = GRPCClient(
                 transport: transport,
                 interceptors: [
