@@ -37,12 +37,28 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         var entries: [HostAndPort] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let entry = HostAndPort(String(part).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            guard let entry = HostAndPort(String(part).trimmingCharacters(in: .whitespacesAndNewlines)),
+                entry.hostKind != .name || Self.isHostName(entry.host)
+            else {
                 return nil
             }
             entries.append(entry)
         }
         self.init(entries: entries)
+    }
+
+    /// A DNS name: dot-separated labels of letters, digits, `-` and `_` (what `getaddrinfo` is
+    /// asked for); anything else (`a:1;b`, a stray colon) is a typo, not a host.
+    static func isHostName(_ host: String) -> Bool {
+        guard !host.isEmpty, host.utf8.count <= 253 else { return false }
+        return host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            (1...63).contains(label.utf8.count)
+                && label.utf8.allSatisfy { byte in
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+                        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+                        || byte == UInt8(ascii: "_")
+                }
+        }
     }
 
     /// The entries as given, comma-separated (what `*_ADDR` said, normalised).
