@@ -140,6 +140,18 @@ var targets: [Target] = [
         path: "Benchmarks/ReplyBench",
         swiftSettings: swiftSettings
     ),
+    // deploy/local/demo's driver: TestSupport for the real-format payloads and signers the tests
+    // post, AsyncHTTPClient to post them, to play the web chat's visitor and to call platform-fakes'
+    // admin port; GRPCProtobuf for a refused reply's details.
+    .executableTarget(
+        name: "inbox-demo",
+        dependencies: [
+            "InboxKit", "InboxAPI", "TestSupport", "PlatformJSON", grpcCore, grpcHTTP2, grpcProtobuf, argumentParser,
+            asyncHTTPClient, .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        path: "Demo",
+        swiftSettings: swiftSettings
+    ),
     // The web chat's benchmark (Benchmarks/run-webchat-bench): the visitor API through
     // AsyncHTTPClient, the visitors' WebSockets through HummingbirdWSClient.
     .executableTarget(
@@ -211,6 +223,7 @@ let package = Package(
     products: services.map { .executable(name: $0.product, targets: [$0.product]) } + [
         .executable(name: "inboxctl", targets: ["inboxctl"]),
         .executable(name: "platform-fakes", targets: ["platform-fakes"]),
+        .executable(name: "inbox-demo", targets: ["inbox-demo"]),
         .executable(name: "webhook-bench", targets: ["webhook-bench"]),
         .executable(name: "policy-bench", targets: ["policy-bench"]),
         .executable(name: "assignment-bench", targets: ["assignment-bench"]),

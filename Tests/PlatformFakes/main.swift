@@ -4,11 +4,12 @@ import TestSupport
 // Runs every platform fake on 127.0.0.1 (free ports) for demos, staging and benchmarks, prints one
 // `export NAME=URL` line per platform API base URL the gateway reads (OutboundEndpoints+Environment)
 // and, last, `export PLATFORM_FAKES_ADMIN_URL=URL`, where `GET /requests` answers how many requests
-// each fake received by endpoint (FakeRequestCounts); serves until SIGINT or SIGTERM. Written
-// unbuffered so a script reading a pipe sees the lines at once: `swift run platform-fakes >
-// fakes.env &`, then `. ./fakes.env` before starting the gateway.
+// each fake received by endpoint (FakeRequestCounts) and `POST /status-webhooks`, `/statuses` and
+// `/echoes` have the Meta fakes post their webhooks (PlatformFakesAdmin); serves until SIGINT or
+// SIGTERM. Written unbuffered so a script reading a pipe sees the lines at once: `swift run
+// platform-fakes > fakes.env &`, then `. ./fakes.env` before starting the gateway.
 let fakes = try await FakePlatforms.startAll(credentials: .demo)
-let counts = try await FakeRequestCounts.serve(fakes.named)
+let counts = try await PlatformFakesAdmin.serve(fakes)
 let exports = [
     ("FACEBOOK_API_BASE_URL", fakes.facebook.baseURL),
     // One Instagram fake serves both hosts' shapes (Facebook Login and Instagram Login).

@@ -49,6 +49,102 @@ struct FakeWebhooksAcceptedByInboundTests {
         #expect(events(out).first?.isPaid == true)
     }
 
+    /// The first event of a signed Meta payload, as the adapter of `platform` parses it.
+    private func metaEvent(_ payload: WireJSON, platform: Platform) throws -> InboundEvent? {
+        let webhook = MetaWebhookSigner.signed(
+            payload, url: "https://gw.example.com/webhooks/\(platform.rawValue)", appSecret: "app-secret")
+        let secrets = MetaWebhookSecrets(appSecret: "app-secret")
+        let outcome: WebhookOutcome
+        switch platform {
+        case .instagram: outcome = try InstagramWebhookAdapter().handle(request(webhook), secrets: secrets, now: Date())
+        default: outcome = try FacebookWebhookAdapter().handle(request(webhook), secrets: secrets, now: Date())
+        }
+        return events(outcome).first
+    }
+
+    /// The payloads deploy/local/demo posts beside the first ones: a Messenger edit and unsend, a
+    /// visitor post, a mention and a video comment, each parsed as the kind it stands for.
+    @Test func messengerEditsAndUnsendsVisitorPostsMentionsAndVideoComments() throws {
+        let edit = try #require(
+            try metaEvent(
+                WebhookPayloads.messengerEdit(
+                    pageID: "111000111", senderPSID: "7001", mid: "m_1", text: "Size M, not L", editNumber: 1,
+                    timestamp: 1_790_000_000_200), platform: .facebook))
+        #expect(edit.kind == .edit)
+        #expect(edit.messageID == "m_1")
+        #expect(edit.text == "Size M, not L")
+        let deletion = try #require(
+            try metaEvent(
+                WebhookPayloads.messengerDeletion(
+                    pageID: "111000111", senderPSID: "7001", mid: "m_2", timestamp: 1_790_000_000_300),
+                platform: .facebook))
+        #expect(deletion.kind == .deletion)
+        #expect(deletion.eventID == "delete:m_2")
+        let post = try #require(
+            try metaEvent(
+                WebhookPayloads.facebookVisitorPost(
+                    pageID: "111000111", postID: "111000111_777", fromID: "7005", fromName: "Visitor",
+                    message: "Open on Sunday?", createdTime: 1_790_000_400), platform: .facebook))
+        #expect(post.kind == .wallPost)
+        #expect(post.threadKey == "111000111_777")
+        #expect(post.text == "Open on Sunday?")
+        let mention = try #require(
+            try metaEvent(
+                WebhookPayloads.facebookMention(
+                    pageID: "111000111", postID: "888000888_999", senderID: "7006", senderName: "Mentioner",
+                    message: "Great service from @MyShop", createdTime: 1_790_000_490), platform: .facebook))
+        #expect(mention.kind == .mention)
+        #expect(mention.author?.platformID == "7006")
+        let video = try #require(
+            try metaEvent(
+                WebhookPayloads.feedComment(
+                    pageID: "111000111", postID: "111000111_222", commentID: "222_666", fromID: "7004",
+                    fromName: "Vid Person", message: nil, createdTime: 1_790_000_300,
+                    video: "https://video.xx.fbcdn.net/v/abc.mp4"), platform: .facebook))
+        #expect(video.kind == .comment)
+        #expect(video.hiddenByPlatformRule == .videoAttachment)
+        #expect(video.contentFetch == nil)
+    }
+
+    @Test func instagramMessagesAndComments() throws {
+        let account = "17841400000000001"
+        let dm = try #require(
+            try metaEvent(
+                WebhookPayloads.instagramMessage(
+                    igUserID: account, senderIGSID: "9100000000000001", mid: "aWdfZAdemo1", text: "In stock?",
+                    timestamp: 1_790_000_000_100), platform: .instagram))
+        #expect(dm.kind == .directMessage)
+        #expect(dm.accountID == account)
+        #expect(dm.threadKey == "9100000000000001")
+        #expect(dm.text == "In stock?")
+        let organic = try #require(
+            try metaEvent(
+                WebhookPayloads.instagramComment(
+                    igUserID: account, mediaID: "17900000000000001", commentID: "17890000000000001",
+                    fromID: "9100000000000002", username: "jo.shops", text: "Love it", entryTime: 1_790_000_500),
+                platform: .instagram))
+        #expect(organic.kind == .comment)
+        #expect(organic.threadKey == "17900000000000001/17890000000000001")
+        #expect(organic.occurredAt == Date(timeIntervalSince1970: 1_790_000_500))
+        #expect(organic.hiddenByPlatformRule == nil)
+        let ad = try #require(
+            try metaEvent(
+                WebhookPayloads.instagramComment(
+                    igUserID: account, mediaID: "17900000000000002", commentID: "17890000000000002",
+                    fromID: "9100000000000003", username: "ad.viewer", text: "Price?", entryTime: 1_790_000_501,
+                    adID: "23850000000000001"), platform: .instagram))
+        #expect(ad.kind == .darkPostComment)
+        #expect(ad.isPaid)
+        let images = try #require(
+            try metaEvent(
+                WebhookPayloads.instagramComment(
+                    igUserID: account, mediaID: "17900000000000001", commentID: "17890000000000003",
+                    fromID: "9100000000000004", username: "two.pics", text: "Which one?", entryTime: 1_790_000_502,
+                    imageURLs: ["https://cdn.example.com/a.jpg", "https://cdn.example.com/b.jpg"]),
+                platform: .instagram))
+        #expect(images.hiddenByPlatformRule == .severalImages)
+    }
+
     @Test func whatsApp() throws {
         let text = WebhookPayloads.whatsAppText(
             wabaID: "1", phoneNumberID: "106540352242922", displayPhoneNumber: "15550783881", from: "16505551234",

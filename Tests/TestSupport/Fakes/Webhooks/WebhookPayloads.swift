@@ -48,36 +48,25 @@ public enum WebhookPayloads {
     }
 
     /// Facebook feed comment on a Page post (§1.3d, organic; §1.3e with `isPublished: false` for a
-    /// dark post); `createdTime` in seconds.
+    /// dark post); `createdTime` in seconds. `video` is the URL of a video (or GIF) comment, which
+    /// Meta sends with or without a `message` (platform rule: never shown, DESIGN §3).
     public static func feedComment(
-        pageID: String, postID: String, commentID: String, fromID: String, fromName: String, message: String,
-        createdTime: Int64, isPublished: Bool = true
+        pageID: String, postID: String, commentID: String, fromID: String, fromName: String, message: String?,
+        createdTime: Int64, isPublished: Bool = true, video: String? = nil
     ) -> WireJSON {
-        [
-            "object": "page",
-            "entry": [
-                [
-                    "id": .string(pageID), "time": .int(createdTime + 5),
-                    "changes": [
-                        [
-                            "field": "feed",
-                            "value": [
-                                "from": ["id": .string(fromID), "name": .string(fromName)], "item": "comment",
-                                "verb": "add", "post_id": .string(postID), "comment_id": .string(commentID),
-                                "parent_id": .string(postID), "created_time": .int(createdTime),
-                                "message": .string(message),
-                                "post": [
-                                    "id": .string(postID), "status_type": "added_photos",
-                                    "is_published": .bool(isPublished),
-                                    "updated_time": "2026-09-01T10:00:00+0000",
-                                    "promotion_status": isPublished ? "inactive" : "ineligible",
-                                ],
-                            ],
-                        ]
-                    ],
-                ]
+        var value: [String: WireJSON] = [
+            "from": ["id": .string(fromID), "name": .string(fromName)], "item": "comment", "verb": "add",
+            "post_id": .string(postID), "comment_id": .string(commentID), "parent_id": .string(postID),
+            "created_time": .int(createdTime),
+            "post": [
+                "id": .string(postID), "status_type": "added_photos", "is_published": .bool(isPublished),
+                "updated_time": "2026-09-01T10:00:00+0000",
+                "promotion_status": isPublished ? "inactive" : "ineligible",
             ],
         ]
+        if let message { value["message"] = .string(message) }
+        if let video { value["video"] = .string(video) }
+        return pageChange(pageID: pageID, field: "feed", time: createdTime + 5, value: value)
     }
 
     /// WhatsApp inbound text (§3.3a); `timestamp` is a string of Unix seconds, as WhatsApp sends it.
