@@ -97,6 +97,8 @@ struct DemoShop: Sendable {
                 $0.rule = .with {
                     $0.name = "Everything to Support"
                     $0.priority = 100
+                    // A rule names what it matches: every platform the demo connects.
+                    $0.condition = .with { $0.platforms = DemoPlatform.allCases.map(\.proto) }
                     $0.teamID = team.id
                     $0.enabled = true
                 }
