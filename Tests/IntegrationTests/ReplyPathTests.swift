@@ -23,10 +23,7 @@ struct ReplyPathTests {
             try await withTestDatabase { database in
                 let stack = try StackTests().startStack(
                     database, extra: [.channelGateway: ["TELEGRAM_API_BASE_URL": fake.baseURL]])
-                for service in InboxService.allCases {
-                    let status = try await stack.waitUntilServing(service, timeout: .seconds(60))
-                    #expect(status == .serving, "\(service.rawValue): \(stack.processes[service]!.output)")
-                }
+                try await stack.expectAllServing()
                 // An enterprise organisation (Telegram needs it) with a Telegram channel.
                 let organization = try await stack.withClient(.policyService) { client in
                     try await Inbox_V1_PolicyService.Client(wrapping: client).createOrganization(
@@ -54,14 +51,8 @@ struct ReplyPathTests {
                         }
                         $0.idempotencyKey = "connect-shop-bot"
                     }
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while true {
-                        do {
-                            return try await gateway.connectChannel(request, metadata: admin)
-                        } catch let error as RPCError where error.code == .unavailable && ContinuousClock.now < deadline
-                        {
-                            try await Task.sleep(for: .milliseconds(200))
-                        }
+                    return try await Stack.retryingWhileUnavailable {
+                        try await gateway.connectChannel(request, metadata: admin)
                     }
                 }
 

@@ -280,6 +280,30 @@ struct Stack {
     }
 
     /// Polls health until SERVING or `timeout`; returns the last status seen.
+    /// Waits until each of the four reports SERVING (up to 60 s each); one that does not is
+    /// recorded with its output.
+    func expectAllServing() async throws {
+        for service in InboxService.allCases {
+            let status = try await self.waitUntilServing(service, timeout: .seconds(60))
+            #expect(status == .serving, "\(service.rawValue): \(self.processes[service]?.output ?? "")")
+        }
+    }
+
+    /// Runs `call` again while it fails UNAVAILABLE (a service's connection to a peer may still
+    /// be backing off from the start-up), for up to `timeout`.
+    static func retryingWhileUnavailable<T: Sendable>(
+        timeout: Duration = .seconds(30), _ call: () async throws -> T
+    ) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                return try await call()
+            } catch let error as RPCError where error.code == .unavailable && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
     func waitUntilServing(
         _ service: InboxService,
         timeout: Duration

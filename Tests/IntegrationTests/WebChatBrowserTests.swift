@@ -35,10 +35,7 @@ struct WebChatBrowserTests {
             defer {
                 for process in stack.processes.values { process.terminate() }
             }
-            for service in InboxService.allCases {
-                let status = try await stack.waitUntilServing(service, timeout: .seconds(60))
-                #expect(status == .serving, "\(service.rawValue): \(stack.processes[service]!.output)")
-            }
+            try await stack.expectAllServing()
             let organization = try await stack.withClient(.policyService) { client in
                 try await Inbox_V1_PolicyService.Client(wrapping: client).createOrganization(
                     .with {
@@ -62,13 +59,8 @@ struct WebChatBrowserTests {
                         $0.greeting = "Hi! How can we help?"
                     }
                 }
-                let deadline = ContinuousClock.now + .seconds(30)
-                while true {
-                    do {
-                        return try await gateway.connectChannel(request, metadata: admin)
-                    } catch let error as RPCError where error.code == .unavailable && ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(200))
-                    }
+                return try await Stack.retryingWhileUnavailable {
+                    try await gateway.connectChannel(request, metadata: admin)
                 }
             }
 
