@@ -1,3 +1,4 @@
+import InboxKit
 import Synchronization
 
 /// Token buckets by key (a visitor, an IP address): `burst` requests at once, then `perMinute`.
@@ -28,9 +29,7 @@ final class RateLimiter: Sendable {
                 Self.prune(&buckets, now: now, burst: self.burst, rate: self.perSecond)
             }
             var bucket = buckets[key] ?? Bucket(tokens: self.burst, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(self.burst, bucket.tokens + seconds * self.perSecond)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated).timeInterval * self.perSecond)
             bucket.updated = now
             guard bucket.tokens >= 1 else {
                 buckets[key] = bucket

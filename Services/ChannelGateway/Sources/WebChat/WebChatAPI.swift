@@ -39,8 +39,7 @@ struct WebChatReply: Sendable {
     }
 
     static func rateLimited(_ wait: Duration, _ message: String) -> WebChatReply {
-        let seconds = max(
-            1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(1, Int(wait.timeInterval.rounded(.up)))
         var reply = WebChatReply.error(429, "rate_limited", message + "; try again in \(seconds) s")
         reply.headers.append(("Retry-After", "\(seconds)"))
         return reply
@@ -225,7 +224,7 @@ struct WebChatAPI: Sendable {
         let now = self.now()
         var visitor = VisitorToken(
             channelID: channel.account.id, visitorID: VisitorToken.newVisitorID(), name: nil,
-            expiresAt: now.addingTimeInterval(Self.seconds(self.limits.tokenTTL)))
+            expiresAt: now.addingTimeInterval(self.limits.tokenTTL.timeInterval))
         var resumed = false
         if let previous = request.token,
             case .success(let known) = VisitorToken.verify(
@@ -442,9 +441,5 @@ struct WebChatAPI: Sendable {
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ".")
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
             }
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
